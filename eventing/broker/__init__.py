@@ -1,0 +1,1 @@
+"""The broker port, its two adapters and the dispatch semantics they share."""

@@ -1,0 +1,117 @@
+"""Dispatch semantics shared by every broker adapter.
+
+An adapter only moves bytes and acknowledgements; this module decides what a delivery means:
+filter, idempotency claim, handler with timeout, reply publication, and whether a failure
+retries or dead-letters. Keeping it in one place is what makes the adapters interchangeable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from cloudevents.http import CloudEvent
+
+from eventing.broker.port import Subscription
+from eventing.codec import attributes_of
+from eventing.errors import (
+    Disposition,
+    HandlerTimeoutError,
+    InProgressError,
+    PermanentError,
+    disposition_of,
+)
+from eventing.filters import matches_all
+from eventing.idempotency import Claim, ProcessedStore, event_key
+
+log = logging.getLogger(__name__)
+LEASE_MARGIN_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Done with this delivery: processed, a duplicate, or not for this trigger."""
+
+    reason: str = "processed"
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    delay_s: float
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dead:
+    """Out of attempts or permanently failed; `kept` is False when the trigger drops them."""
+
+    error: str
+    kept: bool = True
+
+
+Outcome = Ack | Retry | Dead
+Publish = Callable[[CloudEvent], Awaitable[None]]
+Classify = Callable[[BaseException], Disposition]
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc) or repr(exc)
+    return f"{type(exc).__name__}: {text}"[:2000]
+
+
+class Dispatcher:
+    def __init__(
+        self, publish: Publish, store: ProcessedStore, classify: Classify = disposition_of
+    ) -> None:
+        self._publish = publish
+        self._store = store
+        self._classify = classify
+
+    async def process(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
+        """Run one delivery attempt and say what the transport must do with the message."""
+        if not matches_all(sub.filters, attributes_of(event)):
+            return Ack("filtered")
+        key = event_key(sub.name, str(event["source"]), str(event["id"]))
+        try:
+            claim = await self._store.claim(key, sub.delivery.timeout_s + LEASE_MARGIN_S)
+        except Exception as exc:
+            return self.failed(sub, attempt, exc)
+        if claim is Claim.DONE:
+            return Ack("duplicate")
+        if claim is Claim.BUSY:
+            return self.failed(sub, attempt, InProgressError(f"{key!r} is being processed"))
+        try:
+            replies = await self._run(sub, event)
+            await asyncio.gather(*(self._publish(reply) for reply in replies))
+            await self._store.complete(key)
+        except Exception as exc:
+            await self._release(key)
+            return self.failed(sub, attempt, exc)
+        return Ack()
+
+    async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
+        try:
+            replies = await asyncio.wait_for(sub.subscriber.deliver(event), sub.delivery.timeout_s)
+        except TimeoutError:
+            raise HandlerTimeoutError(f"no answer within {sub.delivery.timeout_s}s") from None
+        if sub.replies is not None:
+            stray = [str(r["type"]) for r in replies if r["type"] not in sub.replies]
+            if stray:
+                raise PermanentError(f"{sub.name} replied with undeclared type(s) {stray}")
+        return replies
+
+    def failed(self, sub: Subscription, attempt: int, exc: BaseException) -> Outcome:
+        """Retry with backoff while attempts remain and the error is transient."""
+        error = describe(exc)
+        log.warning("trigger %s attempt %d failed: %s", sub.name, attempt, error)
+        if self._classify(exc) is Disposition.RETRY and attempt < sub.delivery.max_attempts:
+            return Retry(sub.delivery.delay_before(attempt + 1), error)
+        return Dead(error, kept=sub.delivery.dead_letter)
+
+    async def _release(self, key: str) -> None:
+        try:
+            await self._store.release(key)
+        except Exception:  # the lease expires on its own; the retry then claims it
+            log.exception("could not release idempotency claim %r", key)

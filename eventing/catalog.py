@@ -1,0 +1,143 @@
+"""The event catalog: the one place where CloudEvent types are named.
+
+Each entry fixes a type's source, the pydantic model of its data and its version, so a
+producer cannot invent a type or a payload shape and a consumer can validate what it gets.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from eventing.errors import MalformedEventError, UnknownEventTypeError
+
+PARTITION_KEY = "partitionkey"  # CloudEvents partitioning extension
+PROPAGATED_EXTENSIONS = (PARTITION_KEY, "traceparent", "tracestate")
+
+
+class EventData(BaseModel):
+    """Base of every event payload: unknown fields are rejected so typos fail loudly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    type: str
+    source: str
+    data: builtins.type[EventData]
+    version: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if not self.type.endswith(f".{self.version}"):
+            raise ValueError(f"{self.type}: the type name must end with its version {self.version}")
+
+
+class Catalog:
+    """Lookup, construction and validation of catalogued events."""
+
+    def __init__(self, specs: Iterable[EventSpec]) -> None:
+        self._specs: dict[str, EventSpec] = {}
+        for spec in specs:
+            if spec.type in self._specs:
+                raise ValueError(f"event type {spec.type} is catalogued twice")
+            self._specs[spec.type] = spec
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._specs
+
+    def __iter__(self) -> Any:
+        return iter(self._specs.values())
+
+    def extended(self, specs: Iterable[EventSpec]) -> Catalog:
+        return Catalog([*self._specs.values(), *specs])
+
+    def spec(self, event_type: str) -> EventSpec:
+        try:
+            return self._specs[event_type]
+        except KeyError:
+            raise UnknownEventTypeError(
+                f"event type {event_type!r} is not in the catalog"
+            ) from None
+
+    def make(
+        self,
+        data: EventData,
+        *,
+        event_id: str | None = None,
+        subject: str | None = None,
+        extensions: Mapping[str, str] | None = None,
+    ) -> CloudEvent:
+        """Build the CloudEvent for a payload; its type and source come from the catalog."""
+        spec = self._spec_for_model(type(data))
+        attributes: dict[str, Any] = {
+            "type": spec.type,
+            "source": spec.source,
+            "id": event_id or str(uuid.uuid4()),
+            "time": datetime.now(UTC).isoformat(),
+            "datacontenttype": "application/json",
+        }
+        if subject:
+            attributes["subject"] = subject
+        attributes.update(extensions or {})
+        return CloudEvent(attributes, data.model_dump(mode="json"))
+
+    def parse(self, event: CloudEvent) -> EventData:
+        """Validate an event's data against its catalogued model."""
+        spec = self.spec(str(event["type"]))
+        try:
+            return spec.data.model_validate(event.get_data() or {})
+        except ValidationError as exc:
+            raise MalformedEventError(
+                f"{spec.type}: data does not match its schema: {exc}"
+            ) from exc
+
+    def _spec_for_model(self, model: type[EventData]) -> EventSpec:
+        found = [s for s in self._specs.values() if s.data is model]
+        if len(found) != 1:
+            raise UnknownEventTypeError(f"{model.__name__} is catalogued {len(found)} times, not 1")
+        return found[0]
+
+
+# --- the catalogue -----------------------------------------------------------------------
+
+
+class CanaryRequested(EventData):
+    probe_id: str
+    sent_at: datetime
+
+
+class CanaryEchoed(EventData):
+    probe_id: str
+    sent_at: datetime
+    echoed_at: datetime
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(
+        type="kr.eco2.mesh.canary.requested.v1",
+        source="/eco2/mesh/canary",
+        data=CanaryRequested,
+        version="v1",
+        description="A synthetic probe sent through the broker to prove the mesh delivers.",
+    ),
+    EventSpec(
+        type="kr.eco2.mesh.canary.echoed.v1",
+        source="/eco2/mesh/canary-echo",
+        data=CanaryEchoed,
+        version="v1",
+        description="The canary echo function's reply, routed back through the broker.",
+    ),
+)
+
+
+def default_catalog() -> Catalog:
+    return Catalog(EVENTS)

@@ -1,0 +1,63 @@
+"""Processed-event store: a handler's effects happen once per (trigger, source, id).
+
+A delivery first *claims* its key with a lease, runs, publishes its replies, then marks the key
+*done*; a failure releases the claim so a retry can run. See docs/adr/0003-idempotency.md for
+the failure window this leaves and why deterministic reply ids close most of it.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Protocol
+
+DONE_TTL_S = 7 * 24 * 3600  # longer than any broker redelivery or dead-letter replay window
+
+
+class Claim(enum.Enum):
+    CLAIMED = "claimed"  # this delivery owns the key: run the handler
+    DONE = "done"  # already processed: acknowledge without running
+    BUSY = "busy"  # another delivery is running it now: retry later
+
+
+def event_key(trigger: str, source: str, event_id: str) -> str:
+    return f"{trigger}\x1f{source}\x1f{event_id}"
+
+
+class ProcessedStore(Protocol):
+    async def claim(self, key: str, lease_s: float) -> Claim: ...
+
+    async def complete(self, key: str) -> None: ...
+
+    async def release(self, key: str) -> None: ...
+
+
+class MemoryProcessedStore:
+    """The embedded default: same semantics as Redis, lost when the process ends."""
+
+    def __init__(self, done_ttl_s: float = DONE_TTL_S) -> None:
+        self._entries: dict[str, tuple[str, float]] = {}
+        self._done_ttl_s = done_ttl_s
+
+    async def claim(self, key: str, lease_s: float) -> Claim:
+        now = time.monotonic()
+        state = self._entries.get(key)
+        if state is not None and state[1] > now:
+            return Claim.DONE if state[0] == "done" else Claim.BUSY
+        self._entries[key] = ("running", now + lease_s)
+        return Claim.CLAIMED
+
+    async def complete(self, key: str) -> None:
+        self._entries[key] = ("done", time.monotonic() + self._done_ttl_s)
+        if len(self._entries) > 100_000:
+            self._evict()
+
+    async def release(self, key: str) -> None:
+        state = self._entries.get(key)
+        if state is not None and state[0] == "running":
+            del self._entries[key]
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (_, until) in self._entries.items() if until <= now]:
+            del self._entries[key]
