@@ -27,7 +27,11 @@ def event_key(trigger: str, source: str, event_id: str) -> str:
 class ProcessedStore(Protocol):
     async def claim(self, key: str, lease_s: float) -> Claim: ...
 
-    async def complete(self, key: str) -> None: ...
+    async def complete(self, key: str, result: str = "") -> None:
+        """Mark done, keeping an optional result (a hosted function's reply) for duplicates."""
+
+    async def result(self, key: str) -> str | None:
+        """The result kept by `complete`, or None when the key is not done."""
 
     async def release(self, key: str) -> None: ...
 
@@ -36,7 +40,8 @@ class MemoryProcessedStore:
     """The embedded default: same semantics as Redis, lost when the process ends."""
 
     def __init__(self, done_ttl_s: float = DONE_TTL_S) -> None:
-        self._entries: dict[str, tuple[str, float]] = {}
+        self._entries: dict[str, tuple[str, float]] = {}  # key -> (state, expires_at)
+        self._results: dict[str, str] = {}
         self._done_ttl_s = done_ttl_s
 
     async def claim(self, key: str, lease_s: float) -> Claim:
@@ -47,10 +52,18 @@ class MemoryProcessedStore:
         self._entries[key] = ("running", now + lease_s)
         return Claim.CLAIMED
 
-    async def complete(self, key: str) -> None:
+    async def complete(self, key: str, result: str = "") -> None:
         self._entries[key] = ("done", time.monotonic() + self._done_ttl_s)
+        if result:
+            self._results[key] = result
         if len(self._entries) > 100_000:
             self._evict()
+
+    async def result(self, key: str) -> str | None:
+        state = self._entries.get(key)
+        if state is None or state[0] != "done" or state[1] <= time.monotonic():
+            return None
+        return self._results.get(key, "")
 
     async def release(self, key: str) -> None:
         state = self._entries.get(key)
@@ -61,3 +74,4 @@ class MemoryProcessedStore:
         now = time.monotonic()
         for key in [k for k, (_, until) in self._entries.items() if until <= now]:
             del self._entries[key]
+            self._results.pop(key, None)

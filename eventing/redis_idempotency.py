@@ -8,6 +8,8 @@ from redis.exceptions import RedisError
 from eventing.errors import TransientError
 from eventing.idempotency import DONE_TTL_S, Claim
 
+_DONE = "done"  # a done mark is "done" followed by the kept result, if any
+
 # Claim atomically: a live `done` or `running` entry wins; otherwise take the lease.
 _CLAIM = """
 local v = redis.call('GET', KEYS[1])
@@ -38,13 +40,23 @@ class RedisProcessedStore:
         value = result.decode() if isinstance(result, bytes) else str(result)
         if value == "claimed":
             return Claim.CLAIMED
-        return Claim.DONE if value == "done" else Claim.BUSY
+        return Claim.DONE if value.startswith(_DONE) else Claim.BUSY
 
-    async def complete(self, key: str) -> None:
+    async def complete(self, key: str, result: str = "") -> None:
         try:
-            await self._redis.set(self._prefix + key, "done", ex=self._done_ttl_s)
+            await self._redis.set(self._prefix + key, _DONE + result, ex=self._done_ttl_s)
         except RedisError as exc:
             raise TransientError(f"processed-event store unavailable: {exc}") from exc
+
+    async def result(self, key: str) -> str | None:
+        try:
+            raw = await self._redis.get(self._prefix + key)
+        except RedisError as exc:
+            raise TransientError(f"processed-event store unavailable: {exc}") from exc
+        value = raw.decode() if isinstance(raw, bytes) else raw
+        if not isinstance(value, str) or not value.startswith(_DONE):
+            return None
+        return value[len(_DONE) :]
 
     async def release(self, key: str) -> None:
         try:

@@ -1,0 +1,119 @@
+"""The one table that maps errors to HTTP status, error code and broker disposition.
+
+Domain packages raise subclasses of `Eco2Error`; adapters translate library errors into them
+(or into `eventing` errors) at their boundary. Everything that answers HTTP or acks a message
+asks this module what an exception means.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from eventing.errors import (
+    BrokerUnavailableError,
+    Disposition,
+    EventingError,
+    MalformedEventError,
+    PermanentError,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Eco2Error(Exception):
+    """Base of every domain error; subclasses pick their row in the table below."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequestError(Eco2Error):
+    pass
+
+
+class NotFoundError(Eco2Error):
+    """Unknown *or not yours*: the client must not learn which (never 403)."""
+
+
+class ConflictError(Eco2Error):
+    pass
+
+
+class UnavailableError(Eco2Error):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    status: int
+    code: str
+    disposition: Disposition
+
+
+# Most specific first: the first isinstance match wins.
+TABLE: tuple[tuple[type[BaseException], Row], ...] = (
+    (MalformedEventError, Row(400, "MALFORMED_EVENT", Disposition.DEAD_LETTER)),
+    (BrokerUnavailableError, Row(503, "BROKER_UNAVAILABLE", Disposition.RETRY)),
+    (PermanentError, Row(422, "UNPROCESSABLE_EVENT", Disposition.DEAD_LETTER)),
+    (TransientError, Row(503, "TEMPORARILY_UNAVAILABLE", Disposition.RETRY)),
+    (EventingError, Row(500, "EVENTING_ERROR", Disposition.RETRY)),
+    (BadRequestError, Row(400, "BAD_REQUEST", Disposition.DEAD_LETTER)),
+    (NotFoundError, Row(404, "NOT_FOUND", Disposition.DEAD_LETTER)),
+    (ConflictError, Row(409, "CONFLICT", Disposition.DEAD_LETTER)),
+    (UnavailableError, Row(503, "UNAVAILABLE", Disposition.RETRY)),
+    (TimeoutError, Row(504, "TIMEOUT", Disposition.RETRY)),
+)
+DEFAULT = Row(500, "INTERNAL_ERROR", Disposition.RETRY)
+
+
+def row_for(exc: BaseException) -> Row:
+    for kind, row in TABLE:
+        if isinstance(exc, kind):
+            return row
+    return DEFAULT
+
+
+def classify(exc: BaseException) -> Disposition:
+    """The broker's retry-or-dead-letter decision for a handler failure."""
+    return row_for(exc).disposition
+
+
+def error_body(detail: str, code: str) -> dict[str, str]:
+    return {"detail": detail, "code": code}
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error in the contract's `{"detail", "code"}` format."""
+
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        row = row_for(exc)
+        if row.status >= 500:
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        detail = getattr(exc, "detail", None) or getattr(exc, "reason", None) or str(exc)
+        if row is DEFAULT:
+            detail = "internal error"  # never leak internals
+        return JSONResponse(error_body(str(detail), row.code), status_code=row.status)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse(error_body("; ".join(parts), "VALIDATION_ERROR"), status_code=422)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return JSONResponse(
+            error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
+        )
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_error)

@@ -1,0 +1,159 @@
+"""The local mesh: every function, the broker and every HTTP route in one process, one port.
+
+This is what `scripts/eco2 run` serves. Embedded mode needs no servers; `--real` switches
+the same wiring to RabbitMQ and Redis. Deployed, each function runs alone (see hosting.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.conversion import to_dict
+from cloudevents.http import CloudEvent
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from eventing.broker.port import Subscription
+from eventing.catalog import CanaryEchoed, CanaryRequested
+from eventing.filters import exact
+from eventing.ingress import ingress_router
+from functions.kit import errors
+from functions.kit.bootstrap import Runtime, build_runtime
+from functions.kit.canary import ECHOED
+from functions.kit.declare import Kind
+from functions.kit.invoke import bind, resolve
+from functions.kit.registry import Registry
+from functions.kit.settings import Settings
+
+
+class CanaryWatch:
+    """Resolves a waiting probe when its echo comes back through the broker."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future[CanaryEchoed]] = {}
+
+    async def deliver(self, event: CloudEvent) -> Sequence[CloudEvent]:
+        echoed = CanaryEchoed.model_validate(event.get_data())
+        future = self.waiting.get(echoed.probe_id)
+        if future is not None and not future.done():
+            future.set_result(echoed)
+        return ()
+
+
+class ReplayRequest(BaseModel):
+    ids: list[str] | None = None  # None replays every dead letter
+
+
+class Mesh:
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.runtime: Runtime | None = None
+        self.canary = CanaryWatch()
+        self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
+        errors.install(self.app)
+
+    async def start(self) -> None:
+        """Build adapters, subscribe functions, mount routes, start consuming."""
+        if self.runtime is not None:
+            return
+        runtime = build_runtime(self.settings, self.registry)
+        runtime.broker.subscribe(
+            Subscription(
+                name="mesh-canary-watch", subscriber=self.canary, filters=(exact("type", ECHOED),)
+            )
+        )
+        self.app.include_router(
+            ingress_router(self.settings.ingress_path, runtime.broker, self.registry.catalog)
+        )
+        self.app.include_router(self._operations(runtime))
+        for fn in self.registry.of_kind(Kind.HTTP):
+            factory = resolve(fn.handler)
+            self.app.include_router(
+                factory(**bind(factory, runtime.deps, fn.name)), prefix=fn.route_prefix or ""
+            )
+        await runtime.broker.start()
+        self.runtime = runtime
+
+    async def close(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+            self.runtime = None
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.close()
+
+    def _operations(self, runtime: Runtime) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+        broker = runtime.broker
+
+        @router.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "alive"}
+
+        @router.get("/ready")
+        async def ready() -> JSONResponse:
+            state = broker.health()
+            body = {
+                "ready": state.ready,
+                "detail": state.detail,
+                "functions": len(self.registry),
+                "mode": self.settings.mode,
+            }
+            return JSONResponse(body, status_code=200 if state.ready else 503)
+
+        @router.get("/admin/dead-letters")
+        async def dead_letters(limit: int = 100) -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": d.id,
+                    "trigger": d.trigger,
+                    "attempts": d.attempts,
+                    "error": d.error,
+                    "failed_at": d.failed_at.isoformat(),
+                    "event": to_dict(d.event) if d.event is not None else None,
+                }
+                for d in await broker.dead_letters(limit)
+            ]
+
+        @router.post("/admin/dead-letters/replay")
+        async def replay(body: ReplayRequest) -> dict[str, int]:
+            return {"replayed": await broker.replay(body.ids)}
+
+        @router.post("/admin/canary")
+        async def canary(timeout_s: float = 5.0) -> dict[str, Any]:
+            return await self.probe(timeout_s)
+
+        return router
+
+    async def probe(self, timeout_s: float) -> dict[str, Any]:
+        """Publish a probe and wait for its echo: the broker path, timed end to end."""
+        assert self.runtime is not None
+        probe_id = str(uuid.uuid4())
+        future: asyncio.Future[CanaryEchoed] = asyncio.get_running_loop().create_future()
+        self.canary.waiting[probe_id] = future
+        started = time.perf_counter()
+        try:
+            publisher = self.runtime.deps["publisher"]
+            await publisher.publish(CanaryRequested(probe_id=probe_id, sent_at=datetime.now(UTC)))
+            await asyncio.wait_for(future, timeout_s)
+        except TimeoutError:
+            raise errors.UnavailableError(f"canary {probe_id} not echoed in {timeout_s}s") from None
+        finally:
+            self.canary.waiting.pop(probe_id, None)
+        return {
+            "probe_id": probe_id,
+            "round_trip_ms": round((time.perf_counter() - started) * 1000, 2),
+        }

@@ -1,0 +1,53 @@
+"""The registry of declared functions, built by the composition root (never a module global)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator, Sequence
+
+from eventing.catalog import Catalog
+from functions.kit.declare import Function, Kind
+
+
+class Registry:
+    def __init__(self, functions: Iterable[Function], catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._functions: dict[str, Function] = {}
+        for fn in functions:
+            if fn.name in self._functions:
+                raise ValueError(f"function {fn.name} is declared twice")
+            self._check(fn)
+            self._functions[fn.name] = fn
+
+    def _check(self, fn: Function) -> None:
+        if fn.trigger is not None and fn.trigger.type not in self.catalog:
+            raise ValueError(f"{fn.name}: trigger type {fn.trigger.type} is not catalogued")
+        for reply in fn.replies:
+            if reply not in self.catalog:
+                raise ValueError(f"{fn.name}: reply type {reply} is not catalogued")
+
+    def __iter__(self) -> Iterator[Function]:
+        return iter(sorted(self._functions.values(), key=lambda f: f.name))
+
+    def __len__(self) -> int:
+        return len(self._functions)
+
+    def get(self, name: str) -> Function:
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise KeyError(
+                f"no function named {name!r}; known: {sorted(self._functions)}"
+            ) from None
+
+    def of_kind(self, kind: Kind) -> list[Function]:
+        return [f for f in self if f.kind is kind]
+
+
+def collect(modules: Sequence[str], catalog: Catalog) -> Registry:
+    """Gather the `FUNCTIONS` tuple each domain's declaration module exports."""
+    functions: list[Function] = []
+    for name in modules:
+        module = importlib.import_module(name)
+        functions.extend(module.FUNCTIONS)
+    return Registry(functions, catalog)
