@@ -33,6 +33,9 @@ class ProcessedStore(Protocol):
     async def result(self, key: str) -> str | None:
         """The result kept by `complete`, or None when the key is not done."""
 
+    async def renew(self, key: str, lease_s: float) -> None:
+        """Extend a running claim: the handler is alive, so nobody else may take it over."""
+
     async def release(self, key: str) -> None: ...
 
 
@@ -64,6 +67,11 @@ class MemoryProcessedStore:
         if state is None or state[0] != "done" or state[1] <= time.monotonic():
             return None
         return self._results.get(key, "")
+
+    async def renew(self, key: str, lease_s: float) -> None:
+        state = self._entries.get(key)
+        if state is not None and state[0] == "running":
+            self._entries[key] = ("running", time.monotonic() + lease_s)
 
     async def release(self, key: str) -> None:
         state = self._entries.get(key)

@@ -17,6 +17,11 @@ if v then return v end
 redis.call('SET', KEYS[1], 'running', 'PX', ARGV[1])
 return 'claimed'
 """
+# Renew only a running lease; a `done` mark must keep its own TTL.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == 'running' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0
+"""
 # Release only our own lease; never erase a `done` mark.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == 'running' then return redis.call('DEL', KEYS[1]) end
@@ -31,6 +36,7 @@ class RedisProcessedStore:
         self._done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
 
     async def claim(self, key: str, lease_s: float) -> Claim:
         try:
@@ -57,6 +63,12 @@ class RedisProcessedStore:
         if not isinstance(value, str) or not value.startswith(_DONE):
             return None
         return value[len(_DONE) :]
+
+    async def renew(self, key: str, lease_s: float) -> None:
+        try:
+            await self._renew(keys=[self._prefix + key], args=[int(lease_s * 1000)])
+        except RedisError as exc:
+            raise TransientError(f"processed-event store unavailable: {exc}") from exc
 
     async def release(self, key: str) -> None:
         try:

@@ -27,7 +27,8 @@ from eventing.filters import matches_all
 from eventing.idempotency import Claim, ProcessedStore, event_key
 
 log = logging.getLogger(__name__)
-LEASE_MARGIN_S = 5.0
+LEASE_S = 10.0  # a claim outlives its holder by at most this long after a crash
+BUSY_DELAY_S = 1.0  # how long a duplicate waits for the holder of the claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,11 @@ class Ack:
 
 @dataclass(frozen=True, slots=True)
 class Retry:
+    """Try again after `delay_s`; `counts` is False while another delivery holds the claim."""
+
     delay_s: float
     error: str
+    counts: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +67,16 @@ def describe(exc: BaseException) -> str:
 
 class Dispatcher:
     def __init__(
-        self, publish: Publish, store: ProcessedStore, classify: Classify = disposition_of
+        self,
+        publish: Publish,
+        store: ProcessedStore,
+        classify: Classify = disposition_of,
+        lease_s: float = LEASE_S,
     ) -> None:
         self._publish = publish
         self._store = store
         self._classify = classify
+        self._lease_s = lease_s
 
     async def process(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
         """Run one delivery attempt and say what the transport must do with the message."""
@@ -75,21 +84,34 @@ class Dispatcher:
             return Ack("filtered")
         key = event_key(sub.name, str(event["source"]), str(event["id"]))
         try:
-            claim = await self._store.claim(key, sub.delivery.timeout_s + LEASE_MARGIN_S)
+            claim = await self._store.claim(key, self._lease_s)
         except Exception as exc:
             return self.failed(sub, attempt, exc)
         if claim is Claim.DONE:
             return Ack("duplicate")
-        if claim is Claim.BUSY:
-            return self.failed(sub, attempt, InProgressError(f"{key!r} is being processed"))
+        if claim is Claim.BUSY:  # wait for the holder to finish or its lease to lapse
+            error = str(InProgressError(f"{key!r} is being processed elsewhere"))
+            return Retry(BUSY_DELAY_S, error, counts=False)
+        heartbeat = asyncio.ensure_future(self._keep_claim(key))
         try:
             replies = await self._run(sub, event)
             await asyncio.gather(*(self._publish(reply) for reply in replies))
+            heartbeat.cancel()
             await self._store.complete(key)
         except Exception as exc:
+            heartbeat.cancel()
             await self._release(key)
             return self.failed(sub, attempt, exc)
         return Ack()
+
+    async def _keep_claim(self, key: str) -> None:
+        """Renew the lease while the handler runs, so a long handler is never run twice."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                await self._store.renew(key, self._lease_s)
+            except Exception:
+                log.warning("could not renew idempotency claim %r", key, exc_info=True)
 
     async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
         try:

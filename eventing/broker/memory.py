@@ -19,7 +19,7 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-from eventing.broker.dispatch import Ack, Classify, Dead, Dispatcher, Retry
+from eventing.broker.dispatch import LEASE_S, Ack, Classify, Dead, Dispatcher, Retry
 from eventing.broker.port import DeadLetter, Health, Subscription
 from eventing.codec import attributes_of, from_amqp, to_amqp
 from eventing.errors import BrokerUnavailableError, disposition_of
@@ -45,13 +45,18 @@ class _Lane:
 
 class InMemoryBroker:
     def __init__(
-        self, store: ProcessedStore | None = None, classify: Classify = disposition_of
+        self,
+        store: ProcessedStore | None = None,
+        classify: Classify = disposition_of,
+        lease_s: float = LEASE_S,
     ) -> None:
         self._lanes: dict[str, _Lane] = {}
         self._dead: dict[str, DeadLetter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
-        self._dispatcher = Dispatcher(self.publish, store or MemoryProcessedStore(), classify)
+        self._dispatcher = Dispatcher(
+            self.publish, store or MemoryProcessedStore(), classify, lease_s
+        )
         self._state = "new"
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -152,7 +157,7 @@ class InMemoryBroker:
                 self._dead_letter(lane, envelope.event, attempt, outcome)
                 return
             assert isinstance(outcome, Retry)
-            attempt += 1
+            attempt += 1 if outcome.counts else 0
             if lane.sub.ordered_by is not None:
                 await asyncio.sleep(outcome.delay_s)
                 continue

@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, Fiel
 from cloudevents.http import CloudEvent
 
 from eventing.broker import rabbitmq_deadletters as dl
-from eventing.broker.dispatch import Ack, Classify, Dead, Dispatcher, Outcome
+from eventing.broker.dispatch import LEASE_S, Ack, Classify, Dead, Dispatcher, Outcome
 from eventing.broker.port import DeadLetter, Health, Subscription
 from eventing.broker.rabbitmq_topology import (
     ATTEMPT_HEADER,
@@ -44,6 +44,7 @@ class RabbitMQBroker:
         store: ProcessedStore | None = None,
         classify: Classify = disposition_of,
         queue_type: str = "classic",
+        lease_s: float = LEASE_S,
         publish_timeout_s: float = 10.0,
         reconnect_interval_s: float = 1.0,
     ) -> None:
@@ -53,7 +54,9 @@ class RabbitMQBroker:
         self._publish_timeout_s = publish_timeout_s
         self._reconnect_interval_s = reconnect_interval_s
         self._subs: dict[str, Subscription] = {}
-        self._dispatcher = Dispatcher(self.publish, store or MemoryProcessedStore(), classify)
+        self._dispatcher = Dispatcher(
+            self.publish, store or MemoryProcessedStore(), classify, lease_s
+        )
         self._conn: AbstractRobustConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
@@ -167,7 +170,7 @@ class RabbitMQBroker:
             outcome = await self._dispatcher.process(sub, event, attempt)
             if not isinstance(outcome, Ack | Dead):
                 await asyncio.sleep(outcome.delay_s)
-                attempt += 1
+                attempt += 1 if outcome.counts else 0
                 continue
             await self._follow_up(sub, event, attempt, outcome)
             return
@@ -184,6 +187,9 @@ class RabbitMQBroker:
                 await self._publish(
                     self.names.dead_letter_exchange, "", self._message(event, attempt, extra)
                 )
+            return
+        if not outcome.counts:
+            await self._publish("", self.names.hold_queue(sub.name), self._message(event, attempt))
             return
         queue = self.names.retry_queue(sub.name, attempt)
         await self._publish("", queue, self._message(event, attempt + 1))

@@ -14,6 +14,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
+from eventing.broker.dispatch import BUSY_DELAY_S
 from eventing.broker.port import Subscription
 from eventing.codec import AMQP_PREFIX
 from eventing.filters import Dialect
@@ -39,6 +40,10 @@ class Names:
 
     def trigger_queue(self, trigger: str) -> str:
         return f"eco2.{self.broker}.t.{trigger}"
+
+    def hold_queue(self, trigger: str) -> str:
+        """Where a duplicate waits while another delivery of the same event is running."""
+        return f"{self.trigger_queue(trigger)}.hold"
 
     def retry_queue(self, trigger: str, attempt: int) -> str:
         """Where a message waits after failing `attempt`, before attempt + 1."""
@@ -85,19 +90,22 @@ async def declare_trigger(
         main, durable=True, arguments=_queue_args(queue_type, extra)
     )
     await queue.bind(names.exchange, routing_key="", arguments=binding_arguments(sub))
-    if sub.ordered_by is None:  # ordered triggers retry in place to keep their order
-        for attempt in range(1, sub.delivery.max_attempts):
-            delay_ms = int(sub.delivery.delay_before(attempt + 1) * 1000)
-            await channel.declare_queue(
-                names.retry_queue(sub.name, attempt),
-                durable=True,
-                arguments=_queue_args(
-                    queue_type,
-                    {
-                        "x-message-ttl": delay_ms,
-                        "x-dead-letter-exchange": "",
-                        "x-dead-letter-routing-key": main,
-                    },
-                ),
-            )
+    if sub.ordered_by is not None:  # ordered triggers retry in place to keep their order
+        return queue
+    delays = {names.hold_queue(sub.name): BUSY_DELAY_S}
+    for attempt in range(1, sub.delivery.max_attempts):
+        delays[names.retry_queue(sub.name, attempt)] = sub.delivery.delay_before(attempt + 1)
+    for name, delay_s in delays.items():
+        await channel.declare_queue(
+            name,
+            durable=True,
+            arguments=_queue_args(
+                queue_type,
+                {
+                    "x-message-ttl": int(delay_s * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": main,
+                },
+            ),
+        )
     return queue

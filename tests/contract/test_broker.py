@@ -9,10 +9,10 @@ from eventing.broker.policy import DeliveryPolicy
 from eventing.broker.port import Subscription
 from eventing.filters import exact, prefix, suffix
 from tests.support.brokers import BrokerFactory
-from tests.support.events import ORDER, RELAYED, Order, Relayed, test_catalog
+from tests.support.events import ORDER, RELAYED, Order, Relayed, make_test_catalog
 from tests.support.recorder import Recorder, eventually
 
-CATALOG = test_catalog()
+CATALOG = make_test_catalog()
 FAST = DeliveryPolicy(retries=2, base_delay_s=0.05, timeout_s=5)
 
 

@@ -51,9 +51,7 @@ async def rabbitmq_brokers(
     await redis.aclose()
 
 
-@pytest.fixture(
-    params=["memory", pytest.param("rabbitmq", marks=pytest.mark.integration)]
-)
+@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.integration)])
 def make_broker(request: pytest.FixtureRequest) -> BrokerFactory:
     factory: BrokerFactory = request.getfixturevalue(f"{request.param}_brokers")
     return factory

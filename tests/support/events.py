@@ -27,5 +27,5 @@ RELAYED = "kr.eco2.test.order.relayed.v1"
 TEST_SPECS = (spec("order.placed", Order), spec("order.relayed", Relayed, "/tests/relay"))
 
 
-def test_catalog() -> Catalog:
+def make_test_catalog() -> Catalog:
     return default_catalog().extended(TEST_SPECS)
