@@ -22,6 +22,7 @@ from eventing.errors import (
     MalformedEventError,
     PermanentError,
     TransientError,
+    UnknownEventTypeError,
 )
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Row:
 
 # Most specific first: the first isinstance match wins.
 TABLE: tuple[tuple[type[BaseException], Row], ...] = (
+    (UnknownEventTypeError, Row(400, "UNKNOWN_EVENT_TYPE", Disposition.DEAD_LETTER)),
     (MalformedEventError, Row(400, "MALFORMED_EVENT", Disposition.DEAD_LETTER)),
     (BrokerUnavailableError, Row(503, "BROKER_UNAVAILABLE", Disposition.RETRY)),
     (PermanentError, Row(422, "UNPROCESSABLE_EVENT", Disposition.DEAD_LETTER)),
@@ -116,4 +118,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(Exception, on_error)
+    for kind in (Eco2Error, EventingError, TimeoutError):  # answered, not re-raised
+        app.add_exception_handler(kind, on_error)
+    app.add_exception_handler(Exception, on_error)  # a 500, still logged by the server

@@ -52,9 +52,12 @@ class ReplayRequest(BaseModel):
 
 
 class Mesh:
-    def __init__(self, settings: Settings, registry: Registry) -> None:
+    def __init__(
+        self, settings: Settings, registry: Registry, extra_deps: dict[str, Any] | None = None
+    ) -> None:
         self.settings = settings
         self.registry = registry
+        self.extra_deps = extra_deps or {}
         self.runtime: Runtime | None = None
         self.canary = CanaryWatch()
         self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
@@ -64,7 +67,7 @@ class Mesh:
         """Build adapters, subscribe functions, mount routes, start consuming."""
         if self.runtime is not None:
             return
-        runtime = build_runtime(self.settings, self.registry)
+        runtime = build_runtime(self.settings, self.registry, extra_deps=self.extra_deps)
         runtime.broker.subscribe(
             Subscription(
                 name="mesh-canary-watch", subscriber=self.canary, filters=(exact("type", ECHOED),)

@@ -1,0 +1,63 @@
+"""The processed-event store contract, on memory and on real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from eventing.idempotency import Claim, MemoryProcessedStore, ProcessedStore
+from eventing.redis_idempotency import RedisProcessedStore
+from tests.rig import RedisNamespace
+
+
+@pytest.fixture
+async def redis_store(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[ProcessedStore]:
+    redis = Redis.from_url(redis_url_and_prefix.url)
+    yield RedisProcessedStore(redis, prefix=redis_url_and_prefix.prefix, done_ttl_s=60)
+    await redis.aclose()
+
+
+@pytest.fixture
+def memory_store() -> ProcessedStore:
+    return MemoryProcessedStore(done_ttl_s=60)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest) -> ProcessedStore:
+    found: ProcessedStore = request.getfixturevalue(f"{request.param}_store")
+    return found
+
+
+async def test_first_claim_wins_and_done_is_final(store: ProcessedStore) -> None:
+    assert await store.claim("k", 5) is Claim.CLAIMED
+    assert await store.claim("k", 5) is Claim.BUSY
+    await store.complete("k", "reply")
+    assert await store.claim("k", 5) is Claim.DONE
+    assert await store.result("k") == "reply"
+    await store.release("k")  # never erases a done mark
+    assert await store.claim("k", 5) is Claim.DONE
+
+
+async def test_release_lets_a_retry_claim(store: ProcessedStore) -> None:
+    assert await store.claim("k", 5) is Claim.CLAIMED
+    await store.release("k")
+    assert await store.result("k") is None
+    assert await store.claim("k", 5) is Claim.CLAIMED
+
+
+async def test_lease_lapses_unless_renewed(store: ProcessedStore) -> None:
+    assert await store.claim("dead", 0.2) is Claim.CLAIMED
+    assert await store.claim("alive", 0.2) is Claim.CLAIMED
+    for _ in range(3):
+        await asyncio.sleep(0.1)
+        await store.renew("alive", 0.2)
+    assert await store.claim("dead", 5) is Claim.CLAIMED  # its holder died: taken over
+    assert await store.claim("alive", 5) is Claim.BUSY
+
+
+async def test_concurrent_claims_have_one_winner(store: ProcessedStore) -> None:
+    results = await asyncio.gather(*(store.claim("race", 5) for _ in range(50)))
+    assert results.count(Claim.CLAIMED) == 1
