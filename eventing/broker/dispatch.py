@@ -8,6 +8,7 @@ retries or dead-letters. Keeping it in one place is what makes the adapters inte
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,12 @@ from dataclasses import dataclass
 from cloudevents.http import CloudEvent
 
 from eventing.broker.port import Subscription
-from eventing.codec import attributes_of
+from eventing.codec import (
+    STRUCTURED_CONTENT_TYPE,
+    attributes_of,
+    from_http_request,
+    to_http_structured,
+)
 from eventing.errors import (
     Disposition,
     HandlerTimeoutError,
@@ -60,6 +66,15 @@ Publish = Callable[[CloudEvent], Awaitable[None]]
 Classify = Callable[[BaseException], Disposition]
 
 
+def encode_replies(replies: Sequence[CloudEvent]) -> str:
+    return json.dumps([to_http_structured(r)[1].decode() for r in replies])
+
+
+def decode_replies(text: str) -> list[CloudEvent]:
+    structured = {"content-type": STRUCTURED_CONTENT_TYPE}
+    return [from_http_request(structured, body.encode()) for body in json.loads(text)]
+
+
 def describe(exc: BaseException) -> str:
     text = str(exc) or repr(exc)
     return f"{type(exc).__name__}: {text}"[:2000]
@@ -72,11 +87,13 @@ class Dispatcher:
         store: ProcessedStore,
         classify: Classify = disposition_of,
         lease_s: float = LEASE_S,
+        keep_replies: bool = False,
     ) -> None:
         self._publish = publish
         self._store = store
         self._classify = classify
         self._lease_s = lease_s
+        self._keep_replies = keep_replies  # for hosts whose reply travels in a response
 
     async def process(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
         """Run one delivery attempt and say what the transport must do with the message."""
@@ -88,7 +105,7 @@ class Dispatcher:
         except Exception as exc:
             return self.failed(sub, attempt, exc)
         if claim is Claim.DONE:
-            return Ack("duplicate")
+            return await self._duplicate(key)
         if claim is Claim.BUSY:  # wait for the holder to finish or its lease to lapse
             error = str(InProgressError(f"{key!r} is being processed elsewhere"))
             return Retry(BUSY_DELAY_S, error, counts=False)
@@ -97,12 +114,22 @@ class Dispatcher:
             replies = await self._run(sub, event)
             await asyncio.gather(*(self._publish(reply) for reply in replies))
             heartbeat.cancel()
-            await self._store.complete(key)
+            await self._store.complete(key, encode_replies(replies) if self._keep_replies else "")
         except Exception as exc:
             heartbeat.cancel()
             await self._release(key)
             return self.failed(sub, attempt, exc)
         return Ack()
+
+    async def _duplicate(self, key: str) -> Outcome:
+        """A redelivery of a processed event: re-send the kept replies, run nothing."""
+        if self._keep_replies:
+            try:
+                for reply in decode_replies(await self._store.result(key) or "[]"):
+                    await self._publish(reply)
+            except Exception as exc:
+                return Retry(BUSY_DELAY_S, describe(exc))
+        return Ack("duplicate")
 
     async def _keep_claim(self, key: str) -> None:
         """Renew the lease while the handler runs, so a long handler is never run twice."""

@@ -473,6 +473,12 @@ data:
 			wantErr: "unsupported kind",
 		},
 		{
+			// YAML 1.1 (as kubectl parses it): a bare n/no/off is a boolean.
+			name:    "yaml 1.1 boolean where a string is expected",
+			yaml:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  ENABLED: off\n",
+			wantErr: "cannot unmarshal bool",
+		},
+		{
 			name:    "duplicate YAML key",
 			yaml:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: \"1\"\n  a: \"2\"\n",
 			wantErr: `key "a" already set in map`,
@@ -541,12 +547,12 @@ metadata: {name: b}
 }
 
 func TestResultString(t *testing.T) {
-	docs, _ := SplitDocuments("x.yaml", []byte(rabbitBroker+validTrigger+"---\napiVersion: v9\nkind: Nope\nmetadata: {name: n}\n"))
+	docs, _ := SplitDocuments("x.yaml", []byte(rabbitBroker+validTrigger+"---\napiVersion: v9\nkind: Nope\nmetadata: {name: nope}\n"))
 	res := New(Options{}).Validate(docs)
 	want := []string{
 		"OK x.yaml#0 Broker/eco2",
 		"OK x.yaml#1 Trigger/orders-created",
-		"FAIL x.yaml#2 Nope/n: unsupported kind v9 Nope",
+		"FAIL x.yaml#2 Nope/nope: unsupported kind v9 Nope",
 	}
 	if len(res) != len(want) {
 		t.Fatalf("got %d results", len(res))

@@ -1,0 +1,171 @@
+"""Deployed hosting: one function per process, as its own Knative Service.
+
+Event functions are served by functions-framework (ASGI, http signature, since the Knative reply
+contract needs the reply event in the response, which its cloudevent signature cannot return):
+
+    functions-framework --source functions/kit/hosting.py --target serve \
+        --signature-type http --asgi          # with ECO2_FUNCTION=<name>
+
+HTTP functions are FastAPI apps: `uvicorn --factory functions.kit.hosting:create_http_app`.
+Nothing is built at import; the first request (Knative's readiness probe) builds the function,
+its adapters and only the modules its handler needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+from cloudevents.http import CloudEvent
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from eventing.broker.dispatch import Ack, Dead, Dispatcher, Outcome
+from eventing.broker.policy import DeliveryPolicy
+from eventing.codec import from_http_request, to_http_binary
+from eventing.errors import BrokerUnavailableError, MalformedEventError
+from functions.kit import errors
+from functions.kit.bootstrap import build_registry, build_store, subscription_for
+from functions.kit.declare import Function, Kind
+from functions.kit.invoke import LocalFunction, bind, resolve
+from functions.kit.publisher import Publisher
+from functions.kit.settings import Settings
+
+
+class IngressSender:
+    """Publishes to the broker ingress over HTTP (a function cannot reach RabbitMQ directly)."""
+
+    def __init__(self, url: str | None) -> None:
+        self._url = url
+        self._client = httpx.AsyncClient(timeout=10)
+
+    async def __call__(self, event: CloudEvent) -> None:
+        if not self._url:
+            raise BrokerUnavailableError("ECO2_BROKER_INGRESS_URL is not set")
+        headers, body = to_http_binary(event)
+        try:
+            response = await self._client.post(self._url, headers=headers, content=body)
+        except httpx.HTTPError as exc:
+            raise BrokerUnavailableError(f"broker ingress unreachable: {exc}") from exc
+        if response.status_code != 202:
+            raise BrokerUnavailableError(f"broker ingress said {response.status_code}")
+
+
+class HostedEventFunction:
+    """Knative delivers one event per request; the last reply goes back in the response."""
+
+    def __init__(self, settings: Settings, fn: Function) -> None:
+        registry = build_registry()
+        self.fn = fn
+        self._catalog = registry.catalog
+        self._closers: list[Any] = []
+        self._sender = IngressSender(settings.broker_ingress_url)
+        deps = {
+            "settings": settings,
+            "catalog": registry.catalog,
+            "publisher": Publisher(registry.catalog, self._sender),
+        }
+        self._function = LocalFunction(fn, registry.catalog, deps)
+        # Knative counts attempts and dead-letters; one attempt per request here, and a
+        # transient failure must answer 5xx (retry) unless the trigger allows no retries.
+        once = DeliveryPolicy(retries=min(fn.delivery.retries, 1), timeout_s=fn.delivery.timeout_s)
+        self._subscription = replace(subscription_for(fn, self._function), delivery=once)
+        self._store = build_store(settings, self._closers)
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"function": self.fn.name, "modules": len(sys.modules)})
+        try:
+            event = from_http_request(dict(request.headers), await request.body())
+            self._catalog.parse(event)
+        except MalformedEventError as exc:
+            row = errors.row_for(exc)
+            return JSONResponse(errors.error_body(exc.reason, row.code), status_code=row.status)
+        replies: list[CloudEvent] = []
+
+        async def collect(reply: CloudEvent) -> None:
+            replies.append(reply)
+
+        dispatcher = Dispatcher(collect, self._store, errors.classify, keep_replies=True)
+        outcome = await dispatcher.process(self._subscription, event, attempt=1)
+        return await self._respond(outcome, replies)
+
+    async def _respond(self, outcome: Outcome, replies: list[CloudEvent]) -> Response:
+        if isinstance(outcome, Ack):
+            for extra in replies[:-1]:
+                await self._sender(extra)
+            if not replies:
+                return Response(status_code=202)
+            reply_headers, reply_body = to_http_binary(replies[-1])
+            return Response(reply_body, status_code=200, headers=reply_headers)
+        if isinstance(outcome, Dead):  # Knative does not retry a 422: straight to the DLS
+            return JSONResponse(errors.error_body(outcome.error, "UNPROCESSABLE_EVENT"), 422)
+        body = errors.error_body(outcome.error, "RETRY_LATER")
+        if outcome.counts:
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})  # busy
+
+
+class _Host:
+    """Built on first request so that importing this module does no I/O."""
+
+    def __init__(self) -> None:
+        self._function: HostedEventFunction | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, request: Request) -> Response:
+        if self._function is None:
+            async with self._lock:
+                if self._function is None:
+                    settings = Settings()
+                    if not settings.function:
+                        raise RuntimeError("set ECO2_FUNCTION to the function to serve")
+                    fn = build_registry().get(settings.function)
+                    if fn.kind is not Kind.EVENT:
+                        raise RuntimeError(f"{fn.name} is an HTTP function: use create_http_app")
+                    self._function = HostedEventFunction(settings, fn)
+        return await self._function.handle(request)
+
+
+_host = _Host()
+
+
+async def serve(request: Request) -> Response:
+    """The functions-framework target for every event function."""
+    return await _host(request)
+
+
+def create_http_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI app of one HTTP function (uvicorn --factory)."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = build_registry()
+        fn = registry.get(settings.function or "")
+        if fn.kind is not Kind.HTTP:
+            raise RuntimeError(f"{fn.name} is an event function: serve it with functions-framework")
+        sender = IngressSender(settings.broker_ingress_url)
+        deps = {
+            "settings": settings,
+            "catalog": registry.catalog,
+            "publisher": Publisher(registry.catalog, sender),
+        }
+        factory = resolve(fn.handler)
+        app.include_router(factory(**bind(factory, deps, fn.name)), prefix=fn.route_prefix or "")
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+    errors.install(app)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"function": settings.function, "modules": len(sys.modules)}
+
+    return app

@@ -1,0 +1,113 @@
+"""A function served alone by functions-framework, speaking the Knative reply contract."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from functions_framework.aio import create_asgi_app
+
+from eventing.catalog import CanaryRequested, default_catalog
+from eventing.codec import from_http_request, to_http_binary, to_http_structured
+
+CATALOG = default_catalog()
+HOSTING = str(Path(__file__).parents[2] / "functions" / "kit" / "hosting.py")
+
+
+def probe() -> object:
+    return CATALOG.make(CanaryRequested(probe_id="p-1", sent_at=datetime.now(UTC)))
+
+
+@pytest.fixture
+async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+    monkeypatch.setenv("ECO2_FUNCTION", "mesh-canary")
+    app = create_asgi_app(target="serve", source=HOSTING, signature_type="http")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://fn"
+    ) as http:
+        yield http
+
+
+@pytest.mark.parametrize("encode", [to_http_binary, to_http_structured])
+async def test_reply_event_comes_back_in_the_response(
+    client: httpx.AsyncClient, encode: object
+) -> None:
+    event = probe()
+    headers, body = encode(event)  # type: ignore[operator]
+    response = await client.post("/", headers=headers, content=body)
+    assert response.status_code == 200, response.text
+    reply = from_http_request(dict(response.headers), response.content)
+    assert reply["type"] == "kr.eco2.mesh.canary.echoed.v1"
+    assert reply.get_data()["probe_id"] == "p-1"
+
+
+async def test_redelivery_returns_the_same_reply_without_rerunning(
+    client: httpx.AsyncClient,
+) -> None:
+    headers, body = to_http_binary(probe())
+    first = await client.post("/", headers=headers, content=body)
+    second = await client.post("/", headers=headers, content=body)
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ce-id"] == second.headers["ce-id"]
+    assert first.content == second.content  # the kept reply, not a fresh echo
+
+
+async def test_malformed_event_is_a_400_with_a_reason(client: httpx.AsyncClient) -> None:
+    response = await client.post("/", headers={"ce-type": "x", "ce-specversion": "1.0"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "missing required attribute(s): id, source",
+        "code": "MALFORMED_EVENT",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_functions_framework_command_serves_the_function() -> None:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("functions-framework")
+    env = {**os.environ, "ECO2_FUNCTION": "mesh-canary"}
+    proc = await asyncio.create_subprocess_exec(
+        str(exe),
+        "--source",
+        HOSTING,
+        "--target",
+        "serve",
+        "--signature-type",
+        "http",
+        "--asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(200):
+                try:
+                    health = await http.get("/health")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)
+            assert health.json()["function"] == "mesh-canary"
+            headers, body = to_http_binary(probe())
+            response = await http.post("/", headers=headers, content=body)
+            assert response.status_code == 200
+            assert response.headers["ce-type"] == "kr.eco2.mesh.canary.echoed.v1"
+    finally:
+        proc.terminate()
+        await proc.wait()
