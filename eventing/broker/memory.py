@@ -96,6 +96,14 @@ class InMemoryBroker:
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return list(self._dead.values())[:limit]
 
+    async def record_dead_letter(
+        self, trigger: str, event: CloudEvent, attempts: int, error: str
+    ) -> None:
+        dead_id = str(uuid.uuid4())
+        self._dead[dead_id] = DeadLetter(
+            dead_id, trigger, event, attempts, error, datetime.now(UTC)
+        )
+
     async def replay(self, ids: Sequence[str] | None = None) -> int:
         chosen = list(self._dead) if ids is None else [i for i in ids if i in self._dead]
         replayed = 0
@@ -175,12 +183,11 @@ class InMemoryBroker:
         self._timers.add(timer)
 
     def _dead_letter(self, lane: _Lane, event: CloudEvent, attempts: int, outcome: Dead) -> None:
-        if not outcome.kept:
-            return
-        dead_id = str(uuid.uuid4())
-        self._dead[dead_id] = DeadLetter(
-            dead_id, lane.sub.name, event, attempts, outcome.error, datetime.now(UTC)
-        )
+        if outcome.kept:
+            dead_id = str(uuid.uuid4())
+            self._dead[dead_id] = DeadLetter(
+                dead_id, lane.sub.name, event, attempts, outcome.error, datetime.now(UTC)
+            )
 
 
 def _forget(chains: dict[str, asyncio.Task[None]], key: str, task: asyncio.Task[None]) -> None:

@@ -66,6 +66,11 @@ class Broker(Protocol):
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 
+    async def record_dead_letter(
+        self, trigger: str, event: CloudEvent, attempts: int, error: str
+    ) -> None:
+        """Keep a dead letter that another dispatcher (Knative's) gave up on."""
+
     async def replay(self, ids: Sequence[str] | None = None) -> int:
         """Re-deliver dead letters (all when `ids` is None) to their trigger; returns the count."""
 

@@ -216,6 +216,12 @@ class RabbitMQBroker:
             with contextlib.suppress(Exception):
                 await message.nack(requeue=True)
 
+    async def record_dead_letter(
+        self, trigger: str, event: CloudEvent, attempts: int, error: str
+    ) -> None:
+        extra = dl.cause_headers(trigger, attempts, error)
+        await self._publish(self.names.dead_letter_exchange, "", self._message(event, 1, extra))
+
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         assert self._conn is not None, "start the broker first"
         return await dl.list_dead_letters(self._conn, self.names, limit)

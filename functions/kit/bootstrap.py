@@ -26,7 +26,7 @@ from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry, collect
 from functions.kit.settings import Settings
 
-DOMAIN_MODULES: tuple[str, ...] = ("functions.kit.canary",)
+DOMAIN_MODULES: tuple[str, ...] = ("functions.kit.canary", "functions.kit.deadletters")
 
 
 def build_registry(
@@ -101,6 +101,7 @@ def build_runtime(
         "settings": settings,
         "catalog": registry.catalog,
         "publisher": Publisher(registry.catalog, broker.publish),
+        "dead_letters": broker,
         **(extra_deps or {}),
     }
     chosen = registry.of_kind(Kind.EVENT) if functions is None else list(functions)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -31,7 +32,7 @@ from eventing.broker.policy import DeliveryPolicy
 from eventing.codec import from_http_request, to_http_binary
 from eventing.errors import BrokerUnavailableError, MalformedEventError
 from functions.kit import errors
-from functions.kit.bootstrap import build_registry, build_store, subscription_for
+from functions.kit.bootstrap import build_broker, build_registry, build_store, subscription_for
 from functions.kit.declare import Function, Kind
 from functions.kit.invoke import LocalFunction, bind, resolve
 from functions.kit.publisher import Publisher
@@ -151,15 +152,22 @@ def create_http_app(settings: Settings | None = None) -> FastAPI:
         fn = registry.get(settings.function or "")
         if fn.kind is not Kind.HTTP:
             raise RuntimeError(f"{fn.name} is an event function: serve it with functions-framework")
-        sender = IngressSender(settings.broker_ingress_url)
-        deps = {
+        deps: dict[str, Any] = {
             "settings": settings,
             "catalog": registry.catalog,
-            "publisher": Publisher(registry.catalog, sender),
+            "publisher": Publisher(registry.catalog, IngressSender(settings.broker_ingress_url)),
         }
+        closers: list[Any] = []
         factory = resolve(fn.handler)
+        if "dead_letters" in inspect.signature(factory).parameters:  # only the sink needs it
+            broker = build_broker(settings, build_store(settings, closers))
+            await broker.start()
+            closers.append(broker.close)
+            deps["dead_letters"] = broker
         app.include_router(factory(**bind(factory, deps, fn.name)), prefix=fn.route_prefix or "")
         yield
+        for close in reversed(closers):
+            await close()
 
     app = FastAPI(lifespan=lifespan)
     errors.install(app)

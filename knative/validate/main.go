@@ -43,8 +43,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: validate [flags] [FILE_OR_DIR]...\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	// Allow flags after positional arguments (validate knative -skip-dir overlays).
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if *listKinds {
 		for _, k := range check.SupportedKinds() {
@@ -63,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		featureMap[k] = v
 	}
 
-	paths := append(append([]string{}, dirs...), fs.Args()...)
+	paths := append(append([]string{}, dirs...), positional...)
 	if len(paths) == 0 {
 		fs.Usage()
 		return 2

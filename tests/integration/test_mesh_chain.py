@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from eventing.codec import to_http_binary, to_http_structured
-from functions.kit import canary
+from functions.kit import canary, deadletters
 from functions.kit.mesh import Mesh
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
@@ -41,7 +42,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 @pytest.fixture
 async def mesh(settings: Settings) -> AsyncIterator[tuple[Mesh, chain.Journal]]:
     journal = chain.Journal()
-    registry = Registry((*chain.FUNCTIONS, *canary.FUNCTIONS), CATALOG)
+    registry = Registry((*chain.FUNCTIONS, *canary.FUNCTIONS, *deadletters.FUNCTIONS), CATALOG)
     mesh = Mesh(settings, registry, {"journal": journal})
     await mesh.start()
     yield mesh, journal
@@ -157,3 +158,29 @@ async def test_dead_letters_listed_and_replayed_over_http(
     replay = await client.post("/admin/dead-letters/replay", json={"ids": [letters[0]["id"]]})
     assert replay.json() == {"replayed": 1}  # fails again: the cause was not fixed
     await eventually(dead, what="the replayed event to dead-letter again")
+
+
+async def test_knative_dead_letter_sink_keeps_the_cause_for_replay(
+    mesh: tuple[Mesh, chain.Journal], client: httpx.AsyncClient
+) -> None:
+    event = CATALOG.make(Order(n=3))
+    event["knativeerrordest"] = "http://test-relay.eco2.svc.cluster.local"
+    event["knativeerrorcode"] = "500"
+    event["knativeerrordata"] = base64.b64encode(b"boom").decode()
+    headers, body = to_http_binary(event)
+    assert (
+        await client.post("/internal/dead-letters", headers=headers, content=body)
+    ).status_code == 202
+    letters = (await client.get("/admin/dead-letters")).json()
+    assert len(letters) == 1
+    assert letters[0]["trigger"] == "test-relay"
+    assert letters[0]["error"] == "HTTP 500 from http://test-relay.eco2.svc.cluster.local: boom"
+    assert "knativeerrorcode" not in letters[0]["event"]
+    assert (await client.post("/admin/dead-letters/replay", json={})).json() == {"replayed": 1}
+    await eventually(lambda: len(mesh[1]) == 1, what="the replayed event to finish the chain")
+
+
+async def test_dead_letter_sink_refuses_garbage(client: httpx.AsyncClient) -> None:
+    response = await client.post("/internal/dead-letters", content=b"not an event")
+    assert response.status_code == 400 and response.json()["code"] == "MALFORMED_EVENT"
+    assert (await client.get("/admin/dead-letters")).json() == []

@@ -137,8 +137,8 @@ func TestValidate(t *testing.T) {
 			yaml: strings.Replace(validService, `target: "50"`, `target: "80"`, 1),
 		},
 		{
-			name: "service: autoscaling annotations on the Service's own metadata",
-			yaml: strings.Replace(validService, "  namespace: eco2\n", "  namespace: eco2\n  annotations:\n    autoscaling.knative.dev/min-scale: \"1\"\n", 1),
+			name:    "service: autoscaling annotations on the Service's own metadata",
+			yaml:    strings.Replace(validService, "  namespace: eco2\n", "  namespace: eco2\n  annotations:\n    autoscaling.knative.dev/min-scale: \"1\"\n", 1),
 			wantErr: `autoscaling annotations must be put under "spec.template.metadata.annotations"`,
 		},
 		{
@@ -188,8 +188,8 @@ metadata:
 			wantErr: "Configuration not supported",
 		},
 		{
-			name: "broker: delivery backoffDelay not ISO-8601",
-			yaml: strings.TrimSuffix(strings.TrimSpace(rabbitBroker), "---") + "\n  delivery:\n    backoffDelay: 2s\n",
+			name:    "broker: delivery backoffDelay not ISO-8601",
+			yaml:    strings.TrimSuffix(strings.TrimSpace(rabbitBroker), "---") + "\n  delivery:\n    backoffDelay: 2s\n",
 			wantErr: "invalid value: 2s: spec.delivery.backoffDelay",
 		},
 

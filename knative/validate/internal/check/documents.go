@@ -168,6 +168,14 @@ func SplitDocuments(file string, data []byte) ([]Document, error) {
 				if s, ok := obj["kind"].(string); ok {
 					doc.Kind = s
 				}
+				if md, ok := obj["metadata"].(map[string]any); ok {
+					if s, ok := md["name"].(string); ok {
+						doc.Name = s
+					} else if md["name"] != nil {
+						// e.g. "name: no" is a YAML 1.1 boolean
+						doc.Name = fmt.Sprintf("%v", md["name"])
+					}
+				}
 			}
 		} else {
 			doc.APIVersion = head.APIVersion

@@ -1,0 +1,142 @@
+"""`eco2`: run the local mesh, inspect functions, handle dead letters, generate manifests."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import uvicorn
+
+from functions.kit.bootstrap import build_broker, build_registry, build_store
+from functions.kit.manifests import check, generate
+from functions.kit.mesh import Mesh
+from functions.kit.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eco2", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the whole mesh in one process")
+    run.add_argument("--real", action="store_true", help="RabbitMQ + Redis instead of memory")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    commands.add_parser("functions", help="list the declared functions")
+    dead = commands.add_parser("dead-letters", help="list or replay dead letters")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("--id", action="append", dest="ids", help="replay only these (repeat)")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--url", help="a running mesh (its admin API); default: RabbitMQ directly")
+    canary = commands.add_parser("canary", help="time a probe through a running mesh")
+    canary.add_argument("--url", default="http://127.0.0.1:8080")
+    manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
+    manifests.add_argument("action", choices=["generate", "check"])
+    manifests.add_argument("--out", default="knative")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {"mode": "real"} if args.real else {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    settings = Settings(**overrides)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    mesh = Mesh(settings, build_registry())
+    print(f"Eco² mesh ({settings.mode}) on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(
+        mesh.app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(settings.drain_timeout_s),
+    )
+    return 0
+
+
+def _functions() -> int:
+    for fn in build_registry():
+        trigger = fn.trigger.type if fn.trigger else fn.route_prefix
+        print(f"{fn.name:28} {fn.kind.value:5} {trigger}  -> {', '.join(fn.replies) or '-'}")
+    return 0
+
+
+async def _dead_letters(args: argparse.Namespace) -> int:
+    if args.url:
+        async with httpx.AsyncClient(base_url=args.url) as http:
+            if args.action == "list":
+                found = (await http.get("/admin/dead-letters", params={"limit": args.limit})).json()
+            else:
+                body = {"ids": args.ids}
+                found = (await http.post("/admin/dead-letters/replay", json=body)).json()
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 0
+    settings = Settings(mode="real")
+    broker = build_broker(settings, build_store(settings, []))
+    await broker.start()
+    try:
+        if args.action == "replay":
+            print(json.dumps({"replayed": await broker.replay(args.ids)}))
+            return 0
+        for d in await broker.dead_letters(args.limit):
+            event_id = d.event["id"] if d.event is not None else None
+            print(
+                json.dumps(
+                    {
+                        "id": d.id,
+                        "trigger": d.trigger,
+                        "event_id": event_id,
+                        "attempts": d.attempts,
+                        "error": d.error,
+                        "failed_at": d.failed_at.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    finally:
+        await broker.close()
+    return 0
+
+
+async def _canary(url: str) -> int:
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.post("/admin/canary")
+    print(response.text)
+    return 0 if response.status_code == 200 else 1
+
+
+def _manifests(args: argparse.Namespace) -> int:
+    registry = build_registry()
+    if args.action == "generate":
+        for path in generate(registry, args.out):
+            print(f"wrote {path}")
+        return 0
+    drift = check(registry, args.out)
+    for line in drift:
+        print(line, file=sys.stderr)
+    return 1 if drift else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "functions":
+        return _functions()
+    if args.command == "dead-letters":
+        return asyncio.run(_dead_letters(args))
+    if args.command == "canary":
+        return asyncio.run(_canary(args.url))
+    return _manifests(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const okConfigMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\ndata:\n  a: \"1\"\n"
+
+func cm(name string) string { return strings.Replace(okConfigMap, "%s", name, 1) }
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.yaml"), cm("a")+"---\n"+cm("b"))
+	writeFile(t, filepath.Join(dir, "sub", "c.yml"), cm("c"))
+	writeFile(t, filepath.Join(dir, "notes.txt"), "not yaml: [")
+	writeFile(t, filepath.Join(dir, "overlays", "bad.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // lines that must appear in stdout
+		notWant  []string
+	}{
+		{
+			name:     "all, overlays included",
+			args:     []string{dir},
+			wantCode: 1,
+			want: []string{
+				"OK " + filepath.Join(dir, "a.yaml") + "#0 ConfigMap/a",
+				"OK " + filepath.Join(dir, "a.yaml") + "#1 ConfigMap/b",
+				"OK " + filepath.Join(dir, "sub", "c.yml") + "#0 ConfigMap/c",
+				"FAIL " + filepath.Join(dir, "overlays", "bad.yaml") + "#0 Deployment/d: unsupported kind apps/v1 Deployment",
+				"3 passed, 1 failed",
+			},
+			notWant: []string{"notes.txt"},
+		},
+		{
+			name:     "-dir with -skip-dir overlays",
+			args:     []string{"-dir", dir, "-skip-dir", "overlays"},
+			wantCode: 0,
+			want:     []string{"3 passed, 0 failed"},
+			notWant:  []string{"overlays"},
+		},
+		{
+			name:     "single file",
+			args:     []string{filepath.Join(dir, "sub", "c.yml")},
+			wantCode: 0,
+			want:     []string{"1 passed, 0 failed"},
+		},
+		{
+			name:     "flags after positional arguments",
+			args:     []string{dir, "-skip-dir", "overlays"},
+			wantCode: 0,
+			want:     []string{"3 passed, 0 failed"},
+		},
+		{
+			name:     "missing path",
+			args:     []string{filepath.Join(dir, "missing")},
+			wantCode: 2,
+		},
+		{
+			name:     "no args",
+			args:     nil,
+			wantCode: 2,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, out.String(), errOut.String())
+			}
+			lines := strings.Split(out.String(), "\n")
+			for _, w := range tc.want {
+				found := false
+				for _, l := range lines {
+					if l == w {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("missing line %q in:\n%s", w, out.String())
+				}
+			}
+			for _, nw := range tc.notWant {
+				if strings.Contains(out.String(), nw) {
+					t.Errorf("unexpected %q in:\n%s", nw, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRunEmpty(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run([]string{dir}, &out, &errOut); code != 2 {
+		t.Errorf("empty dir: exit %d, want 2", code)
+	}
+	out.Reset()
+	if code := run([]string{"-allow-empty", dir}, &out, &errOut); code != 0 {
+		t.Errorf("empty dir with -allow-empty: exit %d, want 0", code)
+	}
+	if strings.TrimSpace(out.String()) != "0 passed, 0 failed" {
+		t.Errorf("got %q", out.String())
+	}
+}
