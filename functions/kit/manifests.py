@@ -105,6 +105,12 @@ def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
         "envFrom": [{"secretRef": {"name": "eco2-settings"}}],
         "ports": [{"containerPort": 8080}],
         "readinessProbe": {"httpGet": {"path": "/health"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
     }
 
 
