@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, FieldValue
 from cloudevents.http import CloudEvent
 
@@ -33,6 +34,8 @@ from eventing.idempotency import MemoryProcessedStore, ProcessedStore
 
 log = logging.getLogger(__name__)
 AMQP_ERRORS = (aio_pika.exceptions.AMQPException, ConnectionError, OSError, TimeoutError)
+# What a publish meets while the robust connection is down or restoring its channels.
+CHANNEL_ERRORS = (*AMQP_ERRORS, aiormq.exceptions.ChannelInvalidStateError, RuntimeError)
 
 
 class RabbitMQBroker:
@@ -60,6 +63,8 @@ class RabbitMQBroker:
         self._conn: AbstractRobustConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
+        self._channels: list[aio_pika.abc.AbstractChannel] = []
+        self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
         self._closing = False
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -75,6 +80,7 @@ class RabbitMQBroker:
                 self._url, reconnect_interval=self._reconnect_interval_s
             )
             self._channel = await self._conn.channel(publisher_confirms=True)
+            self._channels.append(self._channel)
             await declare_broker(self._channel, self.names, self._queue_type)
             for sub in self._subs.values():
                 await self._consume(sub)
@@ -85,6 +91,7 @@ class RabbitMQBroker:
     async def _consume(self, sub: Subscription) -> None:
         assert self._conn is not None
         channel = await self._conn.channel(publisher_confirms=False)
+        self._channels.append(channel)
         await channel.set_qos(prefetch_count=sub.concurrency)
         queue = await declare_trigger(channel, self.names, sub, self._queue_type)
 
@@ -100,31 +107,55 @@ class RabbitMQBroker:
                 await self._conn.close()
 
     def health(self) -> Health:
+        """Ready only while connected *and* every channel is restored and consuming."""
         if self._conn is None or self._closing:
             return Health(False, "RabbitMQ broker not started")
         if not self._conn.connected.is_set():
             return Health(False, "RabbitMQ connection lost; reconnecting")
+        closed = [c for c in self._channels if c.is_closed]
+        if closed:
+            return Health(False, f"{len(closed)} RabbitMQ channel(s) not yet restored")
         return Health(True, f"RabbitMQ connected, {len(self._subs)} trigger(s) consuming")
 
     async def publish(self, event: CloudEvent) -> None:
         await self._publish(self.names.exchange, "", self._message(event))
 
     async def _publish(self, exchange: str, routing_key: str, message: aio_pika.Message) -> None:
-        """Publish and wait for the confirm; while reconnecting, wait a bounded time first."""
-        if self._channel is None or self._closing:
+        """Publish and wait for the confirm, riding out a reconnect for a bounded time.
+
+        A publish whose confirm was lost may be sent twice; that is safe because every event
+        keeps its id and consumers are idempotent on it.
+        """
+        channel = self._channel
+        if channel is None or self._closing:
             raise BrokerUnavailableError("RabbitMQ broker is not running")
+        last: BaseException | None = None
         try:
             async with asyncio.timeout(self._publish_timeout_s):
-                assert self._conn is not None
-                await self._conn.connected.wait()
-                target = (
-                    self._channel.default_exchange
-                    if exchange == ""
-                    else await self._channel.get_exchange(exchange, ensure=False)
-                )
-                await target.publish(message, routing_key=routing_key)
-        except (*AMQP_ERRORS, aio_pika.exceptions.DeliveryError) as exc:
-            raise BrokerUnavailableError(f"publish not confirmed: {exc!r}") from exc
+                while True:
+                    await channel.ready()  # type: ignore[attr-defined]
+                    try:
+                        target = await self._exchange(channel, exchange)
+                        await target.publish(message, routing_key=routing_key)
+                        return
+                    except aio_pika.exceptions.DeliveryError:
+                        raise
+                    except CHANNEL_ERRORS as exc:
+                        last = exc
+                        await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise BrokerUnavailableError(f"publish not confirmed in time: {last!r}") from last
+        except aio_pika.exceptions.DeliveryError as exc:
+            raise BrokerUnavailableError(f"publish refused by RabbitMQ: {exc!r}") from exc
+
+    async def _exchange(
+        self, channel: aio_pika.abc.AbstractChannel, name: str
+    ) -> aio_pika.abc.AbstractExchange:
+        if name == "":
+            return channel.default_exchange
+        if name not in self._exchanges:
+            self._exchanges[name] = await channel.get_exchange(name, ensure=False)
+        return self._exchanges[name]
 
     @staticmethod
     def _message(
