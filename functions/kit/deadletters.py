@@ -16,10 +16,8 @@ from fastapi import APIRouter, Request, Response
 
 from eventing.broker.port import Broker
 from eventing.codec import from_http_request
-from functions.kit.declare import Function, Kind, Scaling
 
 KNATIVE_EXTENSIONS = ("knativeerrordest", "knativeerrorcode", "knativeerrordata")
-PATH = "/internal/dead-letters"
 
 
 def _cause(values: dict[str, str]) -> tuple[str, str]:
@@ -46,16 +44,3 @@ def router(dead_letters: Broker) -> APIRouter:
         return Response(status_code=202)
 
     return api
-
-
-FUNCTIONS = (
-    Function(
-        name="mesh-dead-letters",
-        domain="kit",
-        kind=Kind.HTTP,
-        handler="functions.kit.deadletters:router",
-        route_prefix=PATH,
-        scaling=Scaling(min_scale=1, max_scale=2, target_concurrency=50, container_concurrency=100),
-        description="Dead-letter sink for Knative triggers; keeps the cause for replay.",
-    ),
-)

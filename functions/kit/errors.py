@@ -7,13 +7,7 @@ asks this module what an exception means.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
 
 from eventing.errors import (
     BrokerUnavailableError,
@@ -24,8 +18,6 @@ from eventing.errors import (
     TransientError,
     UnknownEventTypeError,
 )
-
-log = logging.getLogger(__name__)
 
 
 class Eco2Error(Exception):
@@ -90,34 +82,3 @@ def classify(exc: BaseException) -> Disposition:
 
 def error_body(detail: str, code: str) -> dict[str, str]:
     return {"detail": detail, "code": code}
-
-
-def install(app: FastAPI) -> None:
-    """Answer every error in the contract's `{"detail", "code"}` format."""
-
-    async def on_error(request: Request, exc: Exception) -> JSONResponse:
-        row = row_for(exc)
-        if row.status >= 500:
-            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-        detail = getattr(exc, "detail", None) or getattr(exc, "reason", None) or str(exc)
-        if row is DEFAULT:
-            detail = "internal error"  # never leak internals
-        return JSONResponse(error_body(str(detail), row.code), status_code=row.status)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        parts = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse(error_body("; ".join(parts), "VALIDATION_ERROR"), status_code=422)
-
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HTTPException)
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return JSONResponse(
-            error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
-        )
-
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(HTTPException, on_http)
-    for kind in (Eco2Error, EventingError, TimeoutError):  # answered, not re-raised
-        app.add_exception_handler(kind, on_error)
-    app.add_exception_handler(Exception, on_error)  # a 500, still logged by the server

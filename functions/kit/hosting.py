@@ -6,7 +6,7 @@ contract needs the reply event in the response, which its cloudevent signature c
     functions-framework --source functions/kit/hosting.py --target serve \
         --signature-type http --asgi          # with ECO2_FUNCTION=<name>
 
-HTTP functions are FastAPI apps: `uvicorn --factory functions.kit.hosting:create_http_app`.
+HTTP functions are FastAPI apps, served by `http_hosting.py`.
 Nothing is built at import; the first request (Knative's readiness probe) builds the function,
 its adapters and only the modules its handler needs.
 """
@@ -14,48 +14,25 @@ its adapters and only the modules its handler needs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import sys
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-import httpx
 from cloudevents.http import CloudEvent
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from eventing.broker.dispatch import Ack, Dead, Dispatcher, Outcome
 from eventing.broker.policy import DeliveryPolicy
 from eventing.codec import from_http_request, to_http_binary
-from eventing.errors import BrokerUnavailableError, MalformedEventError
+from eventing.errors import MalformedEventError
 from functions.kit import errors
-from functions.kit.bootstrap import build_broker, build_registry, build_store, subscription_for
+from functions.kit.bootstrap import build_registry, build_store, subscription_for
 from functions.kit.declare import Function, Kind
-from functions.kit.invoke import LocalFunction, bind, resolve
+from functions.kit.http_publisher import IngressSender
+from functions.kit.invoke import LocalFunction
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
-
-
-class IngressSender:
-    """Publishes to the broker ingress over HTTP (a function cannot reach RabbitMQ directly)."""
-
-    def __init__(self, url: str | None) -> None:
-        self._url = url
-        self._client = httpx.AsyncClient(timeout=10)
-
-    async def __call__(self, event: CloudEvent) -> None:
-        if not self._url:
-            raise BrokerUnavailableError("ECO2_BROKER_INGRESS_URL is not set")
-        headers, body = to_http_binary(event)
-        try:
-            response = await self._client.post(self._url, headers=headers, content=body)
-        except httpx.HTTPError as exc:
-            raise BrokerUnavailableError(f"broker ingress unreachable: {exc}") from exc
-        if response.status_code != 202:
-            raise BrokerUnavailableError(f"broker ingress said {response.status_code}")
 
 
 class HostedEventFunction:
@@ -140,40 +117,3 @@ _host = _Host()
 async def serve(request: Request) -> Response:
     """The functions-framework target for every event function."""
     return await _host(request)
-
-
-def create_http_app(settings: Settings | None = None) -> FastAPI:
-    """The FastAPI app of one HTTP function (uvicorn --factory)."""
-    settings = settings or Settings()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = build_registry()
-        fn = registry.get(settings.function or "")
-        if fn.kind is not Kind.HTTP:
-            raise RuntimeError(f"{fn.name} is an event function: serve it with functions-framework")
-        deps: dict[str, Any] = {
-            "settings": settings,
-            "catalog": registry.catalog,
-            "publisher": Publisher(registry.catalog, IngressSender(settings.broker_ingress_url)),
-        }
-        closers: list[Any] = []
-        factory = resolve(fn.handler)
-        if "dead_letters" in inspect.signature(factory).parameters:  # only the sink needs it
-            broker = build_broker(settings, build_store(settings, closers))
-            await broker.start()
-            closers.append(broker.close)
-            deps["dead_letters"] = broker
-        app.include_router(factory(**bind(factory, deps, fn.name)), prefix=fn.route_prefix or "")
-        yield
-        for close in reversed(closers):
-            await close()
-
-    app = FastAPI(lifespan=lifespan)
-    errors.install(app)
-
-    @app.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"function": settings.function, "modules": len(sys.modules)}
-
-    return app

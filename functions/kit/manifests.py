@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from eventing.filters import Dialect
-from functions.kit import deadletters
 from functions.kit.declare import Function, Kind, Scaling
+from functions.kit.functions import DEAD_LETTERS_PATH
 from functions.kit.registry import Registry
 
 HEADER = (
@@ -27,7 +27,7 @@ BROKER = "default"
 DEAD_LETTERS = "mesh-dead-letters"
 SCALING_FIELDS = frozenset(Scaling.__dataclass_fields__)
 SERVICE_REF = {"apiVersion": "serving.knative.dev/v1", "kind": "Service"}
-DEAD_LETTER_SINK = {"ref": {**SERVICE_REF, "name": DEAD_LETTERS}, "uri": deadletters.PATH}
+DEAD_LETTER_SINK = {"ref": {**SERVICE_REF, "name": DEAD_LETTERS}, "uri": DEAD_LETTERS_PATH}
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
         command = [
             "uvicorn",
             "--factory",
-            "functions.kit.hosting:create_http_app",
+            "functions.kit.http_hosting:create_http_app",
             "--host",
             "0.0.0.0",
             "--port",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -24,10 +25,10 @@ from eventing.broker.port import Subscription
 from eventing.catalog import CanaryEchoed, CanaryRequested
 from eventing.filters import exact
 from eventing.ingress import ingress_router
-from functions.kit import errors
+from functions.kit import errors, http
 from functions.kit.bootstrap import Runtime, build_runtime
-from functions.kit.canary import ECHOED
 from functions.kit.declare import Kind
+from functions.kit.functions import CANARY_ECHOED as ECHOED
 from functions.kit.invoke import bind, resolve
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
@@ -61,7 +62,7 @@ class Mesh:
         self.runtime: Runtime | None = None
         self.canary = CanaryWatch()
         self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
-        errors.install(self.app)
+        http.install(self.app)
 
     async def start(self) -> None:
         """Build adapters, subscribe functions, mount routes, start consuming."""
@@ -114,6 +115,7 @@ class Mesh:
                 "detail": state.detail,
                 "functions": len(self.registry),
                 "mode": self.settings.mode,
+                "modules": len(sys.modules),
             }
             return JSONResponse(body, status_code=200 if state.ready else 503)
 

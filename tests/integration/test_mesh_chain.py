@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from eventing.codec import to_http_binary, to_http_structured
-from functions.kit import canary, deadletters
+from functions.kit import functions as kit
 from functions.kit.mesh import Mesh
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
@@ -42,7 +42,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 @pytest.fixture
 async def mesh(settings: Settings) -> AsyncIterator[tuple[Mesh, chain.Journal]]:
     journal = chain.Journal()
-    registry = Registry((*chain.FUNCTIONS, *canary.FUNCTIONS, *deadletters.FUNCTIONS), CATALOG)
+    registry = Registry((*chain.FUNCTIONS, *kit.FUNCTIONS), CATALOG)
     mesh = Mesh(settings, registry, {"journal": journal})
     await mesh.start()
     yield mesh, journal

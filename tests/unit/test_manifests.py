@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from eventing.catalog import default_catalog
-from functions.kit import canary, deadletters
+from functions.kit import functions as kit
 from functions.kit.bootstrap import build_registry
 from functions.kit.declare import Function, Scaling, Trigger, prefix, suffix
 from functions.kit.manifests import Overlay, check, generate, render
@@ -20,7 +20,7 @@ REPO_KNATIVE = Path(__file__).parents[2] / "knative"
 
 
 def _registry(*functions: Function) -> Registry:
-    return Registry(functions or (*canary.FUNCTIONS, *deadletters.FUNCTIONS), default_catalog())
+    return Registry(functions or kit.FUNCTIONS, default_catalog())
 
 
 def test_committed_manifests_match_the_declarations() -> None:
@@ -30,9 +30,9 @@ def test_committed_manifests_match_the_declarations() -> None:
 def test_changed_declaration_without_regeneration_is_drift(tmp_path: Path) -> None:
     generate(_registry(), str(tmp_path))
     assert check(_registry(), str(tmp_path)) == []
-    fn = canary.FUNCTIONS[0]
+    fn = kit.FUNCTIONS[0]
     changed = replace(fn, scaling=replace(fn.scaling, max_scale=7))
-    drift = check(_registry(changed, *deadletters.FUNCTIONS), str(tmp_path))
+    drift = check(_registry(changed, kit.FUNCTIONS[1]), str(tmp_path))
     assert drift[0] == f"stale: {tmp_path}/generated/services/mesh-canary.yaml"
     assert "manifests generate" in drift[-1]
 
@@ -41,11 +41,11 @@ def test_removed_function_and_hand_edits_are_drift(tmp_path: Path) -> None:
     generate(_registry(), str(tmp_path))
     broker = tmp_path / "generated" / "broker.yaml"
     broker.write_text(broker.read_text().replace("quorum", "classic"))
-    drift = check(_registry(*canary.FUNCTIONS), str(tmp_path))
+    drift = check(_registry(kit.FUNCTIONS[0]), str(tmp_path))
     assert f"stale: {broker}" in drift
     assert f"not declared: {tmp_path}/generated/services/mesh-dead-letters.yaml" in drift
-    generate(_registry(*canary.FUNCTIONS), str(tmp_path))
-    assert check(_registry(*canary.FUNCTIONS), str(tmp_path)) == []
+    generate(_registry(kit.FUNCTIONS[0]), str(tmp_path))
+    assert check(_registry(kit.FUNCTIONS[0]), str(tmp_path)) == []
 
 
 def test_overlay_tunes_scaling_and_survives_generation(tmp_path: Path) -> None:
@@ -86,17 +86,17 @@ def test_trigger_carries_every_filter_dialect_and_delivery() -> None:
         domain="tests",
         handler="functions.kit.canary:echo",
         trigger=Trigger(
-            type=canary.REQUESTED,
+            type=kit.CANARY_REQUESTED,
             filters=(prefix("subject", "scan/"), suffix("source", "/canary")),
             ordered_by="partitionkey",
         ),
         scaling=Scaling(container_concurrency=30, target_concurrency=30),
     )
-    files = render(_registry(fn, *deadletters.FUNCTIONS), Overlay())
+    files = render(_registry(fn, kit.FUNCTIONS[1]), Overlay())
     trigger = yaml.safe_load(files["triggers/picky.yaml"])
-    assert trigger["spec"]["filter"] == {"attributes": {"type": canary.REQUESTED}}
+    assert trigger["spec"]["filter"] == {"attributes": {"type": kit.CANARY_REQUESTED}}
     assert trigger["spec"]["filters"] == [
-        {"exact": {"type": canary.REQUESTED}},
+        {"exact": {"type": kit.CANARY_REQUESTED}},
         {"prefix": {"subject": "scan/"}},
         {"suffix": {"source": "/canary"}},
     ]
