@@ -68,30 +68,16 @@ def _duration(seconds: float) -> str:
     return f"PT{seconds:g}S"
 
 
-def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
+def command(fn: Function) -> list[str]:
+    """The deployed command of a function (the startup benchmark runs exactly this)."""
     if fn.kind is Kind.EVENT:
-        command = [
-            "functions-framework",
-            "--source",
-            "functions/kit/hosting.py",
-            "--target",
-            "serve",
-            "--signature-type",
-            "http",
-            "--asgi",
-            "--port",
-            "8080",
-        ]
-    else:
-        command = [
-            "uvicorn",
-            "--factory",
-            "functions.kit.http_hosting:create_http_app",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            "8080",
-        ]
+        return ["functions-framework", "--source", "functions/kit/hosting.py", "--target",
+                "serve", "--signature-type", "http", "--asgi", "--port", "8080"]  # fmt: skip
+    return ["uvicorn", "--factory", "functions.kit.http_hosting:create_http_app",
+            "--host", "0.0.0.0", "--port", "8080"]  # fmt: skip
+
+
+def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
     env = [
         {"name": "ECO2_FUNCTION", "value": fn.name},
         {"name": "ECO2_MODE", "value": "real"},
@@ -100,7 +86,7 @@ def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
     return {
         "name": "function",
         "image": overlay.image,
-        "command": command,
+        "command": command(fn),
         "env": env,
         "envFrom": [{"secretRef": {"name": "eco2-settings"}}],
         "ports": [{"containerPort": 8080}],

@@ -24,7 +24,8 @@ from pathlib import Path
 import httpx
 
 from functions.kit.bootstrap import build_registry
-from functions.kit.declare import Function, Kind
+from functions.kit.declare import Function
+from functions.kit.manifests import command
 
 ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
@@ -37,34 +38,11 @@ def _port() -> int:
 
 
 def _command(fn: Function | None, port: int) -> list[str]:
+    """The deployed command, from the manifests, bound to a loopback port instead."""
     if fn is None:  # the whole mesh in one process
         return [str(BIN / "eco2"), "run", "--port", str(port)]
-    if fn.kind is Kind.EVENT:
-        return [
-            str(BIN / "functions-framework"),
-            "--source",
-            "functions/kit/hosting.py",
-            "--target",
-            "serve",
-            "--signature-type",
-            "http",
-            "--asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-    return [
-        str(BIN / "uvicorn"),
-        "--factory",
-        "functions.kit.http_hosting:create_http_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+    program, *args = command(fn)
+    return [str(BIN / program), *args, "--host", "127.0.0.1", "--port", str(port)]
 
 
 async def _once(fn: Function | None) -> tuple[float, int]:
