@@ -32,14 +32,21 @@ from functions.kit.declare import Function, Kind
 from functions.kit.http_publisher import IngressSender
 from functions.kit.invoke import LocalFunction
 from functions.kit.publisher import Publisher
+from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 
 
 class HostedEventFunction:
     """Knative delivers one event per request; the last reply goes back in the response."""
 
-    def __init__(self, settings: Settings, fn: Function) -> None:
-        registry = build_registry()
+    def __init__(
+        self,
+        settings: Settings,
+        fn: Function,
+        registry: Registry | None = None,
+        extra_deps: dict[str, Any] | None = None,
+    ) -> None:
+        registry = registry or build_registry()
         self.fn = fn
         self._catalog = registry.catalog
         self._closers: list[Any] = []
@@ -48,7 +55,7 @@ class HostedEventFunction:
             "settings": settings,
             "catalog": registry.catalog,
             "publisher": Publisher(registry.catalog, self._sender),
-        }
+        } | (extra_deps or {})
         self._function = LocalFunction(fn, registry.catalog, deps)
         # Knative counts attempts and dead-letters; one attempt per request here, and a
         # transient failure must answer 5xx (retry) unless the trigger allows no retries.

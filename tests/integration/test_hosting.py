@@ -7,15 +7,24 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from functions_framework.aio import create_asgi_app
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from eventing.catalog import CanaryRequested, default_catalog
 from eventing.codec import from_http_request, to_http_binary, to_http_structured
+from functions.kit.declare import Trigger, prefix
+from functions.kit.hosting import HostedEventFunction
+from functions.kit.registry import Registry
+from functions.kit.settings import Settings
+from tests.support import chain
+from tests.support.events import RELAYED, Relayed, make_test_catalog
 
 CATALOG = default_catalog()
 HOSTING = str(Path(__file__).parents[2] / "functions" / "kit" / "hosting.py")
@@ -111,3 +120,22 @@ async def test_functions_framework_command_serves_the_function() -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_host_rechecks_filters_that_knative_rabbitmq_ignores() -> None:
+    journal = chain.Journal()
+    fn = replace(
+        chain.FUNCTIONS[1],
+        trigger=Trigger(type=RELAYED, filters=(prefix("subject", "scan/"),)),
+    )
+    registry = Registry((fn,), make_test_catalog())
+    host = HostedEventFunction(Settings(), fn, registry, {"journal": journal})
+    app = Starlette(routes=[Route("/", host.handle, methods=["POST"])])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://fn"
+    ) as http:
+        for subject, status in (("chat/1", 202), ("scan/1", 202)):
+            event = registry.catalog.make(Relayed(n=1, hops=1), subject=subject)
+            headers, body = to_http_binary(event)
+            assert (await http.post("/", headers=headers, content=body)).status_code == status
+    assert [e["subject"] for e in journal] == ["scan/1"]
