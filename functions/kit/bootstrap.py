@@ -6,17 +6,17 @@ the real mode builds RabbitMQ and Redis adapters from the same settings object.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventing.broker.port import Broker, Subscriber, Subscription
 from eventing.catalog import Catalog, default_catalog
 from eventing.idempotency import MemoryProcessedStore, ProcessedStore
 from functions.kit import errors
+from functions.kit.container import Container
 from functions.kit.declare import Function, Kind
-from functions.kit.invoke import LocalFunction
+from functions.kit.invoke import LocalFunction, resolve
 from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry, collect
 from functions.kit.settings import Settings
@@ -46,34 +46,46 @@ def subscription_for(fn: Function, subscriber: Subscriber) -> Subscription:
 
 @dataclass
 class Runtime:
-    """Everything a process runs with, and how to close it again."""
+    """Everything a process runs with; closing it closes every adapter it built."""
 
     settings: Settings
     registry: Registry
     store: ProcessedStore
     broker: Broker
-    deps: dict[str, Any]
-    closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    container: Container
 
     async def close(self) -> None:
-        for closer in reversed(self.closers):
-            with contextlib.suppress(Exception):
-                await closer()
+        await self.container.close()
+
+
+def build_container(
+    settings: Settings, registry: Registry, values: dict[str, Any] | None = None
+) -> Container:
+    return Container(
+        settings,
+        {"catalog": registry.catalog, **(values or {})},
+        registry.providers,
+        registry.migrations,
+    )
+
+
+async def local_function(fn: Function, catalog: Catalog, container: Container) -> LocalFunction:
+    """A declared handler bound to its dependencies: resolved now, so a missing one fails
+    at start rather than at the first event."""
+    target = resolve(fn.handler)
+    return LocalFunction(fn, catalog, target, await container.kwargs_for(target, fn.name))
 
 
 # Adapters are imported where they are chosen: a function process loads only the client
 # library of the mode it runs in (aio-pika alone costs ~130 ms of cold start here).
 
 
-def build_store(settings: Settings, closers: list[Callable[[], Awaitable[Any]]]) -> ProcessedStore:
+async def build_store(settings: Settings, container: Container) -> ProcessedStore:
     if settings.mode == "embedded":
         return MemoryProcessedStore()
-    from redis.asyncio import Redis
-
     from eventing.redis_idempotency import RedisProcessedStore
 
-    redis = Redis.from_url(settings.redis_url)
-    closers.append(redis.aclose)
+    redis = await container.redis()
     return RedisProcessedStore(redis, prefix=f"{settings.redis_prefix}processed:")
 
 
@@ -93,26 +105,31 @@ def build_broker(settings: Settings, store: ProcessedStore) -> Broker:
     )
 
 
-def build_runtime(
+async def build_runtime(
     settings: Settings,
     registry: Registry,
     functions: Iterable[Function] | None = None,
     extra_deps: dict[str, Any] | None = None,
 ) -> Runtime:
     """Build adapters and subscribe the chosen event functions (all of them by default)."""
-    closers: list[Callable[[], Awaitable[Any]]] = []
-    store = build_store(settings, closers)
+    container = build_container(settings, registry, extra_deps)
+    store = await build_store(settings, container)
     broker = build_broker(settings, store)
-    closers.append(broker.close)
-    deps: dict[str, Any] = {
-        "settings": settings,
-        "catalog": registry.catalog,
-        "publisher": Publisher(registry.catalog, broker.publish),
-        "dead_letters": broker,
-        **(extra_deps or {}),
-    }
+    container.on_close(broker.close)
+    container.provide("publisher", Publisher(registry.catalog, broker.publish))
+    container.provide("dead_letters", broker)
     chosen = registry.of_kind(Kind.EVENT) if functions is None else list(functions)
     for fn in chosen:
         if fn.kind is Kind.EVENT:
-            broker.subscribe(subscription_for(fn, LocalFunction(fn, registry.catalog, deps)))
-    return Runtime(settings, registry, store, broker, deps, closers)
+            subscriber = await local_function(fn, registry.catalog, container)
+            broker.subscribe(subscription_for(fn, subscriber))
+    return Runtime(settings, registry, store, broker, container)
+
+
+async def dead_letter_broker(container: Container) -> Broker:
+    """Provider for processes that only record dead letters (the deployed sink)."""
+    settings = container.settings
+    broker = build_broker(settings, await build_store(settings, container))
+    await broker.start()
+    container.on_close(broker.close)
+    return broker

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from functions.kit.bootstrap import build_broker, build_registry, build_store
+from functions.kit.bootstrap import build_broker, build_container, build_registry, build_store
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
@@ -80,8 +80,10 @@ async def _dead_letters(args: argparse.Namespace) -> int:
         print(json.dumps(found, ensure_ascii=False, indent=2))
         return 0
     settings = Settings(mode="real")
-    broker = build_broker(settings, build_store(settings, []))
+    container = build_container(settings, build_registry())
+    broker = build_broker(settings, await build_store(settings, container))
     await broker.start()
+    container.on_close(broker.close)
     try:
         if args.action == "replay":
             print(json.dumps({"replayed": await broker.replay(args.ids)}))
@@ -102,7 +104,7 @@ async def _dead_letters(args: argparse.Namespace) -> int:
                 )
             )
     finally:
-        await broker.close()
+        await container.close()
     return 0
 
 

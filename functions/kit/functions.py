@@ -29,3 +29,6 @@ FUNCTIONS = (
         description="Dead-letter sink for Knative triggers; keeps the cause for replay.",
     ),
 )
+
+# Only the deployed sink builds a broker for itself; the local mesh provides its own.
+PROVIDERS = {"dead_letters": "functions.kit.bootstrap:dead_letter_broker"}

@@ -24,10 +24,19 @@ from starlette.responses import JSONResponse, Response
 
 from eventing.broker.dispatch import Ack, Dead, Dispatcher, Outcome
 from eventing.broker.policy import DeliveryPolicy
+from eventing.catalog import Catalog
 from eventing.codec import from_http_request, to_http_binary
 from eventing.errors import MalformedEventError
+from eventing.idempotency import ProcessedStore
 from functions.kit import errors
-from functions.kit.bootstrap import build_registry, build_store, subscription_for
+from functions.kit.bootstrap import (
+    build_container,
+    build_registry,
+    build_store,
+    local_function,
+    subscription_for,
+)
+from functions.kit.container import Container
 from functions.kit.declare import Function, Kind
 from functions.kit.http_publisher import IngressSender
 from functions.kit.invoke import LocalFunction
@@ -41,27 +50,38 @@ class HostedEventFunction:
 
     def __init__(
         self,
+        fn: Function,
+        catalog: Catalog,
+        function: LocalFunction,
+        store: ProcessedStore,
+        container: Container,
+    ) -> None:
+        self.fn = fn
+        self.container = container
+        self._catalog = catalog
+        self._store = store
+        self._sender: IngressSender = container.get_now("ingress_sender")
+        # Knative counts attempts and dead-letters; one attempt per request here, and a
+        # transient failure must answer 5xx (retry) unless the trigger allows no retries.
+        once = DeliveryPolicy(retries=min(fn.delivery.retries, 1), timeout_s=fn.delivery.timeout_s)
+        self._subscription = replace(subscription_for(fn, function), delivery=once)
+
+    @classmethod
+    async def build(
+        cls,
         settings: Settings,
         fn: Function,
         registry: Registry | None = None,
         extra_deps: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> HostedEventFunction:
+        """Build only this function's dependencies: its cold start is its own."""
         registry = registry or build_registry()
-        self.fn = fn
-        self._catalog = registry.catalog
-        self._closers: list[Any] = []
-        self._sender = IngressSender(settings.broker_ingress_url)
-        deps = {
-            "settings": settings,
-            "catalog": registry.catalog,
-            "publisher": Publisher(registry.catalog, self._sender),
-        } | (extra_deps or {})
-        self._function = LocalFunction(fn, registry.catalog, deps)
-        # Knative counts attempts and dead-letters; one attempt per request here, and a
-        # transient failure must answer 5xx (retry) unless the trigger allows no retries.
-        once = DeliveryPolicy(retries=min(fn.delivery.retries, 1), timeout_s=fn.delivery.timeout_s)
-        self._subscription = replace(subscription_for(fn, self._function), delivery=once)
-        self._store = build_store(settings, self._closers)
+        sender = IngressSender(settings.broker_ingress_url)
+        values = {"ingress_sender": sender, "publisher": Publisher(registry.catalog, sender)}
+        container = build_container(settings, registry, values | (extra_deps or {}))
+        function = await local_function(fn, registry.catalog, container)
+        store = await build_store(settings, container)
+        return cls(fn, registry.catalog, function, store, container)
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
@@ -114,7 +134,7 @@ class _Host:
                     fn = build_registry().get(settings.function)
                     if fn.kind is not Kind.EVENT:
                         raise RuntimeError(f"{fn.name} is an HTTP function: use create_http_app")
-                    self._function = HostedEventFunction(settings, fn)
+                    self._function = await HostedEventFunction.build(settings, fn)
         return await self._function.handle(request)
 
 

@@ -6,7 +6,6 @@ uvicorn --factory functions.kit.http_hosting:create_http_app   # with ECO2_FUNCT
 from __future__ import annotations
 
 import contextlib
-import inspect
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,10 +13,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from functions.kit import http
-from functions.kit.bootstrap import build_broker, build_registry, build_store
+from functions.kit.bootstrap import build_container, build_registry
 from functions.kit.declare import Kind
 from functions.kit.http_publisher import IngressSender
-from functions.kit.invoke import bind, resolve
+from functions.kit.invoke import resolve
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 
@@ -32,22 +31,17 @@ def create_http_app(settings: Settings | None = None) -> FastAPI:
         fn = registry.get(settings.function or "")
         if fn.kind is not Kind.HTTP:
             raise RuntimeError(f"{fn.name} is an event function: serve it with functions-framework")
-        deps: dict[str, Any] = {
-            "settings": settings,
-            "catalog": registry.catalog,
-            "publisher": Publisher(registry.catalog, IngressSender(settings.broker_ingress_url)),
-        }
-        closers: list[Any] = []
+        sender = IngressSender(settings.broker_ingress_url)
+        container = build_container(
+            settings, registry, {"publisher": Publisher(registry.catalog, sender)}
+        )
         factory = resolve(fn.handler)
-        if "dead_letters" in inspect.signature(factory).parameters:  # only the sink needs it
-            broker = build_broker(settings, build_store(settings, closers))
-            await broker.start()
-            closers.append(broker.close)
-            deps["dead_letters"] = broker
-        app.include_router(factory(**bind(factory, deps, fn.name)), prefix=fn.route_prefix or "")
-        yield
-        for close in reversed(closers):
-            await close()
+        router = factory(**await container.kwargs_for(factory, fn.name))
+        app.include_router(router, prefix=fn.route_prefix or "")
+        try:
+            yield
+        finally:
+            await container.close()
 
     app = FastAPI(lifespan=lifespan)
     http.install(app)

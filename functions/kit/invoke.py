@@ -45,28 +45,25 @@ def resolve(path: str) -> Any:
     return target
 
 
-def bind(target: Callable[..., Any], deps: Mapping[str, Any], owner: str) -> dict[str, Any]:
-    """The keyword arguments the composition root supplies; fails at start, not at first call."""
-    wanted = [p for p in inspect.signature(target).parameters if p not in INJECTED_BY_KIT]
-    missing = [p for p in wanted if p not in deps]
-    if missing:
-        raise LookupError(f"{owner}: no dependency named {missing} (have {sorted(deps)})")
-    return {p: deps[p] for p in wanted}
-
-
 class LocalFunction:
     """A declared event function run in this process; implements the broker's Subscriber."""
 
-    def __init__(self, fn: Function, catalog: Catalog, deps: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        fn: Function,
+        catalog: Catalog,
+        target: Callable[..., Awaitable[HandlerResult]],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        if not inspect.iscoroutinefunction(target):
+            raise TypeError(f"{fn.name}: handler {fn.handler} must be async")
         self.fn = fn
         self._catalog = catalog
-        self._target: Callable[..., Awaitable[HandlerResult]] = resolve(fn.handler)
-        if not inspect.iscoroutinefunction(self._target):
-            raise TypeError(f"{fn.name}: handler {fn.handler} must be async")
-        params = inspect.signature(self._target).parameters
+        self._target = target
+        params = inspect.signature(target).parameters
         self._wants_event = "event" in params
         self._wants_data = "data" in params
-        self._kwargs = bind(self._target, deps, fn.name)
+        self._kwargs = dict(kwargs)
 
     async def deliver(self, event: CloudEvent) -> list[CloudEvent]:
         kwargs = dict(self._kwargs)

@@ -29,7 +29,7 @@ from functions.kit import errors, http
 from functions.kit.bootstrap import Runtime, build_runtime
 from functions.kit.declare import Kind
 from functions.kit.functions import CANARY_ECHOED as ECHOED
-from functions.kit.invoke import bind, resolve
+from functions.kit.invoke import resolve
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 
@@ -68,7 +68,7 @@ class Mesh:
         """Build adapters, subscribe functions, mount routes, start consuming."""
         if self.runtime is not None:
             return
-        runtime = build_runtime(self.settings, self.registry, extra_deps=self.extra_deps)
+        runtime = await build_runtime(self.settings, self.registry, extra_deps=self.extra_deps)
         runtime.broker.subscribe(
             Subscription(
                 name="mesh-canary-watch", subscriber=self.canary, filters=(exact("type", ECHOED),)
@@ -81,7 +81,8 @@ class Mesh:
         for fn in self.registry.of_kind(Kind.HTTP):
             factory = resolve(fn.handler)
             self.app.include_router(
-                factory(**bind(factory, runtime.deps, fn.name)), prefix=fn.route_prefix or ""
+                factory(**await runtime.container.kwargs_for(factory, fn.name)),
+                prefix=fn.route_prefix or "",
             )
         await runtime.broker.start()
         self.runtime = runtime
@@ -151,7 +152,7 @@ class Mesh:
         self.canary.waiting[probe_id] = future
         started = time.perf_counter()
         try:
-            publisher = self.runtime.deps["publisher"]
+            publisher = await self.runtime.container.get("publisher")
             await publisher.publish(CanaryRequested(probe_id=probe_id, sent_at=datetime.now(UTC)))
             await asyncio.wait_for(future, timeout_s)
         except TimeoutError:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 from eventing.catalog import Catalog
 from functions.kit.declare import Function, Kind
 
 
 class Registry:
-    def __init__(self, functions: Iterable[Function], catalog: Catalog) -> None:
+    def __init__(
+        self,
+        functions: Iterable[Function],
+        catalog: Catalog,
+        providers: Mapping[str, str] | None = None,
+        migrations: Sequence[Path] = (),
+    ) -> None:
         self.catalog = catalog
+        self.providers = dict(providers or {})  # dependency name -> "module:factory"
+        self.migrations = tuple(migrations)  # each domain's migrations/ folder
         self._functions: dict[str, Function] = {}
         for fn in functions:
             if fn.name in self._functions:
@@ -45,9 +54,20 @@ class Registry:
 
 
 def collect(modules: Sequence[str], catalog: Catalog) -> Registry:
-    """Gather the `FUNCTIONS` tuple each domain's declaration module exports."""
+    """Gather what each domain's declaration module exports: `FUNCTIONS`, optional
+    `PROVIDERS` (dependency name -> "module:async factory(container)"), and the domain's
+    `migrations/` folder when it has one."""
     functions: list[Function] = []
+    providers: dict[str, str] = {}
+    migrations: list[Path] = []
     for name in modules:
         module = importlib.import_module(name)
         functions.extend(module.FUNCTIONS)
-    return Registry(functions, catalog)
+        for dep, path in getattr(module, "PROVIDERS", {}).items():
+            if dep in providers:
+                raise ValueError(f"dependency {dep!r} is provided twice ({name})")
+            providers[dep] = path
+        folder = Path(str(module.__file__)).parent / "migrations"
+        if folder.is_dir() and folder not in migrations:
+            migrations.append(folder)
+    return Registry(functions, catalog, providers, migrations)

@@ -129,7 +129,7 @@ async def test_host_rechecks_filters_that_knative_rabbitmq_ignores() -> None:
         trigger=Trigger(type=RELAYED, filters=(prefix("subject", "scan/"),)),
     )
     registry = Registry((fn,), make_test_catalog())
-    host = HostedEventFunction(Settings(), fn, registry, {"journal": journal})
+    host = await HostedEventFunction.build(Settings(), fn, registry, {"journal": journal})
     app = Starlette(routes=[Route("/", host.handle, methods=["POST"])])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://fn"

@@ -1,0 +1,101 @@
+"""Dependencies by name, built on first use: the composition root's toolbox.
+
+Domains declare providers as "module:function" strings (`PROVIDERS` next to `FUNCTIONS`), so a
+process imports and builds only what its own handlers ask for. Shared clients (the PostgreSQL
+pool, Redis) are created once here and closed in reverse order with everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from functions.kit.invoke import INJECTED_BY_KIT, resolve
+from functions.kit.settings import Settings
+
+Closer = Callable[[], Awaitable[Any]]
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        values: Mapping[str, Any],
+        providers: Mapping[str, str] | None = None,
+        migrations: Sequence[Path] = (),
+    ) -> None:
+        self.settings = settings
+        self._values: dict[str, Any] = {"settings": settings, "container": self, **values}
+        self._providers = dict(providers or {})
+        self._migrations = tuple(migrations)
+        self._closers: list[Closer] = []
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def provide(self, name: str, value: Any) -> None:
+        """Add a value the composition root built itself (the broker, the publisher)."""
+        self._values[name] = value
+
+    def on_close(self, closer: Closer) -> None:
+        self._closers.append(closer)
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await closer()
+        self._closers.clear()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values or name in self._providers
+
+    def get_now(self, name: str) -> Any:
+        """A value already provided (no provider runs)."""
+        return self._values[name]
+
+    async def get(self, name: str) -> Any:
+        """The dependency called `name`, from a value or its provider (built once)."""
+        if name in self._values:
+            return self._values[name]
+        if name not in self._providers:
+            known = sorted({*self._values, *self._providers})
+            raise LookupError(f"no dependency named {name!r} (have {known})")
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            if name not in self._values:
+                provider = resolve(self._providers[name])
+                self._values[name] = await provider(self)
+        return self._values[name]
+
+    async def kwargs_for(self, target: Callable[..., Any], owner: str) -> dict[str, Any]:
+        """Keyword arguments for `target`, resolved by parameter name; fails at start."""
+        wanted = [p for p in inspect.signature(target).parameters if p not in INJECTED_BY_KIT]
+        missing = [p for p in wanted if p not in self]
+        if missing:
+            raise LookupError(f"{owner}: no dependency named {missing}")
+        return {p: await self.get(p) for p in wanted}
+
+    async def redis(self) -> Any:
+        """The process's Redis client (real mode)."""
+        if "redis" not in self._values:
+            from redis.asyncio import Redis  # noqa: PLC0415 - only real mode pays for it
+
+            client = Redis.from_url(self.settings.redis_url)
+            self.on_close(client.aclose)
+            self._values["redis"] = client
+        return self._values["redis"]
+
+    async def pg_pool(self) -> Any:
+        """The process's asyncpg pool (real mode), with every domain's migrations applied."""
+        async with self._locks.setdefault("pg_pool", asyncio.Lock()):
+            if "pg_pool" not in self._values:
+                import asyncpg  # type: ignore[import-untyped]  # noqa: PLC0415
+
+                from functions.kit.migrations import migrate  # noqa: PLC0415
+
+                pool = await asyncpg.create_pool(self.settings.pg_dsn, min_size=1, max_size=10)
+                self.on_close(pool.close)
+                await migrate(pool, self._migrations)
+                self._values["pg_pool"] = pool
+        return self._values["pg_pool"]
