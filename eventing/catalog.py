@@ -7,6 +7,7 @@ producer cannot invent a type or a payload shape and a consumer can validate wha
 from __future__ import annotations
 
 import builtins
+import importlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -108,36 +109,14 @@ class Catalog:
 
 
 # --- the catalogue -----------------------------------------------------------------------
+# Each domain's event types live in eventing/events/<domain>.py (an `EVENTS` tuple); this list
+# is where they are all brought together, so a type exists only once it is named here.
 
-
-class CanaryRequested(EventData):
-    probe_id: str
-    sent_at: datetime
-
-
-class CanaryEchoed(EventData):
-    probe_id: str
-    sent_at: datetime
-    echoed_at: datetime
-
-
-EVENTS: tuple[EventSpec, ...] = (
-    EventSpec(
-        type="kr.eco2.mesh.canary.requested.v1",
-        source="/eco2/mesh/canary",
-        data=CanaryRequested,
-        version="v1",
-        description="A synthetic probe sent through the broker to prove the mesh delivers.",
-    ),
-    EventSpec(
-        type="kr.eco2.mesh.canary.echoed.v1",
-        source="/eco2/mesh/canary-echo",
-        data=CanaryEchoed,
-        version="v1",
-        description="The canary echo function's reply, routed back through the broker.",
-    ),
-)
+DOMAIN_EVENT_MODULES: tuple[str, ...] = ("eventing.events.mesh",)
 
 
 def default_catalog() -> Catalog:
-    return Catalog(EVENTS)
+    specs: list[EventSpec] = []
+    for name in DOMAIN_EVENT_MODULES:
+        specs.extend(importlib.import_module(name).EVENTS)
+    return Catalog(specs)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from eventing.catalog import CanaryEchoed, CanaryRequested
+from eventing.events.mesh import CanaryEchoed, CanaryRequested
 
 
 async def echo(data: CanaryRequested) -> CanaryEchoed:

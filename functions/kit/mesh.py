@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from eventing.broker.port import Subscription
-from eventing.catalog import CanaryEchoed, CanaryRequested
+from eventing.events.mesh import CanaryEchoed, CanaryRequested
 from eventing.filters import exact
 from eventing.ingress import ingress_router
 from functions.kit import errors, http

@@ -17,8 +17,9 @@ from functions_framework.aio import create_asgi_app
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from eventing.catalog import CanaryRequested, default_catalog
+from eventing.catalog import default_catalog
 from eventing.codec import from_http_request, to_http_binary, to_http_structured
+from eventing.events.mesh import CanaryRequested
 from functions.kit.declare import Trigger, prefix
 from functions.kit.hosting import HostedEventFunction
 from functions.kit.registry import Registry
