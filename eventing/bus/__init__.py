@@ -1,0 +1,1 @@
+"""Per-job event streams (progress and tokens) for the SSE gateway: port, adapters, router."""
