@@ -112,7 +112,10 @@ class Catalog:
 # Each domain's event types live in eventing/events/<domain>.py (an `EVENTS` tuple); this list
 # is where they are all brought together, so a type exists only once it is named here.
 
-DOMAIN_EVENT_MODULES: tuple[str, ...] = ("eventing.events.mesh",)
+DOMAIN_EVENT_MODULES: tuple[str, ...] = (
+    "eventing.events.mesh",
+    "eventing.events.users",
+)
 
 
 def default_catalog() -> Catalog:

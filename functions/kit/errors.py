@@ -36,6 +36,10 @@ class NotFoundError(Eco2Error):
     """Unknown *or not yours*: the client must not learn which (never 403)."""
 
 
+class UnauthenticatedError(Eco2Error):
+    """No identity from the edge: 401, so the client refreshes its session."""
+
+
 class ConflictError(Eco2Error):
     pass
 
@@ -60,6 +64,7 @@ TABLE: tuple[tuple[type[BaseException], Row], ...] = (
     (TransientError, Row(503, "TEMPORARILY_UNAVAILABLE", Disposition.RETRY)),
     (EventingError, Row(500, "EVENTING_ERROR", Disposition.RETRY)),
     (BadRequestError, Row(400, "BAD_REQUEST", Disposition.DEAD_LETTER)),
+    (UnauthenticatedError, Row(401, "UNAUTHENTICATED", Disposition.DEAD_LETTER)),
     (NotFoundError, Row(404, "NOT_FOUND", Disposition.DEAD_LETTER)),
     (ConflictError, Row(409, "CONFLICT", Disposition.DEAD_LETTER)),
     (UnavailableError, Row(503, "UNAVAILABLE", Disposition.RETRY)),
