@@ -1,0 +1,84 @@
+"""The local mesh's edge: every request consults the ext-authz, as Envoy's filter would.
+
+Deployed, Envoy calls the Go ext-authz for each request; locally this middleware does the same
+over the authz's HTTP mode: it forwards the method, path and headers to `/check<path>`, and
+either lets the request through with the identity the authz injected (client-supplied identity
+headers are always removed first) or returns the authz's denial as is. If the authz cannot be
+reached the request is refused with 503: the edge fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from functions.kit.identity import PROVIDER_HEADER, USER_HEADER
+
+IDENTITY = (USER_HEADER.encode(), PROVIDER_HEADER.encode())
+# The mesh's own operational surface, which in a cluster is never routed through the public
+# gateway (cluster-local services): the authz itself reads /internal/auth/revocations.
+BYPASS = ("/internal/", "/ingress/", "/admin/", "/health", "/ready", "/metrics")
+FORWARDED_BACK = (
+    "content-type",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "vary",
+    "www-authenticate",
+    "retry-after",
+)
+
+
+class Edge:
+    """ASGI middleware; `authz_url` is the authz HTTP-mode base URL (e.g. http://127.0.0.1:9001)."""
+
+    def __init__(self, app: ASGIApp, authz_url: str, timeout_s: float = 2.0) -> None:
+        self._app = app
+        self._authz = authz_url.rstrip("/")
+        self._client = httpx.AsyncClient(timeout=timeout_s)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(BYPASS):
+            await self._app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in IDENTITY]
+        verdict = await self._check(scope, headers)
+        if verdict is None:
+            await _deny(send, 503, _json("authorization unavailable", "AUTHZ_UNAVAILABLE"), [])
+            return
+        if verdict.status_code != 200:
+            back = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
+                    if k.lower() in FORWARDED_BACK]  # fmt: skip
+            await _deny(send, verdict.status_code, verdict.content, back)
+            return
+        injected = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
+                    if k.lower().encode() in IDENTITY]  # fmt: skip
+        await self._app({**scope, "headers": headers + injected}, receive, send)
+
+    async def _check(
+        self, scope: Scope, headers: Iterable[tuple[bytes, bytes]]
+    ) -> httpx.Response | None:
+        query = scope.get("query_string", b"").decode()
+        url = f"{self._authz}/check{scope['path']}" + (f"?{query}" if query else "")
+        sent = {k.decode(): v.decode() for k, v in headers if k.lower() != b"content-length"}
+        try:
+            return await self._client.request(scope["method"], url, headers=sent)
+        except httpx.HTTPError:
+            return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _json(detail: str, code: str) -> bytes:
+    return json.dumps({"detail": detail, "code": code}).encode()
+
+
+async def _deny(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    if not any(k.lower() == b"content-type" for k, _ in headers):
+        headers = [*headers, (b"content-type", b"application/json")]
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
