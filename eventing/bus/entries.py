@@ -1,0 +1,133 @@
+"""How one stream entry is stored (flat string fields) and how it becomes the contract's SSE data.
+
+Both adapters store exactly these fields — the in-memory one in a deque, the Redis one in the
+per-job stream, the shard stream and the state hash — and both decode them with
+`event_from_fields`, so the SSE shapes cannot drift between adapters:
+
+| field | meaning |
+|---|---|
+| `seq`  | the job's sequence number (shared by progress and tokens; the SSE `id:`) |
+| `kind` | `scan` or `chat` (recorded at `register_job`; picks the data shape) |
+| `ev`   | the SSE event name: a stage (`queued`, …, `done`) or `token` |
+| `st`, `pr`, `ts` | progress only: status, percentage, ISO-8601 UTC timestamp |
+| `msg`, `res` | progress only, optional: message, result (JSON) |
+| `c`, `n` | token only: content delta, node |
+
+Shapes (../shared/contract/http-api.md): scan progress `{job_id, stage, status, seq, ts,
+progress, result?}`; chat progress `{job_id, stage, status, seq, progress, message?, result?}`
+(the chat `done` carries `result` and `message`); token `{content, seq, node}`.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
+
+TOKEN_EVENT = "token"
+KINDS = ("scan", "chat")
+Fields = Mapping[str, str]
+
+
+class JobNotRegistered(LookupError):
+    """A publish for a job nobody registered (or whose keys expired)."""
+
+
+class JobOwnerConflict(ValueError):
+    """`register_job` for a job already registered to someone else (first owner wins)."""
+
+
+def shard_of(job_id: str, shards: int) -> int:
+    """A stable shard for a job (the same in every process, unlike `hash()`)."""
+    return zlib.crc32(job_id.encode()) % shards
+
+
+def dedupe_member(stage: str, status: str) -> str:
+    """The idempotency key of a progress event inside its job. `done` is terminal: whichever
+    of completed/failed comes first is the only one (a job never ends twice)."""
+    return TERMINAL_STAGE if stage == TERMINAL_STAGE else f"{stage}\x1f{status}"
+
+
+def now_ts() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def progress_fields(
+    stage: str,
+    status: str,
+    *,
+    progress: int | None,
+    message: str | None,
+    result: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """The progress fields known before the append (`seq`, `kind`, a missing `pr` are filled
+    in atomically by the adapter)."""
+    if not stage or stage == TOKEN_EVENT:
+        raise ValueError(f"invalid stage name {stage!r}")
+    fields = {"ev": stage, "st": status, "ts": now_ts()}
+    if stage == TERMINAL_STAGE:
+        progress = 100
+    if progress is not None:
+        fields["pr"] = str(max(0, min(100, int(progress))))
+    if message is not None:
+        fields["msg"] = message
+    if result is not None:
+        fields["res"] = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    return fields
+
+
+def token_fields(content: str, node: str) -> dict[str, str]:
+    return {"ev": TOKEN_EVENT, "c": content, "n": node}
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def decode(raw: Mapping[Any, Any]) -> dict[str, str]:
+    """Redis replies (bytes) as str fields."""
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def event_from_fields(job_id: str, fields: Fields) -> StreamEvent:
+    seq = int(fields["seq"])
+    name = fields["ev"]
+    data: dict[str, Any]
+    if name == TOKEN_EVENT:
+        data = {"content": fields["c"], "seq": seq, "node": fields["n"]}
+        return StreamEvent(job_id=job_id, seq=seq, event=name, data=data)
+    data = {"job_id": job_id, "stage": name, "status": fields["st"], "seq": seq}
+    if fields.get("kind") == "scan":
+        data["ts"] = fields["ts"]
+        data["progress"] = int(fields.get("pr", "0"))
+    else:
+        data["progress"] = int(fields.get("pr", "0"))
+        if "msg" in fields:
+            data["message"] = fields["msg"]
+    if "res" in fields:
+        data["result"] = json.loads(fields["res"])
+    return StreamEvent(job_id=job_id, seq=seq, event=name, data=data)
+
+
+def state_from_fields(job_id: str, fields: Fields) -> JobState:
+    event = event_from_fields(job_id, fields)
+    return JobState(
+        job_id=job_id,
+        stage=event.event,
+        status=fields["st"],
+        seq=event.seq,
+        progress=int(fields.get("pr", "0")),
+        data=event.data,
+    )
+
+
+def is_trimmed(after_seq: int, first_seq: int | None, last_seq: int) -> bool:
+    """Retention dropped something the caller has not seen: the oldest kept event is past the
+    next one it needs, or nothing is kept although the job went further than `after_seq`."""
+    if first_seq is None:
+        return last_seq > after_seq
+    return first_seq > after_seq + 1
