@@ -26,6 +26,37 @@ class Settings(BaseSettings):
     redis_prefix: str = "eco2:"
     pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2"
 
+    # Auth: tokens per docs/adr/0005, OAuth login per docs/adr/0007
+    jwt_issuer: str = "eco2-auth"
+    jwt_audience: str = "eco2-api"
+    access_ttl_s: int = 900
+    refresh_ttl_s: int = 1_209_600
+    jwt_private_key: str | None = None  # PEM, P-256; unset: generated at start (embedded)
+    jwt_previous_keys: list[str] = []  # PEMs that still verify live tokens (kept in the JWKS)
+    auth_cookie_secure: bool = False
+    auth_cookie_domain: str | None = None
+    auth_refresh_grace_s: float = 30.0
+    auth_state_ttl_s: int = 600
+    auth_dev_provider: bool | None = None  # None: on in embedded mode, off in real mode
+    auth_dev_user: str = "dev"
+    auth_public_base_url: str = "http://127.0.0.1:8080"  # where providers send users back
+    auth_revocation_keepalive_s: float = 10.0
+    frontend_origins: str = "http://localhost:5173,http://127.0.0.1:5173"  # first = default
+    oauth_timeout_s: float = 10.0
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_accounts_base: str = "https://accounts.google.com"
+    google_token_base: str = "https://oauth2.googleapis.com"
+    google_userinfo_base: str = "https://openidconnect.googleapis.com"
+    kakao_client_id: str = ""
+    kakao_client_secret: str = ""
+    kakao_auth_base: str = "https://kauth.kakao.com"
+    kakao_api_base: str = "https://kapi.kakao.com"
+    naver_client_id: str = ""
+    naver_client_secret: str = ""
+    naver_auth_base: str = "https://nid.naver.com"
+    naver_api_base: str = "https://openapi.naver.com"
+
     # Hosted (one function per process, as a Knative Service)
     function: str | None = None
     broker_ingress_url: str | None = None  # where a hosted function sends extra replies
@@ -36,3 +67,14 @@ class Settings(BaseSettings):
     @property
     def ingress_path(self) -> str:
         return f"/ingress/{self.namespace}/{self.broker}"
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The PWA origins (`ECO2_FRONTEND_ORIGINS`, comma-separated); the first is the default."""
+        return tuple(o.strip().rstrip("/") for o in self.frontend_origins.split(",") if o.strip())
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        if self.auth_dev_provider is None:
+            return self.mode == "embedded"
+        return self.auth_dev_provider
