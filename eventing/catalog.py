@@ -114,6 +114,7 @@ class Catalog:
 
 DOMAIN_EVENT_MODULES: tuple[str, ...] = (
     "eventing.events.mesh",
+    "eventing.events.auth",
     "eventing.events.users",
 )
 
