@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     function: str | None = None
     broker_ingress_url: str | None = None  # where a hosted function sends extra replies
 
+    # Event bus: per-job progress/token streams for SSE (docs/adr/0006-event-streams.md)
+    bus_shards: int = 4
+    bus_history_maxlen: int = 2_000  # events kept per job for replay
+    bus_shard_maxlen: int = 100_000  # entries kept per shard stream for the router
+    bus_ttl_s: int = 3_600  # every per-job key, refreshed on each publish
+    bus_terminal_ttl_s: int = 600  # once the job is done
+    # Event router (a consumer of the shard streams; its own process when deployed)
+    router_consumer: str | None = None  # default: HOSTNAME-pid (the pod name)
+    router_batch: int = 256
+    router_claim_min_idle_ms: int = 10_000  # pending this long: its router is presumed dead
+
     drain_timeout_s: float = 10.0
     log_level: str = "INFO"
 

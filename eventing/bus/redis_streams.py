@@ -1,0 +1,275 @@
+"""The Redis event bus: per-job history streams, sharded router streams, Pub/Sub live delivery.
+
+One Lua script per publish does, atomically (docs/adr/0006-event-streams.md):
+
+1. refuse a job nobody registered (its meta hash holds owner and kind);
+2. progress only: idempotency on (job, stage, status) — `HSETNX meta d:<stage␟status>`; a
+   duplicate returns nil and writes nothing else; `done` is one mark whatever its status;
+3. `HINCRBY meta seq 1` — the one per-job ordering for progress and tokens;
+4. `XADD history MAXLEN ~ <history_maxlen> <seq>-0 …` (replay; ids are the seqs) and
+   `XADD shard:<n> MAXLEN ~ <shard_maxlen> * job <id> …` (the router's input);
+5. tokens: `APPEND text` and `HSET meta tokseq`; progress: the state hash, replaced only by a
+   higher seq and never once it holds `done` (so the state only moves forward and a straggler
+   cannot un-finish a job);
+6. `EXPIRE` on every per-job key: `ttl_s`, or `terminal_ttl_s` once the job is done.
+
+The state is written here rather than by the router: it is then never behind the history a
+client replays, and the result endpoint does not depend on the router being up (ADR 0006).
+The router only moves shard entries to Pub/Sub; `live()` subscribes to every shard channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from eventing.bus.entries import (
+    JobNotRegistered,
+    JobOwnerConflict,
+    decode,
+    dedupe_member,
+    event_from_fields,
+    is_trimmed,
+    progress_fields,
+    shard_of,
+    state_from_fields,
+    token_fields,
+)
+from eventing.bus.keys import BusKeys
+from eventing.bus.limits import BusLimits
+from eventing.bus.port import (
+    History,
+    JobKind,
+    JobState,
+    Status,
+    StreamEvent,
+    TokenSnapshot,
+)
+
+log = logging.getLogger(__name__)
+
+REGISTER = """
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner then
+  if owner ~= ARGV[1] then return redis.error_reply('OWNER job belongs to another user') end
+  return 0
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'kind', ARGV[2], 'seq', 0, 'pr', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS: meta, history, state, text, shard
+# ARGV: mode ('p' progress | 't' token), job id, history maxlen, shard maxlen, ttl,
+#       terminal ttl, dedupe member ('' for tokens), then the entry's field/value pairs
+PUBLISH = """
+local meta, history, state, text, shard = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local mode = ARGV[1]
+local kind = redis.call('HGET', meta, 'kind')
+if not kind then return redis.error_reply('NOJOB job is not registered or expired') end
+local fields = {}
+local given = {}
+for i = 8, #ARGV, 2 do
+  fields[#fields + 1] = ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+  given[ARGV[i]] = ARGV[i + 1]
+end
+local pr = ''
+if mode == 'p' then
+  if redis.call('HSETNX', meta, 'd:' .. ARGV[7], 1) == 0 then return false end
+  if given['pr'] then
+    pr = given['pr']
+    redis.call('HSET', meta, 'pr', pr)
+  else
+    pr = redis.call('HGET', meta, 'pr') or '0'
+    fields[#fields + 1] = 'pr'
+    fields[#fields + 1] = pr
+  end
+  if ARGV[7] == 'done' then redis.call('HSET', meta, 'terminal', 1) end
+end
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+fields[#fields + 1] = 'seq'
+fields[#fields + 1] = tostring(seq)
+fields[#fields + 1] = 'kind'
+fields[#fields + 1] = kind
+redis.call('XADD', history, 'MAXLEN', '~', ARGV[3], seq .. '-0', unpack(fields))
+redis.call('XADD', shard, 'MAXLEN', '~', ARGV[4], '*', 'job', ARGV[2], unpack(fields))
+if mode == 't' then
+  redis.call('APPEND', text, given['c'])
+  redis.call('HSET', meta, 'tokseq', seq)
+else
+  local current = redis.call('HMGET', state, 'seq', 'ev')
+  if current[2] ~= 'done' and (not current[1] or tonumber(current[1]) < seq) then
+    redis.call('DEL', state)
+    redis.call('HSET', state, unpack(fields))
+  end
+end
+local ttl = ARGV[5]
+if redis.call('HEXISTS', meta, 'terminal') == 1 then ttl = ARGV[6] end
+for _, key in ipairs({meta, history, state, text}) do redis.call('EXPIRE', key, ttl) end
+return {seq, kind, pr}
+"""
+
+
+def _raise_mapped(exc: ResponseError, job_id: str) -> None:
+    text = str(exc)
+    if "NOJOB" in text:
+        raise JobNotRegistered(f"job {job_id} is not registered (or expired)") from None
+    if "OWNER" in text:
+        raise JobOwnerConflict(f"job {job_id} belongs to another user") from None
+    raise exc
+
+
+def _str(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisEventBus:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "eco2:",
+        limits: BusLimits | None = None,
+        reconnect_delay_s: float = 0.5,
+    ) -> None:
+        self.limits = limits or BusLimits()
+        self.keys = BusKeys(prefix, self.limits.shards)
+        self._redis = redis
+        self._register = redis.register_script(REGISTER)
+        self._publish = redis.register_script(PUBLISH)
+        self._reconnect_delay_s = reconnect_delay_s
+
+    # ------------------------------------------------------------------ jobs
+
+    async def register_job(self, job_id: str, owner: str, kind: JobKind) -> None:
+        try:
+            await self._register(
+                keys=[self.keys.meta(job_id)], args=[owner, kind, self.limits.ttl_s]
+            )
+        except ResponseError as exc:
+            _raise_mapped(exc, job_id)
+
+    async def owner_of(self, job_id: str) -> str | None:
+        owner = await self._redis.hget(self.keys.meta(job_id), "owner")
+        return None if owner is None else _str(owner)
+
+    # ------------------------------------------------------------------ publish
+
+    async def _append(
+        self, job_id: str, mode: str, member: str, fields: Mapping[str, str]
+    ) -> StreamEvent | None:
+        limits = self.limits
+        keys = [*self.keys.job_keys(job_id), self.keys.shard(shard_of(job_id, limits.shards))]
+        args: list[str | int] = [
+            mode,
+            job_id,
+            limits.history_maxlen,
+            limits.shard_maxlen,
+            limits.ttl_s,
+            limits.terminal_ttl_s,
+            member,
+        ]
+        for name, value in fields.items():
+            args += [name, value]
+        try:
+            reply = await self._publish(keys=keys, args=args)
+        except ResponseError as exc:
+            _raise_mapped(exc, job_id)
+        if reply is None:
+            return None
+        seq, kind, progress = reply
+        entry = {**fields, "seq": str(seq), "kind": _str(kind)}
+        if mode == "p":
+            entry["pr"] = _str(progress)
+        return event_from_fields(job_id, entry)
+
+    async def publish_progress(
+        self,
+        job_id: str,
+        stage: str,
+        status: Status,
+        *,
+        progress: int | None = None,
+        message: str | None = None,
+        result: Mapping[str, Any] | None = None,
+    ) -> StreamEvent | None:
+        fields = progress_fields(stage, status, progress=progress, message=message, result=result)
+        return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+
+    async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
+        event = await self._append(job_id, "t", "", token_fields(content, node))
+        assert event is not None  # tokens are never deduplicated
+        return event
+
+    # ------------------------------------------------------------------ read
+
+    async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xrange(self.keys.history(job_id), min=f"{after_seq + 1}-0", count=limit)
+            pipe.hget(self.keys.meta(job_id), "seq")
+            entries, last = await pipe.execute()
+        events = [event_from_fields(job_id, decode(fields)) for _, fields in entries]
+        return History(
+            events=events,
+            trimmed=is_trimmed(after_seq, events[0].seq if events else None, int(last or 0)),
+        )
+
+    async def latest_state(self, job_id: str) -> JobState | None:
+        fields = await self._redis.hgetall(self.keys.state(job_id))
+        return state_from_fields(job_id, decode(fields)) if fields else None
+
+    async def token_snapshot(self, job_id: str) -> TokenSnapshot | None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(self.keys.text(job_id))
+            pipe.hmget(self.keys.meta(job_id), ["tokseq", "terminal"])
+            text, (last_seq, terminal) = await pipe.execute()
+        if last_seq is None:
+            return None
+        accumulated = text.decode() if isinstance(text, bytes) else (text or "")
+        return TokenSnapshot(
+            accumulated=accumulated,
+            last_seq=int(last_seq),
+            completed=terminal is not None,
+        )
+
+    # ------------------------------------------------------------------ live
+
+    def live(self) -> AsyncIterator[StreamEvent]:
+        """Every shard's events as the router publishes them, on one Pub/Sub connection.
+
+        Delivery is at least once and in order per job *per router consumer*: after a router
+        crash, reclaimed entries arrive late, and two router replicas may interleave a job's
+        events. A reader keeps the highest seq it delivered per job, drops lower ones and fills
+        a gap (seq > last + 1) from `read_since`. A lost Pub/Sub connection is re-established
+        here; events published meanwhile are only in the history (the same gap rule finds them).
+        """
+        return self._follow()
+
+    async def _follow(self) -> AsyncIterator[StreamEvent]:
+        channels = self.keys.all_channels()
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(*channels)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    fields = json.loads(message["data"])
+                    yield event_from_fields(fields.pop("job"), fields)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("event bus live feed lost its connection (%r); resubscribing", exc)
+                await asyncio.sleep(self._reconnect_delay_s)
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        """Nothing of its own to close: the Redis client belongs to the composition root."""

@@ -1,0 +1,208 @@
+"""The event router: shard streams → Pub/Sub, at least once, across any number of replicas.
+
+Every replica is a consumer of one group (`router`) over all shard streams. A batch read with
+XREADGROUP is published to the shards' Pub/Sub channels in one pipeline and acknowledged
+(XACK) only after the pipeline succeeded, so a crash or a Redis error between read and ack
+leaves the entries pending, never lost:
+
+- a replica that restarts under the same consumer name first re-reads its own pending entries
+  (XREADGROUP from id 0), and so does a replica whose publish failed;
+- entries pending on a consumer that died are taken over with XAUTOCLAIM once they have been
+  idle for `claim_min_idle_ms`, by whichever replica gets there first, and delivered again;
+- consumers that are gone (no pending entries, idle for `forget_consumers_after_ms`) are
+  deleted from the group so the consumer list does not grow with every pod.
+
+Delivery is therefore at least once: a replica killed after PUBLISH and before XACK repeats
+those events, and reclaimed entries arrive after newer ones. Readers dedupe by (job, seq) and
+fill gaps from the history (see `RedisEventBus.live`). The per-job state is not written here:
+the publish script already keeps it, atomically with the history (ADR 0006).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from eventing.bus.entries import decode
+from eventing.bus.keys import ROUTER_GROUP, BusKeys
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[str, str, dict[str, str] | None]  # shard key, entry id, fields (None: trimmed)
+
+
+def default_consumer_name() -> str:
+    """The pod name in Kubernetes (HOSTNAME), plus the pid for several routers on one host."""
+    return f"{os.environ.get('HOSTNAME') or socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class RouterConfig:
+    group: str = ROUTER_GROUP
+    consumer: str = field(default_factory=default_consumer_name)
+    batch: int = 256  # entries per XREADGROUP / XAUTOCLAIM call
+    block_ms: int = 1_000  # XREADGROUP BLOCK: how long an idle read waits
+    claim_min_idle_ms: int = 10_000  # a pending entry this idle belongs to a dead consumer
+    claim_every_s: float = 2.0
+    forget_consumers_after_ms: int = 3_600_000
+    retry_delay_s: float = 0.5  # after a Redis error
+
+
+@dataclass
+class RouterCounters:
+    delivered: int = 0  # entries published and acknowledged by this process
+    reclaimed: int = 0  # entries taken over from other consumers (XAUTOCLAIM)
+    trimmed: int = 0  # pending entries already trimmed from the stream (acknowledged, lost)
+    errors: int = 0  # failed batches (left pending, delivered later)
+
+
+class EventRouter:
+    def __init__(self, redis: Redis, keys: BusKeys, config: RouterConfig | None = None) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.config = config or RouterConfig()
+        self.counters = RouterCounters()
+        self._own_backlog = True  # re-read our own pending entries before new ones
+        self._stopping = asyncio.Event()
+        self._groups_ready = False
+
+    # ------------------------------------------------------------------ setup
+
+    async def ensure_groups(self) -> None:
+        """Create the group on every shard (from id 0: nothing published before the first
+        router started is skipped). Idempotent."""
+        for shard in self.keys.all_shards():
+            try:
+                await self.redis.xgroup_create(shard, self.config.group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+        self._groups_ready = True
+
+    # ------------------------------------------------------------------ one step each
+
+    async def read_once(self) -> int:
+        """Read one batch (our own pending entries first, then new ones), deliver, ack."""
+        if not self._groups_ready:
+            await self.ensure_groups()
+        start = "0" if self._own_backlog else ">"
+        reply: Any = await self.redis.xreadgroup(
+            self.config.group,
+            self.config.consumer,
+            dict.fromkeys(self.keys.all_shards(), start),
+            count=self.config.batch,
+            block=None if self._own_backlog else self.config.block_ms,
+        )
+        entries: list[Entry] = []
+        for shard, items in reply or []:
+            shard_key = _str(shard)
+            for entry_id, fields in items:
+                entries.append((shard_key, _str(entry_id), decode(fields) if fields else None))
+        if self._own_backlog and not entries:
+            self._own_backlog = False
+        return await self.deliver(entries)
+
+    async def reclaim_once(self) -> int:
+        """Take over entries idle on other (dead) consumers, deliver and ack them."""
+        if not self._groups_ready:
+            await self.ensure_groups()
+        total = 0
+        for shard in self.keys.all_shards():
+            cursor = "0-0"
+            while True:
+                reply = await self.redis.xautoclaim(
+                    shard,
+                    self.config.group,
+                    self.config.consumer,
+                    self.config.claim_min_idle_ms,
+                    start_id=cursor,
+                    count=self.config.batch,
+                )
+                cursor, claimed = _str(reply[0]), reply[1]
+                # Redis 7 drops entries trimmed meanwhile from the PEL and lists their ids.
+                self.counters.trimmed += len(reply[2]) if len(reply) > 2 else 0
+                entries: list[Entry] = [
+                    (shard, _str(i), decode(f) if f else None) for i, f in claimed
+                ]
+                if entries:
+                    log.info("router %s reclaimed %d entries of %s", self.config.consumer,
+                             len(entries), shard)  # fmt: skip
+                    self.counters.reclaimed += len(entries)
+                    total += await self.deliver(entries)
+                if cursor == "0-0":
+                    break
+        await self._forget_gone_consumers()
+        return total
+
+    async def deliver(self, entries: Sequence[Entry]) -> int:
+        """PUBLISH every entry to its shard's channel, then XACK them: ack only after success."""
+        if not entries:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard, _, fields in entries:
+                if fields is not None:
+                    channel = self.keys.channel(self.keys.shard_index(shard))
+                    pipe.publish(channel, json.dumps(fields, ensure_ascii=False))
+            await pipe.execute()
+        by_shard: dict[str, list[str]] = {}
+        for shard, entry_id, fields in entries:
+            by_shard.setdefault(shard, []).append(entry_id)
+            if fields is None:
+                self.counters.trimmed += 1
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for shard, ids in by_shard.items():
+                pipe.xack(shard, self.config.group, *ids)
+            await pipe.execute()
+        delivered = sum(1 for *_, fields in entries if fields is not None)
+        self.counters.delivered += delivered
+        return delivered
+
+    async def _forget_gone_consumers(self) -> None:
+        for shard in self.keys.all_shards():
+            for consumer in await self.redis.xinfo_consumers(shard, self.config.group):
+                name = _str(consumer["name"])
+                idle = int(consumer.get("inactive", consumer.get("idle", 0)) or 0)
+                if (
+                    name != self.config.consumer
+                    and int(consumer["pending"]) == 0
+                    and idle > self.config.forget_consumers_after_ms
+                ):
+                    await self.redis.xgroup_delconsumer(shard, self.config.group, name)
+
+    # ------------------------------------------------------------------ the loop
+
+    async def run(self) -> None:
+        """Read, deliver and reclaim until `stop()`; Redis errors are retried, never fatal."""
+        loop = asyncio.get_running_loop()
+        next_claim = 0.0
+        while not self._stopping.is_set():
+            try:
+                if loop.time() >= next_claim:
+                    await self.reclaim_once()
+                    next_claim = loop.time() + self.config.claim_every_s
+                await self.read_once()
+            except (RedisError, OSError) as exc:
+                self.counters.errors += 1
+                self._own_backlog = True  # what we read but could not ack comes first
+                self._groups_ready = False  # the streams may have been recreated
+                log.warning("router %s: %r; retrying", self.config.consumer, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.config.retry_delay_s)
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from `run()` (at most one block_ms later)."""
+        self._stopping.set()
+
+
+def _str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
