@@ -116,6 +116,7 @@ DOMAIN_EVENT_MODULES: tuple[str, ...] = (
     "eventing.events.mesh",
     "eventing.events.auth",
     "eventing.events.users",
+    "eventing.events.character",
 )
 
 

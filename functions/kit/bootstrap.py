@@ -21,7 +21,10 @@ from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry, collect
 from functions.kit.settings import Settings
 
-DOMAIN_MODULES: tuple[str, ...] = ("functions.kit.functions",)
+DOMAIN_MODULES: tuple[str, ...] = (
+    "functions.kit.functions",
+    "functions.character.functions",
+)
 
 
 def build_registry(

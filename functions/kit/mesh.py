@@ -60,6 +60,7 @@ class Mesh:
         self.registry = registry
         self.extra_deps = extra_deps or {}
         self.runtime: Runtime | None = None
+        self.grpc: Any = None  # CharacterService, when settings.grpc_port is set
         self.canary = CanaryWatch()
         self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
         http.install(self.app)
@@ -84,6 +85,10 @@ class Mesh:
                 factory(**await runtime.container.kwargs_for(factory, fn.name)),
                 prefix=fn.route_prefix or "",
             )
+        if self.settings.grpc_port is not None:  # stopped by runtime.close (container)
+            from functions.character.grpc_server import start_for  # noqa: PLC0415
+
+            self.grpc = await start_for(runtime.container)
         await runtime.broker.start()
         self.runtime = runtime
 

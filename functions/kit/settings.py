@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     mode: Literal["embedded", "real"] = "embedded"
     host: str = "127.0.0.1"
     port: int = 8080
+    grpc_port: int | None = None  # internal gRPC (CharacterService); None = not served
 
     namespace: str = "eco2"
     broker: str = "default"
