@@ -23,6 +23,8 @@ from functions.kit.settings import Settings
 
 DOMAIN_MODULES: tuple[str, ...] = (
     "functions.kit.functions",
+    "functions.users.functions",
+    "functions.auth.functions",
     "functions.character.functions",
 )
 

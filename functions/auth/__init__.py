@@ -1,0 +1,1 @@
+"""Auth: OAuth login (Google, Kakao, Naver, dev), JWT sessions with rotation, revocation."""

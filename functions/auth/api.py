@@ -1,0 +1,135 @@
+"""`/api/v1/auth`: login start and callback, refresh, logout, and the JWKS.
+
+All of it is public at the edge (ADR 0005's allow list): these routes read the session from
+the cookies themselves, never from the edge-injected identity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from functions.auth.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_session, set_session
+from functions.auth.keys import KeyRing
+from functions.auth.logins import Logins
+from functions.auth.model import SessionRejectedError
+from functions.auth.ports import OAuthClient, RevocationStore, SessionStore, StateStore
+from functions.auth.sessions import Sessions, TokenPair
+from functions.auth.tokens import TokenService
+from functions.kit.errors import error_body, row_for
+from functions.kit.publisher import Publisher
+from functions.kit.settings import Settings
+from functions.users.ports import UserRepository
+
+log = logging.getLogger(__name__)
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _refreshed(pair: TokenPair, settings: Settings) -> JSONResponse:
+    data = {
+        "message": "session refreshed",
+        "access_expires_at": _iso(pair.access_claims.exp),
+        "refresh_expires_at": _iso(pair.refresh_claims.exp),
+    }
+    response = JSONResponse({"success": True, "data": data})
+    set_session(response, pair, settings)
+    return response
+
+
+def router(
+    *,
+    settings: Settings,
+    auth_keyring: KeyRing,
+    auth_state_store: StateStore,
+    auth_session_store: SessionStore,
+    auth_revocation_store: RevocationStore,
+    auth_oauth_clients: Mapping[str, OAuthClient],
+    users_repository: UserRepository,
+    publisher: Publisher,
+) -> APIRouter:
+    tokens = TokenService(
+        auth_keyring,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.access_ttl_s,
+        settings.refresh_ttl_s,
+    )
+    sessions = Sessions(
+        tokens=tokens,
+        store=auth_session_store,
+        revocations=auth_revocation_store,
+        publisher=publisher,
+        grace_s=settings.auth_refresh_grace_s,
+    )
+    logins = Logins(
+        settings=settings,
+        states=auth_state_store,
+        clients=auth_oauth_clients,
+        sessions=sessions,
+        users_repository=users_repository,
+        publisher=publisher,
+    )
+    api = APIRouter(tags=["auth"])
+
+    @api.get("/.well-known/jwks.json")
+    async def jwks() -> JSONResponse:
+        return JSONResponse(auth_keyring.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+    @api.post("/refresh")
+    async def refresh(request: Request) -> JSONResponse:
+        try:
+            pair = await sessions.refresh(request.cookies.get(REFRESH_COOKIE))
+        except SessionRejectedError as exc:
+            response = JSONResponse(error_body(exc.detail, exc.code), row_for(exc).status)
+            clear_session(response, settings)  # a dead session: let the PWA start over
+            return response
+        return _refreshed(pair, settings)
+
+    @api.post("/logout")
+    async def logout(request: Request) -> JSONResponse:
+        """Always 200 (the PWA would otherwise loop refresh → logout), cookies cleared."""
+        try:
+            revoked = await sessions.logout(
+                request.cookies.get(ACCESS_COOKIE), request.cookies.get(REFRESH_COOKIE)
+            )
+        except Exception:
+            log.exception("logout could not revoke the session; cookies cleared anyway")
+            revoked = []
+        message = "logged out" if revoked else "no active session"
+        response = JSONResponse({"success": True, "data": {"message": message}})
+        clear_session(response, settings)
+        return response
+
+    @api.get("/{provider}")
+    async def start(
+        provider: str,
+        redirect_uri: str | None = None,
+        dev_user: str | None = None,
+        x_frontend_origin: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        data = await logins.start(provider, x_frontend_origin, redirect_uri, dev_user)
+        return {"success": True, "data": data}
+
+    @api.get("/{provider}/callback")
+    async def callback(
+        provider: str,
+        code: str | None = None,
+        state: str | None = None,
+        error: str | None = None,
+    ) -> RedirectResponse:
+        done = await logins.complete(provider, code, state, error)
+        response = RedirectResponse(done.redirect_to, status_code=302)
+        response.headers["Cache-Control"] = "no-store"
+        if done.session is not None:
+            set_session(response, done.session, settings)
+        return response
+
+    return api

@@ -1,0 +1,87 @@
+"""Revocations in Redis, exactly as docs/adr/0005 lays them out for the Go ext-authz:
+sorted set `{prefix}auth:revoked` (member `jti:<id>` / `sid:<id>`, score = expiry) and the
+Pub/Sub channel `{prefix}auth:revocations` carrying `{"kind", "value", "exp"}`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from functions.auth.model import AuthStoreUnavailableError, Revocation
+
+SUBSCRIBE_TIMEOUT_S = 5.0
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisRevocationStore:
+    def __init__(self, redis: Any, prefix: str) -> None:
+        self._redis = redis
+        self.key = f"{prefix}auth:revoked"
+        self.channel = f"{prefix}auth:revocations"
+
+    async def revoke(self, entries: Sequence[Revocation]) -> None:
+        if not entries:
+            return
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for entry in entries:
+                    pipe.zadd(self.key, {entry.member: entry.exp}, gt=True)  # keep the longest
+                pipe.zremrangebyscore(self.key, "-inf", f"({int(time.time())}")  # forget expired
+                for entry in entries:
+                    pipe.publish(self.channel, json.dumps(entry.to_dict()))
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
+
+    async def is_revoked(self, jti: str, sid: str, now: float) -> bool:
+        try:
+            scores = await self._redis.zmscore(self.key, [f"jti:{jti}", f"sid:{sid}"])
+        except (RedisError, OSError) as exc:
+            raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
+        return any(score is not None and score >= now for score in scores)
+
+    async def snapshot(self, now: float) -> list[Revocation]:
+        try:
+            rows = await self._redis.zrangebyscore(self.key, now, "+inf", withscores=True)
+        except (RedisError, OSError) as exc:
+            raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
+        return [Revocation.from_member(_text(member), score) for member, score in rows]
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[Revocation]]:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            await asyncio.wait_for(self._confirmed(pubsub), SUBSCRIBE_TIMEOUT_S)
+        except (RedisError, OSError, TimeoutError) as exc:
+            await pubsub.aclose()
+            raise AuthStoreUnavailableError(f"revocation feed unavailable: {exc!r}") from exc
+        try:
+            yield self._feed(pubsub)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.unsubscribe(self.channel)
+            await pubsub.aclose()
+
+    async def _confirmed(self, pubsub: Any) -> None:
+        """Wait for the server's subscribe confirmation: from then on nothing is missed."""
+        while True:
+            message = await pubsub.get_message(timeout=1.0)
+            if message is not None and message["type"] == "subscribe":
+                return
+
+    async def _feed(self, pubsub: Any) -> AsyncIterator[Revocation]:
+        async for message in pubsub.listen():
+            if message["type"] != "message":
+                continue
+            raw = json.loads(_text(message["data"]))
+            yield Revocation(raw["kind"], str(raw["value"]), int(raw["exp"]))

@@ -1,0 +1,58 @@
+"""`/api/v1/users`: the caller's own profile (the edge injected who the caller is)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from functions.kit.identity import CurrentUser
+from functions.users import services
+from functions.users.model import NICKNAME_MAX, InvalidNicknameError, User, normalize_nickname
+from functions.users.ports import UserRepository
+
+
+class Me(BaseModel):
+    id: str
+    nickname: str
+    username: str
+    phone_number: str | None
+    provider: str
+
+
+class NicknameChange(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    nickname: str
+
+    @field_validator("nickname")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        """Refused here so the client gets a 422 naming the field, before any write."""
+        try:
+            return normalize_nickname(value)
+        except InvalidNicknameError as exc:
+            raise ValueError(f"{exc.detail} (1..{NICKNAME_MAX} characters)") from None
+
+
+def _me(user: User) -> Me:
+    return Me(
+        id=user.id,
+        nickname=user.nickname,
+        username=user.username,
+        phone_number=user.phone_number,
+        provider=user.provider,
+    )
+
+
+def router(users_repository: UserRepository) -> APIRouter:
+    api = APIRouter(tags=["users"])
+
+    @api.get("/me")
+    async def me(user_id: CurrentUser) -> Me:
+        return _me(await services.profile_of(users_repository, user_id))
+
+    @api.patch("/me")
+    async def change_nickname(user_id: CurrentUser, body: NicknameChange) -> Me:
+        return _me(await services.rename(users_repository, user_id, body.nickname))
+
+    return api
