@@ -47,7 +47,7 @@ def test_shipped_catalog_matches_the_contract() -> None:
     catalog = load_catalog()
     assert {c.code: (c.name, c.middle_category) for c in catalog} == CONTRACT
     assert catalog.default.code == "char-eco" and catalog.default.name == "이코"
-    assert list(catalog)[0] is catalog.default
+    assert next(iter(catalog)) is catalog.default
     assert all(c.type and c.dialog.strip() for c in catalog)
     for middle in RECYCLABLE_MIDDLE_CATEGORIES:
         found = catalog.character_for(middle)
