@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from eventing.bus.keys import ROUTER_GROUP, BusKeys
 from eventing.router.router import RouterCounters

@@ -109,7 +109,8 @@ class EventRouter:
             for entry_id, fields in items:
                 entries.append((shard_key, _str(entry_id), decode(fields) if fields else None))
         if self._own_backlog and not entries:
-            self._own_backlog = False
+            self._own_backlog = False  # our pending entries are done: now the new ones
+            return await self.read_once()
         return await self.deliver(entries)
 
     async def reclaim_once(self) -> int:
