@@ -40,7 +40,7 @@ async def collect(redis: Redis, keys: BusKeys, group: str = ROUTER_GROUP) -> lis
             pipe.xinfo_groups(shard)
             try:
                 length, groups = await pipe.execute()
-            except Exception:
+            except ResponseError:  # no stream yet: nothing to route
                 found.append(ShardMetrics(index, 0, 0, 0, 0))
                 continue
         mine = next((g for g in groups if _str(g.get("name")) == group), None)
