@@ -31,4 +31,8 @@ FUNCTIONS = (
 )
 
 # Only the deployed sink builds a broker for itself; the local mesh provides its own.
-PROVIDERS = {"dead_letters": "functions.kit.bootstrap:dead_letter_broker"}
+# The event bus (progress and tokens for SSE): memory in embedded mode, Redis in real mode.
+PROVIDERS = {
+    "dead_letters": "functions.kit.bootstrap:dead_letter_broker",
+    "event_bus": "functions.kit.progress:event_bus",
+}

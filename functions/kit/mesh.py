@@ -30,6 +30,7 @@ from functions.kit.bootstrap import Runtime, build_runtime
 from functions.kit.declare import Kind
 from functions.kit.functions import CANARY_ECHOED as ECHOED
 from functions.kit.invoke import resolve
+from functions.kit.progress import start_event_router
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 
@@ -89,6 +90,8 @@ class Mesh:
             from functions.character.grpc_server import start_for  # noqa: PLC0415
 
             self.grpc = await start_for(runtime.container)
+        # Real mode: the event router runs here as a task (stopped by runtime.close).
+        await start_event_router(runtime.container)
         await runtime.broker.start()
         self.runtime = runtime
 

@@ -315,3 +315,34 @@ def _shard_key(bus: RedisEventBus, job: str) -> str:
     from eventing.bus.entries import shard_of  # noqa: PLC0415
 
     return bus.keys.shard(shard_of(job, SHARDS))
+
+
+async def test_real_mode_wiring_provides_the_redis_bus_and_runs_the_router(
+    redis_url_and_prefix: RedisNamespace, redis: Redis
+) -> None:
+    from functions.kit.bootstrap import build_container, build_registry  # noqa: PLC0415
+    from functions.kit.progress import Progress, start_event_router  # noqa: PLC0415
+    from functions.kit.settings import Settings  # noqa: PLC0415
+
+    settings = Settings(
+        mode="real", redis_url=redis_url_and_prefix.url, redis_prefix=redis_url_and_prefix.prefix
+    )
+    container = build_container(settings, build_registry())
+    try:
+        bus = await container.get("event_bus")
+        assert isinstance(bus, RedisEventBus)
+        router = await start_event_router(container)
+        assert router is not None
+        subscriber = Subscriber(bus)
+        await subscriber.subscribed(redis, bus)
+        await bus.register_job("wired", "alice", "scan")
+        progress = Progress(bus, "wired")
+        async with progress.stage("vision", start=10, end=40):
+            pass
+        await progress.done(result={"ok": True})
+        await _wait_for(lambda: asyncio.sleep(0, len(subscriber.unique) == 3), "live events")
+        assert subscriber.seqs("wired") == [1, 2, 3]
+        await subscriber.close()
+    finally:
+        await container.close()
+    assert router._stopping.is_set()
