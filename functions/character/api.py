@@ -1,7 +1,8 @@
 """`GET /api/v1/users/me/characters`: the caller's characters as the PWA expects them.
 
-A bare JSON array (the client iterates it directly), one entry per owned character, oldest
-first; the user comes from the edge-injected `x-user-id` only (no header → 401).
+A bare JSON array (the client iterates it directly), one entry per owned character, 이코
+first and then oldest first; the user comes from the edge-injected `x-user-id` only (no
+header → 401).
 """
 
 from __future__ import annotations

@@ -43,21 +43,24 @@ async def grant(
 async def owned_characters(
     repo: OwnershipRepository, catalog: CharacterCatalog, user_id: str
 ) -> list[OwnedCharacter]:
-    """What a user owns, 이코 included even if their welcome event is still in flight.
+    """What a user owns: 이코 first, then the rest oldest first.
 
-    The default is granted idempotently on read (one extra write, only the first time), so
-    the answer never depends on how far the sign-up event has travelled.
+    이코 is included even if the welcome event is still in flight: it is granted idempotently
+    on read (one extra write, the first time only), so the answer never depends on how far
+    the sign-up event has travelled, nor on whether a scan reward overtook it. A code no longer
+    in the catalog (a retired character) is left out rather than failing the whole list.
     """
     user = parse_user_id(user_id)
     owned = await repo.list_for(user)
     if not any(o.character_code == DEFAULT_CODE for o in owned):
         await repo.grant(user, DEFAULT_CODE, DEFAULT_SOURCE)
         owned = await repo.list_for(user)
-    return [
+    known = [
         OwnedCharacter(catalog.get(o.character_code), o)
         for o in owned
         if o.character_code in catalog
     ]
+    return sorted(known, key=lambda o: not o.character.is_default)  # stable: keeps age order
 
 
 async def owns(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 import pytest
 from cloudevents.http import CloudEvent
 
@@ -182,3 +183,37 @@ async def test_welcome_grants_eco_once(mesh: Mesh) -> None:
     assert sorted(r.newly_granted for r in got) == [False, True]
     assert {r.character_code for r in got} == {"char-eco"}
     assert await stored_rows(mesh, user) == [("char-eco", "signup")]
+
+
+async def test_deployed_grant_function_replies_in_the_response(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Knative's reply contract: the granted event comes back in the HTTP response; a grant
+    that can never work is a 422, which Knative sends straight to the dead-letter sink."""
+    from functions_framework.aio import create_asgi_app  # noqa: PLC0415
+
+    from eventing.codec import from_http_request, to_http_binary  # noqa: PLC0415
+    from functions.kit.bootstrap import build_registry as registry  # noqa: PLC0415
+
+    monkeypatch.setenv("ECO2_FUNCTION", "character-grant")
+    app = create_asgi_app(target="serve", source="functions/kit/hosting.py", signature_type="http")
+    catalog = registry().catalog
+    user = str(uuid.uuid4())
+
+    def event(code: str) -> tuple[dict[str, str], bytes]:
+        data = CharacterGrantRequested(user_id=user, character_code=code, reason="t", source="j")
+        return to_http_binary(catalog.make(data))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fn") as http:
+        for expected in (True, False):
+            headers, body = event("char-metally")
+            response = await http.post("/", headers=headers, content=body)
+            assert response.status_code == 200, response.text
+            reply = from_http_request(dict(response.headers), response.content)
+            assert reply["type"] == GRANTED
+            assert reply.get_data()["newly_granted"] is expected
+        headers, body = event("char-nope")
+        response = await http.post("/", headers=headers, content=body)
+        assert response.status_code == 422
+        assert "no character with code 'char-nope'" in response.json()["detail"]

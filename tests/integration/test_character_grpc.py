@@ -89,9 +89,10 @@ async def test_ownership_queries(stub: Any, repo: OwnershipRepository) -> None:
     await repo.grant(user, "char-paepy", "job-7")
     assert (await stub.Owns(owns_paepy)).owns is True
     owned = (await stub.ListOwned(PB.ListOwnedRequest(user_id=user))).characters
-    assert [o.character.code for o in owned] == ["char-paepy", "char-eco"]  # oldest first
-    assert owned[0].source == "job-7" and owned[0].acquired_at.seconds > 0
-    assert owned[1].source == "default"  # 이코 granted on this first read
+    assert [o.character.code for o in owned] == ["char-eco", "char-paepy"]  # 이코 first
+    assert owned[0].source == "default"  # 이코 granted on this first read
+    assert owned[1].source == "job-7" and owned[1].acquired_at.seconds > 0
+    assert owned[0].acquired_at.ToDatetime() > owned[1].acquired_at.ToDatetime()
     other = await stub.ListOwned(PB.ListOwnedRequest(user_id=str(uuid.uuid4())))
     assert [o.character.code for o in other.characters] == ["char-eco"]
 
