@@ -1,0 +1,46 @@
+"""The gateway's knobs (`ECO2_SSE_*`), separate from the mesh settings so the gateway
+Deployment can be tuned without touching any function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    keepalive_s: float = 15.0  # contract: at least every 30 s, and no gap over 60 s
+    queue_size: int = 256  # live events buffered per client before it is resynced from history
+    page_size: int = 500  # events per history read while catching up
+    idle_timeout_s: float = 600.0  # a job silent this long ends its stream with error timeout
+    drain_grace_s: float = 5.0  # how long draining streams get to say goodbye before cancel
+    retry_min_ms: int = 500  # `retry:` sent on drain, jittered so a replica's clients
+    retry_max_ms: int = 3_000  # don't all come back in the same instant
+
+    def __post_init__(self) -> None:
+        if self.keepalive_s <= 0 or self.keepalive_s > 30:
+            raise ValueError("keepalive_s must be within (0, 30]")
+        if self.queue_size < 1 or self.page_size < 1:
+            raise ValueError("queue_size and page_size must be at least 1")
+        if not 0 < self.retry_min_ms <= self.retry_max_ms:
+            raise ValueError("need 0 < retry_min_ms <= retry_max_ms")
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECO2_SSE_", extra="ignore")
+
+    keepalive_s: float = 15.0
+    queue_size: int = 256
+    page_size: int = 500
+    idle_timeout_s: float = 600.0
+    drain_grace_s: float = 5.0
+
+    def config(self) -> GatewayConfig:
+        return GatewayConfig(
+            keepalive_s=self.keepalive_s,
+            queue_size=self.queue_size,
+            page_size=self.page_size,
+            idle_timeout_s=self.idle_timeout_s,
+            drain_grace_s=self.drain_grace_s,
+        )

@@ -1,0 +1,91 @@
+"""The gateway: owner check, then one `StreamSession` per client over the shared hub.
+
+Shutdown: when uvicorn starts draining (SIGTERM), sse-starlette signals every open response;
+the gateway then drains as a whole — new subscriptions get 503 and each open stream ends with
+a `keepalive` carrying a jittered `retry:` hint, so EventSource reconnects (to another
+replica) with `Last-Event-ID` and resumes exactly. See docs/adr/0008-sse-gateway.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+import anyio
+from sse_starlette import EventSourceResponse
+
+from eventing.bus.port import EventBus
+from eventing.sse.config import GatewayConfig
+from eventing.sse.errors import GatewayDraining, StreamNotFound
+from eventing.sse.hub import FanOutHub
+from eventing.sse.metrics import GatewayMetrics
+from eventing.sse.session import StreamSession
+
+log = logging.getLogger(__name__)
+
+
+class _DrainOnShutdown:
+    """What sse-starlette `.set()`s when the server shuts down: it drains the whole gateway
+    (one shared object instead of an event per response that someone would have to watch)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def set(self) -> None:
+        self._gateway.drain()
+
+
+def parse_last_event_id(value: str | None) -> int:
+    """The seq to resume after; anything unusable means "from the start" (a replay is
+    always correct, a guessed position is not)."""
+    if not value:
+        return 0
+    try:
+        return max(0, int(value.strip()))
+    except ValueError:
+        return 0
+
+
+class Gateway:
+    def __init__(
+        self,
+        bus: EventBus,
+        config: GatewayConfig | None = None,
+        metrics: GatewayMetrics | None = None,
+    ) -> None:
+        self.bus = bus
+        self.config = config or GatewayConfig()
+        self.metrics = metrics or GatewayMetrics()
+        self.hub = FanOutHub(bus, self.metrics)
+        self._on_shutdown = cast(anyio.Event, _DrainOnShutdown(self))
+
+    async def open(self, job_id: str, user: str, last_event_id: str | None) -> EventSourceResponse:
+        if self.hub.draining:
+            self.metrics.rejected["draining"] += 1
+            raise GatewayDraining("server restarting, reconnect")
+        if await self.bus.owner_of(job_id) != user:
+            self.metrics.rejected["not_found"] += 1
+            raise StreamNotFound("job not found")
+        session = StreamSession(
+            self.bus,
+            self.hub,
+            self.metrics,
+            self.config,
+            job_id=job_id,
+            after_seq=parse_last_event_id(last_event_id),
+        )
+        return EventSourceResponse(
+            session.frames(),
+            ping=0,  # our own named keepalive (with id) replaces sse-starlette's comment ping
+            sep="\n",
+            shutdown_event=self._on_shutdown,
+            shutdown_grace_period=self.config.drain_grace_s,
+        )
+
+    def drain(self) -> None:
+        if not self.hub.draining:
+            log.info("draining SSE gateway")
+        self.hub.drain()
+
+    async def close(self) -> None:
+        await self.hub.close()

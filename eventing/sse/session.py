@@ -1,0 +1,207 @@
+"""One client's stream: history first, then live, each seq exactly once and in order.
+
+The order of operations is what makes resume exact. The client's queue is subscribed to the
+live fan-out *before* history is read, so an event published meanwhile is in the queue;
+history is then sent from the client's cursor, and live events at or below the cursor are
+skipped (this also absorbs duplicates from router replicas). A live event past `cursor + 1`
+means something was missed (a dropped Pub/Sub message, a resync), so history is read again
+instead of sending it out of order. An idle tick (nothing sent for `keepalive_s`) also reads
+history once before the keepalive: a lost final `done` is found there, not never.
+
+When retention trimmed events the client has not seen, it gets the job's latest state and
+a `token_recovery` snapshot instead, ordered so that ids never go backwards: a reconnect
+after any id it received resumes without a duplicated or missing token.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+
+from eventing.bus.port import TERMINAL_STAGE, EventBus, JobState, StreamEvent
+from eventing.sse import frames
+from eventing.sse.config import GatewayConfig
+from eventing.sse.hub import ClientQueue, FanOutHub
+from eventing.sse.metrics import GatewayMetrics
+
+log = logging.getLogger(__name__)
+
+TOKEN = "token"
+MAX_RECOVERIES = 3  # per catch-up; each one moves the cursor forward or stops
+
+
+class StreamSession:
+    def __init__(
+        self,
+        bus: EventBus,
+        hub: FanOutHub,
+        metrics: GatewayMetrics,
+        config: GatewayConfig,
+        *,
+        job_id: str,
+        after_seq: int,
+    ) -> None:
+        self._bus = bus
+        self._hub = hub
+        self._metrics = metrics
+        self._config = config
+        self.job_id = job_id
+        self.cursor = max(0, after_seq)  # the last seq this client has (or 0)
+        self.finished = False
+        self._done_again = b""
+        self._last_sent = self._last_event = time.monotonic()
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        queue = self._hub.subscribe(self.job_id, self._config.queue_size)  # live first
+        self._metrics.connections += 1
+        self._metrics.connections_total += 1
+        try:
+            async for chunk in self._stream(queue):
+                yield chunk
+        finally:
+            self._hub.unsubscribe(queue)
+            self._metrics.connections -= 1
+
+    async def _stream(self, queue: ClientQueue) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._start():
+                yield chunk
+            while not self.finished:
+                item = None if queue.draining or queue.resync else queue.take()
+                if item is None:
+                    async for chunk in self._turn(queue):
+                        yield chunk
+                elif item[0].seq == self.cursor + 1:  # the common case: the next one, live
+                    yield self._sent(*item)
+                else:
+                    async for chunk in self._out_of_order(*item):
+                        yield chunk
+        except Exception as exc:  # the bus failed under us: a real failure, said once
+            log.warning("stream of job %s failed: %r", self.job_id, exc)
+            code = "timeout" if isinstance(exc, TimeoutError) else "temporary"
+            yield self._error(code, "event stream interrupted; reconnect or poll the result")
+
+    async def _start(self) -> AsyncIterator[bytes]:
+        async for chunk in self._catch_up():
+            yield chunk
+        if not self.finished:
+            await self._end_if_already_done()
+            if self.finished:
+                yield self._done_again
+
+    async def _turn(self, queue: ClientQueue) -> AsyncIterator[bytes]:
+        """Nothing live to send: drain, resync from history, or wait (then keepalive)."""
+        if queue.draining:
+            yield self._farewell()
+        elif queue.resync:
+            queue.resync = False
+            self._metrics.resyncs += 1
+            async for chunk in self._catch_up():
+                yield chunk
+        else:
+            async for chunk in self._idle(queue):
+                yield chunk
+
+    async def _out_of_order(self, event: StreamEvent, frame: bytes) -> AsyncIterator[bytes]:
+        if event.seq <= self.cursor:  # already sent (history, or a second router's copy)
+            self._metrics.duplicates += 1
+            return
+        async for chunk in self._catch_up():  # a gap: history has what is missing
+            yield chunk
+        if event.seq > self.cursor and not self.finished:
+            yield self._sent(event, frame)
+
+    async def _end_if_already_done(self) -> None:
+        """A client resuming after the `done` it already has gets `done` again (same id) and
+        the stream closes, rather than keepalives until the idle timeout."""
+        state = await self._bus.latest_state(self.job_id)
+        if state is not None and state.terminal and state.seq <= self.cursor:
+            self.finished = True
+            self._metrics.frames["progress"] += 1
+            self._done_again = frames.event_frame(
+                StreamEvent(job_id=self.job_id, seq=state.seq, event=state.stage, data=state.data)
+            )
+
+    async def _idle(self, queue: ClientQueue) -> AsyncIterator[bytes]:
+        wait_s = self._last_sent + self._config.keepalive_s - time.monotonic()
+        if await queue.wait(wait_s):
+            return
+        before = self.cursor
+        async for chunk in self._catch_up():  # a lost live message is found here
+            yield chunk
+        if self.finished or self.cursor != before:
+            return
+        if time.monotonic() - self._last_event >= self._config.idle_timeout_s:
+            yield self._error("timeout", "no progress from the job; poll the result")
+            return
+        self._last_sent = time.monotonic()
+        self._metrics.frames["keepalive"] += 1
+        yield frames.keepalive(self.cursor)
+
+    async def _catch_up(self) -> AsyncIterator[bytes]:
+        """Send history after the cursor, page by page, recovering if it was trimmed."""
+        recoveries = 0
+        page = self._config.page_size
+        while not self.finished:
+            history = await self._bus.read_since(self.job_id, self.cursor, page)
+            if history.trimmed and recoveries < MAX_RECOVERIES:
+                recoveries += 1
+                recovered = await self._recover()
+                if recovered:
+                    for chunk in recovered:
+                        yield chunk
+                    continue
+            for event in history.events:
+                if event.seq > self.cursor:
+                    yield self._sent(event, frames.event_frame(event))
+                    if self.finished:
+                        return
+            if len(history.events) < page:
+                return
+
+    async def _recover(self) -> list[bytes]:
+        """Latest state and token snapshot for a client whose next events were trimmed.
+
+        Tokens must never be lost, progress may be summarised: the state is sent only when
+        it precedes the snapshot's last token (ids stay monotonic); a newer state is read
+        from history right after the snapshot, where it still is.
+        """
+        snapshot = await self._bus.token_snapshot(self.job_id)
+        state = await self._bus.latest_state(self.job_id)
+        self._metrics.recoveries += 1
+        out: list[bytes] = []
+        if snapshot is not None and snapshot.last_seq > self.cursor:
+            if state is not None and self.cursor < state.seq < snapshot.last_seq:
+                out.append(self._sent_state(state))
+            self.cursor = snapshot.last_seq
+            self._last_sent = self._last_event = time.monotonic()
+            self._metrics.frames["token_recovery"] += 1
+            out.append(frames.token_recovery(snapshot))
+        elif state is not None and state.seq > self.cursor:
+            out.append(self._sent_state(state))
+        return out
+
+    def _sent_state(self, state: JobState) -> bytes:
+        event = StreamEvent(job_id=self.job_id, seq=state.seq, event=state.stage, data=state.data)
+        return self._sent(event, frames.event_frame(event))
+
+    def _sent(self, event: StreamEvent, frame: bytes) -> bytes:
+        self.cursor = event.seq
+        self._last_sent = self._last_event = time.monotonic()
+        if event.event == TERMINAL_STAGE:
+            self.finished = True
+        self._metrics.frames[TOKEN if event.event == TOKEN else "progress"] += 1
+        return frame
+
+    def _farewell(self) -> bytes:
+        self.finished = True
+        self._metrics.frames["farewell"] += 1
+        retry_ms = random.randint(self._config.retry_min_ms, self._config.retry_max_ms)
+        return frames.farewell(self.cursor, retry_ms)
+
+    def _error(self, code: str, message: str) -> bytes:
+        self.finished = True
+        self._metrics.frames["error"] += 1
+        return frames.error(self.cursor, code, message)
