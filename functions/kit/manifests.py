@@ -221,10 +221,15 @@ def render(registry: Registry, overlay: Overlay) -> dict[str, str]:
         "broker.yaml": broker_documents(),
         "eventtypes.yaml": event_types(registry),
     }
+    from functions.kit.manifests_persistent import NAMES, persistent_documents  # noqa: PLC0415
+
     for fn in registry:
+        if fn.name in NAMES:  # persistent (the SSE gateway): a Deployment, never a Knative one
+            continue
         files[f"services/{fn.name}.yaml"] = [service(fn, overlay)]
         if fn.kind is Kind.EVENT:
             files[f"triggers/{fn.name}.yaml"] = [trigger(fn, overlay)]
+    files.update(persistent_documents(overlay.image))
     return {
         name: HEADER + yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
         for name, docs in files.items()

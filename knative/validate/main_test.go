@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "a.yaml"), cm("a")+"---\n"+cm("b"))
 	writeFile(t, filepath.Join(dir, "sub", "c.yml"), cm("c"))
 	writeFile(t, filepath.Join(dir, "notes.txt"), "not yaml: [")
-	writeFile(t, filepath.Join(dir, "overlays", "bad.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n")
+	writeFile(t, filepath.Join(dir, "overlays", "bad.yaml"), "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: d\n")
 
 	tests := []struct {
 		name     string
@@ -44,7 +44,7 @@ func TestRun(t *testing.T) {
 				"OK " + filepath.Join(dir, "a.yaml") + "#0 ConfigMap/a",
 				"OK " + filepath.Join(dir, "a.yaml") + "#1 ConfigMap/b",
 				"OK " + filepath.Join(dir, "sub", "c.yml") + "#0 ConfigMap/c",
-				"FAIL " + filepath.Join(dir, "overlays", "bad.yaml") + "#0 Deployment/d: unsupported kind apps/v1 Deployment",
+				"FAIL " + filepath.Join(dir, "overlays", "bad.yaml") + "#0 StatefulSet/d: unsupported kind apps/v1 StatefulSet",
 				"3 passed, 1 failed",
 			},
 			notWant: []string{"notes.txt"},

@@ -118,3 +118,60 @@ def test_generation_removes_stale_files_only_under_generated(tmp_path: Path) -> 
     generate(build_registry(), str(tmp_path))
     assert not (tmp_path / "generated" / "services" / "gone.yaml").exists()
     assert (tmp_path / "README.md").read_text() == "kept"
+
+
+def test_persistent_workloads_are_deployments_scaled_by_keda_never_to_zero(
+    tmp_path: Path,
+) -> None:
+    from eventing.bus.keys import ROUTER_GROUP, BusKeys  # noqa: PLC0415
+    from functions.kit.manifests_persistent import PERSISTENT, Persistent  # noqa: PLC0415
+    from functions.kit.settings import Settings  # noqa: PLC0415
+
+    generate(_registry(), str(tmp_path))
+    settings = Settings()
+    for workload in PERSISTENT:
+        path = tmp_path / "generated" / "persistent" / f"{workload.name}.yaml"
+        docs = list(yaml.safe_load_all(path.read_text()))
+        kinds = {d["kind"]: d for d in docs}
+        deployment, scaled = kinds["Deployment"], kinds["ScaledObject"]
+        assert deployment["apiVersion"] == "apps/v1" and "replicas" not in deployment["spec"]
+        assert scaled["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": workload.name,
+        }
+        assert scaled["spec"]["minReplicaCount"] >= 1
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert not (tmp_path / "generated" / "services" / f"{workload.name}.yaml").exists()
+    gateway = list(yaml.safe_load_all((tmp_path / "generated/persistent/sse-gateway.yaml").open()))
+    assert [d["kind"] for d in gateway] == ["Deployment", "Service", "ScaledObject"]
+    assert gateway[2]["spec"]["triggers"][0]["type"] == "prometheus"
+    assert "eco2_sse_connections" in gateway[2]["spec"]["triggers"][0]["metadata"]["query"]
+    router = list(yaml.safe_load_all((tmp_path / "generated/persistent/event-router.yaml").open()))
+    triggers = router[-1]["spec"]["triggers"]
+    keys = BusKeys(settings.redis_prefix, settings.bus_shards)
+    assert [t["metadata"]["stream"] for t in triggers] == keys.all_shards()  # one per shard
+    assert {t["type"] for t in triggers} == {"redis-streams"}
+    assert {t["metadata"]["consumerGroup"] for t in triggers} == {ROUTER_GROUP}
+    with pytest.raises(ValueError, match="never scales to zero"):
+        replace(PERSISTENT[0], min_replicas=0)
+    assert isinstance(PERSISTENT[1], Persistent)
+
+
+def test_a_persistent_workload_declared_as_a_function_gets_no_knative_service(
+    tmp_path: Path,
+) -> None:
+    from functions.kit.declare import Kind  # noqa: PLC0415
+
+    gateway = Function(
+        name="sse-gateway",
+        domain="sse",
+        kind=Kind.HTTP,
+        handler="eventing.sse.api:router",
+        route_prefix="/api/v1",
+        scaling=Scaling(min_scale=1, max_scale=2, target_concurrency=50, container_concurrency=99),
+    )
+    generate(_registry(*kit.FUNCTIONS, gateway), str(tmp_path))
+    assert not (tmp_path / "generated/services/sse-gateway.yaml").exists()
+    assert (tmp_path / "generated/persistent/sse-gateway.yaml").exists()

@@ -109,6 +109,8 @@ var (
 	gvRabbitmqBrokerConfig = rabbitv1alpha1.SchemeGroupVersion.WithKind("RabbitmqBrokerConfig")
 	gvConfigMap            = corev1.SchemeGroupVersion.WithKind("ConfigMap")
 	gvScaledObject         = schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: "ScaledObject"}
+	gvDeployment           = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
+	gvCoreService          = corev1.SchemeGroupVersion.WithKind("Service")
 )
 
 func handlers() map[schema.GroupVersionKind]handler {
@@ -140,6 +142,8 @@ func handlers() map[schema.GroupVersionKind]handler {
 			func() runtime.Object { return &corev1.ConfigMap{} },
 		}},
 		gvScaledObject: {custom: validateScaledObject},
+		gvDeployment:   {custom: validateDeployment},
+		gvCoreService:  {custom: validateCoreService},
 	}
 }
 

@@ -459,8 +459,8 @@ data:
 		// ---- anything else
 		{
 			name:    "unknown kind",
-			yaml:    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n",
-			wantErr: "unsupported kind apps/v1 Deployment",
+			yaml:    "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n",
+			wantErr: "unsupported kind apps/v1 StatefulSet",
 		},
 		{
 			name:    "known kind, other version",

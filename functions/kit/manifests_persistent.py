@@ -1,0 +1,239 @@
+"""Persistent workloads: the SSE gateway and the event router, as Deployments scaled by KEDA.
+
+Neither may scale to zero: SSE streams are long-lived (Knative Serving would cut them, and a
+cold gateway would stall every client), and the router must always drain the shard streams.
+Each is declared once below (`Persistent`) and rendered into `knative/generated/persistent/`:
+an `apps/v1 Deployment`, a `keda.sh/v1alpha1 ScaledObject` (minReplicaCount ≥ 1), and for the
+gateway a ClusterIP `v1 Service` the edge routes `/api/v1/{scan,chat}/{job}/events` to.
+
+- gateway: a `prometheus` trigger on open streams per pod (`eco2_sse_connections`, the gauge
+  the gateway exports), scale-down slowed down so draining replicas do not churn clients;
+- router: one `redis-streams` trigger per shard stream on the consumer group's `lagCount`
+  (entries not yet delivered; Redis ≥ 7). The shard streams are named from the same
+  `Settings` defaults and `BusKeys` the code uses, so the triggers follow the code.
+
+Addresses of Prometheus and Redis below are the cluster's; an operator with other ones patches
+the generated ScaledObjects (kustomize) rather than editing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventing.bus.keys import ROUTER_GROUP, BusKeys
+from functions.kit.settings import Settings
+
+NAMESPACE = "eco2"
+PORT = 8080
+PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc.cluster.local:9090"
+REDIS_ADDRESS = "eco2-redis.eco2.svc.cluster.local:6379"
+REDIS_DATABASE = "0"
+SECURITY_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@dataclass(frozen=True)
+class Persistent:
+    """A workload that runs all the time: a Deployment plus its KEDA ScaledObject."""
+
+    name: str
+    description: str
+    command: tuple[str, ...]
+    triggers: tuple[Mapping[str, Any], ...]
+    min_replicas: int
+    max_replicas: int
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    termination_grace_s: int = 30
+    pre_stop_sleep_s: int = 0  # let endpoints forget the pod before it stops accepting
+    service: bool = False  # a ClusterIP Service in front (the gateway is reached over HTTP)
+    scale_down: Mapping[str, Any] | None = None  # HPA behavior.scaleDown
+
+    def __post_init__(self) -> None:
+        if self.min_replicas < 1:
+            raise ValueError(f"{self.name}: a persistent workload never scales to zero")
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(f"{self.name}: max_replicas < min_replicas")
+        if not self.triggers:
+            raise ValueError(f"{self.name}: a ScaledObject needs at least one trigger")
+
+
+def connections_trigger(workload: str, per_pod: int) -> Mapping[str, Any]:
+    """Open SSE streams, averaged per replica (the prometheus scaler's AverageValue)."""
+    query = f'sum(eco2_sse_connections{{namespace="{NAMESPACE}",pod=~"{workload}-.*"}})'
+    return {
+        "type": "prometheus",
+        "name": "connections",
+        "metricType": "AverageValue",
+        "metadata": {"serverAddress": PROMETHEUS_URL, "query": query, "threshold": str(per_pod)},
+    }
+
+
+def lag_triggers(per_replica: int) -> tuple[Mapping[str, Any], ...]:
+    """One redis-streams trigger per shard stream: undelivered entries of the router group."""
+    defaults = Settings.model_fields
+    keys = BusKeys(defaults["redis_prefix"].default, defaults["bus_shards"].default)
+    return tuple(
+        {
+            "type": "redis-streams",
+            "name": f"shard-{index}",
+            "metricType": "AverageValue",
+            "metadata": {
+                "address": REDIS_ADDRESS,
+                "databaseIndex": REDIS_DATABASE,
+                "stream": keys.shard(index),
+                "consumerGroup": ROUTER_GROUP,
+                "lagCount": str(per_replica),
+            },
+        }
+        for index in range(keys.shards)
+    )
+
+
+SSE_GATEWAY = Persistent(
+    name="sse-gateway",
+    description="Streams each job's progress and tokens to its owner over SSE, with resume.",
+    command=(
+        *("uvicorn", "--factory", "eventing.sse.app:create_gateway_app"),
+        *("--host", "0.0.0.0", "--port", str(PORT)),
+    ),
+    triggers=(connections_trigger("sse-gateway", per_pod=2_000),),
+    min_replicas=2,
+    max_replicas=20,
+    requests={"cpu": "500m", "memory": "512Mi"},
+    limits={"memory": "2Gi"},
+    termination_grace_s=60,
+    pre_stop_sleep_s=5,
+    service=True,
+    # One replica every 5 minutes at most, after 10 minutes of lower load: each scale-down
+    # sends its clients reconnecting.
+    scale_down={
+        "stabilizationWindowSeconds": 600,
+        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
+    },
+)
+
+EVENT_ROUTER = Persistent(
+    name="event-router",
+    description="Moves job events from the shard streams to Pub/Sub (at least once, reclaims).",
+    command=("python", "-m", "eventing.router"),
+    triggers=lag_triggers(per_replica=1_000),
+    min_replicas=1,
+    max_replicas=4,
+    requests={"cpu": "100m", "memory": "128Mi"},
+    limits={"memory": "512Mi"},
+    env={"ECO2_HOST": "0.0.0.0", "ECO2_PORT": str(PORT)},
+)
+
+PERSISTENT: tuple[Persistent, ...] = (SSE_GATEWAY, EVENT_ROUTER)
+NAMES = frozenset(p.name for p in PERSISTENT)
+
+
+def _labels(p: Persistent) -> dict[str, str]:
+    return {"app.kubernetes.io/name": p.name, "app.kubernetes.io/part-of": "eco2"}
+
+
+def deployment(p: Persistent, image: str) -> dict[str, Any]:
+    env = [{"name": "ECO2_MODE", "value": "real"}]
+    env += [{"name": name, "value": value} for name, value in p.env.items()]
+    container: dict[str, Any] = {
+        "name": p.name,
+        "image": image,
+        "command": list(p.command),
+        "env": env,
+        "envFrom": [{"secretRef": {"name": "eco2-settings"}}],
+        "ports": [{"name": "http", "containerPort": PORT}],
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 5},
+        "livenessProbe": {
+            "httpGet": {"path": "/health", "port": "http"},
+            "periodSeconds": 10,
+            "failureThreshold": 3,
+        },
+        "resources": {"requests": dict(p.requests), "limits": dict(p.limits)},
+        "securityContext": SECURITY_CONTEXT,
+    }
+    if p.pre_stop_sleep_s:
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": p.pre_stop_sleep_s}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": p.name,
+            "namespace": NAMESPACE,
+            "labels": {**_labels(p), "eco2.kr/kind": "persistent"},
+            "annotations": {"eco2.kr/description": p.description},
+        },
+        # No spec.replicas: the HPA that KEDA creates owns it (an apply must not reset it).
+        "spec": {
+            "selector": {"matchLabels": _labels(p)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "template": {
+                "metadata": {
+                    "labels": _labels(p),
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(PORT),
+                        "prometheus.io/path": "/metrics",
+                    },
+                },
+                "spec": {
+                    "terminationGracePeriodSeconds": p.termination_grace_s,
+                    "containers": [container],
+                },
+            },
+        },
+    }
+
+
+def service(p: Persistent) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": p.name, "namespace": NAMESPACE, "labels": _labels(p)},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": _labels(p),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
+    }
+
+
+def scaled_object(p: Persistent) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
+        "pollingInterval": 15,
+        "minReplicaCount": p.min_replicas,
+        "maxReplicaCount": p.max_replicas,
+    }
+    if p.scale_down is not None:
+        behavior = {"scaleDown": dict(p.scale_down)}
+        spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior}}
+    spec["triggers"] = [dict(t) for t in p.triggers]
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": p.name, "namespace": NAMESPACE, "labels": _labels(p)},
+        "spec": spec,
+    }
+
+
+def persistent_documents(image: str) -> dict[str, list[dict[str, Any]]]:
+    """Every persistent workload's documents, by file name under knative/generated."""
+    files = {}
+    for p in PERSISTENT:
+        docs = [deployment(p, image)]
+        if p.service:
+            docs.append(service(p))
+        docs.append(scaled_object(p))
+        files[f"persistent/{p.name}.yaml"] = docs
+    return files
