@@ -26,6 +26,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "functions.users.functions",
     "functions.auth.functions",
     "functions.character.functions",
+    "eventing.sse.functions",
 )
 
 
