@@ -23,10 +23,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -243,33 +244,81 @@ class RedisEventBus:
 
     # ------------------------------------------------------------------ live
 
+    async def close(self) -> None:
+        """Nothing of its own to close: the Redis client belongs to the composition root."""
+
     def live(self) -> AsyncIterator[StreamEvent]:
         """Every shard's events as the router publishes them, on one Pub/Sub connection.
 
+        Called inside a running loop, the subscription starts at once (not at the first
+        iteration), so a caller that reads history right after `live()` misses nothing.
         Delivery is at least once and in order per job *per router consumer*: after a router
         crash, reclaimed entries arrive late, and two router replicas may interleave a job's
         events. A reader keeps the highest seq it delivered per job, drops lower ones and fills
         a gap (seq > last + 1) from `read_since`. A lost Pub/Sub connection is re-established
         here; events published meanwhile are only in the history (the same gap rule finds them).
         """
-        return self._follow()
+        return RedisLiveFeed(self)
 
-    async def _follow(self) -> AsyncIterator[StreamEvent]:
-        channels = self.keys.all_channels()
+    async def _subscribe(self) -> PubSub:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(*self.keys.all_channels())
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return pubsub
+
+    async def _follow(
+        self, first: asyncio.Task[PubSub] | None
+    ) -> AsyncGenerator[StreamEvent, None]:
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub: PubSub | None = None
             try:
-                await pubsub.subscribe(*channels)
+                pubsub = await first if first is not None else await self._subscribe()
+                first = None
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
                     fields = json.loads(message["data"])
                     yield event_from_fields(fields.pop("job"), fields)
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                first = None
                 log.warning("event bus live feed lost its connection (%r); resubscribing", exc)
                 await asyncio.sleep(self._reconnect_delay_s)
             finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                if pubsub is not None:
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def close(self) -> None:
-        """Nothing of its own to close: the Redis client belongs to the composition root."""
+
+class RedisLiveFeed:
+    """`live()`'s iterator: subscribes when created (in a running loop), closes on `aclose()`."""
+
+    def __init__(self, bus: RedisEventBus) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._first: asyncio.Task[PubSub] | None = None
+        else:
+            self._first = loop.create_task(bus._subscribe())
+        self._events = bus._follow(self._first)
+        self._started = False
+
+    def __aiter__(self) -> RedisLiveFeed:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        self._started = True
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        first, self._first = self._first, None
+        if not self._started and first is not None:  # never iterated: its connection is ours
+            first.cancel()
+            try:
+                pubsub = await first
+            except BaseException:  # cancelled, or the subscription itself failed
+                pass
+            else:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._events.aclose()

@@ -346,3 +346,26 @@ async def test_real_mode_wiring_provides_the_redis_bus_and_runs_the_router(
     finally:
         await container.close()
     assert router._stopping.is_set()
+
+
+async def test_a_live_feed_subscribes_when_created_and_releases_its_connection(
+    redis: Redis, bus: RedisEventBus
+) -> None:
+    channels = bus.keys.all_channels()
+
+    async def subscribers() -> int:
+        return sum(count for _, count in await redis.pubsub_numsub(*channels))
+
+    never_iterated = bus.live()
+    await _wait_for(lambda: _equals(subscribers(), len(channels)), "an eager subscription")
+    await never_iterated.aclose()  # type: ignore[attr-defined]
+    await _wait_for(lambda: _equals(subscribers(), 0), "the connection released")
+
+    subscriber = Subscriber(bus)
+    await subscriber.subscribed(redis, bus)
+    await subscriber.close()
+    await _wait_for(lambda: _equals(subscribers(), 0), "the connection released after use")
+
+
+async def _equals(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
