@@ -80,6 +80,42 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:2000]
 
 
+class _Lease:
+    """Renews a claim every lease/3 while its handler runs, so a long handler never runs twice.
+
+    A timer rather than a task per delivery: most handlers finish long before the first
+    renewal is due, and then all this costs is arming and cancelling one timer.
+    """
+
+    __slots__ = ("_key", "_lease_s", "_loop", "_renewal", "_stopped", "_store", "_timer")
+
+    def __init__(self, store: ProcessedStore, key: str, lease_s: float) -> None:
+        self._store = store
+        self._key = key
+        self._lease_s = lease_s
+        self._loop = asyncio.get_running_loop()
+        self._renewal: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._timer = self._loop.call_later(lease_s / 3, self._due)
+
+    def _due(self) -> None:
+        self._renewal = self._loop.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        try:
+            await self._store.renew(self._key, self._lease_s)
+        except Exception:
+            log.warning("could not renew idempotency claim %r", self._key, exc_info=True)
+        if not self._stopped:
+            self._timer = self._loop.call_later(self._lease_s / 3, self._due)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._timer.cancel()
+        if self._renewal is not None:
+            self._renewal.cancel()
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -109,16 +145,21 @@ class Dispatcher:
         if claim is Claim.BUSY:  # wait for the holder to finish or its lease to lapse
             error = str(InProgressError(f"{key!r} is being processed elsewhere"))
             return Retry(BUSY_DELAY_S, error, counts=False)
-        heartbeat = asyncio.ensure_future(self._keep_claim(key))
+        lease = _Lease(self._store, key, self._lease_s)
         try:
             replies = await self._run(sub, event)
-            await asyncio.gather(*(self._publish(reply) for reply in replies))
-            heartbeat.cancel()
+            if len(replies) == 1:  # the common case, without gather's task per reply
+                await self._publish(replies[0])
+            elif replies:
+                await asyncio.gather(*(self._publish(reply) for reply in replies))
+            lease.stop()
             await self._store.complete(key, encode_replies(replies) if self._keep_replies else "")
         except Exception as exc:
-            heartbeat.cancel()
+            lease.stop()
             await self._release(key)
             return self.failed(sub, attempt, exc)
+        finally:  # also when cancelled (shutdown): an abandoned claim must be left to lapse
+            lease.stop()
         return Ack()
 
     async def _duplicate(self, key: str) -> Outcome:
@@ -130,15 +171,6 @@ class Dispatcher:
             except Exception as exc:
                 return Retry(BUSY_DELAY_S, describe(exc))
         return Ack("duplicate")
-
-    async def _keep_claim(self, key: str) -> None:
-        """Renew the lease while the handler runs, so a long handler is never run twice."""
-        while True:
-            await asyncio.sleep(self._lease_s / 3)
-            try:
-                await self._store.renew(key, self._lease_s)
-            except Exception:
-                log.warning("could not renew idempotency claim %r", key, exc_info=True)
 
     async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
         try:
