@@ -15,14 +15,15 @@ class GatewayConfig:
     page_size: int = 500  # events per history read while catching up
     idle_timeout_s: float = 600.0  # a job silent this long ends its stream with error timeout
     drain_grace_s: float = 5.0  # how long draining streams get to say goodbye before cancel
+    max_concurrent_reads: int = 64  # bus reads in flight (bounds Redis connections)
     retry_min_ms: int = 500  # `retry:` sent on drain, jittered so a replica's clients
     retry_max_ms: int = 3_000  # don't all come back in the same instant
 
     def __post_init__(self) -> None:
         if self.keepalive_s <= 0 or self.keepalive_s > 30:
             raise ValueError("keepalive_s must be within (0, 30]")
-        if self.queue_size < 1 or self.page_size < 1:
-            raise ValueError("queue_size and page_size must be at least 1")
+        if min(self.queue_size, self.page_size, self.max_concurrent_reads) < 1:
+            raise ValueError("queue_size, page_size and max_concurrent_reads must be >= 1")
         if not 0 < self.retry_min_ms <= self.retry_max_ms:
             raise ValueError("need 0 < retry_min_ms <= retry_max_ms")
 
@@ -35,6 +36,7 @@ class GatewaySettings(BaseSettings):
     page_size: int = 500
     idle_timeout_s: float = 600.0
     drain_grace_s: float = 5.0
+    max_concurrent_reads: int = 64
 
     def config(self) -> GatewayConfig:
         return GatewayConfig(
@@ -43,4 +45,5 @@ class GatewaySettings(BaseSettings):
             page_size=self.page_size,
             idle_timeout_s=self.idle_timeout_s,
             drain_grace_s=self.drain_grace_s,
+            max_concurrent_reads=self.max_concurrent_reads,
         )

@@ -19,6 +19,7 @@ from eventing.sse.config import GatewayConfig
 from eventing.sse.errors import GatewayDraining, StreamNotFound
 from eventing.sse.hub import FanOutHub
 from eventing.sse.metrics import GatewayMetrics
+from eventing.sse.reads import BoundedReads
 from eventing.sse.session import StreamSession
 
 log = logging.getLogger(__name__)
@@ -57,17 +58,18 @@ class Gateway:
         self.config = config or GatewayConfig()
         self.metrics = metrics or GatewayMetrics()
         self.hub = FanOutHub(bus, self.metrics)
+        self.reads = BoundedReads(bus, self.config.max_concurrent_reads)
         self._on_shutdown = cast(anyio.Event, _DrainOnShutdown(self))
 
     async def open(self, job_id: str, user: str, last_event_id: str | None) -> EventSourceResponse:
         if self.hub.draining:
             self.metrics.rejected["draining"] += 1
             raise GatewayDraining("server restarting, reconnect")
-        if await self.bus.owner_of(job_id) != user:
+        if await self.reads.owner_of(job_id) != user:
             self.metrics.rejected["not_found"] += 1
             raise StreamNotFound("job not found")
         session = StreamSession(
-            self.bus,
+            self.reads,
             self.hub,
             self.metrics,
             self.config,

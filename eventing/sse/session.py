@@ -20,11 +20,12 @@ import random
 import time
 from collections.abc import AsyncIterator
 
-from eventing.bus.port import TERMINAL_STAGE, EventBus, JobState, StreamEvent
+from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
 from eventing.sse import frames
 from eventing.sse.config import GatewayConfig
 from eventing.sse.hub import ClientQueue, FanOutHub
 from eventing.sse.metrics import GatewayMetrics
+from eventing.sse.reads import StreamReader
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ MAX_RECOVERIES = 3  # per catch-up; each one moves the cursor forward or stops
 class StreamSession:
     def __init__(
         self,
-        bus: EventBus,
+        bus: StreamReader,
         hub: FanOutHub,
         metrics: GatewayMetrics,
         config: GatewayConfig,

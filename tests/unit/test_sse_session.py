@@ -41,7 +41,7 @@ async def gateway(bus: InMemoryEventBus) -> AsyncIterator[Gateway]:
 
 def session(gateway: Gateway, job_id: str, after: int = 0) -> StreamSession:
     return StreamSession(
-        gateway.bus, gateway.hub, gateway.metrics, gateway.config, job_id=job_id, after_seq=after
+        gateway.reads, gateway.hub, gateway.metrics, gateway.config, job_id=job_id, after_seq=after
     )
 
 
