@@ -29,6 +29,9 @@ from typing import Any
 from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
 
 TOKEN_EVENT = "token"
+# SSE event names that are not stages (the gateway's own events and tokens).
+RESERVED_EVENTS = frozenset({TOKEN_EVENT, "token_recovery", "keepalive", "error"})
+STATUSES = ("started", "completed", "failed")
 KINDS = ("scan", "chat")
 Fields = Mapping[str, str]
 
@@ -66,8 +69,10 @@ def progress_fields(
 ) -> dict[str, str]:
     """The progress fields known before the append (`seq`, `kind`, a missing `pr` are filled
     in atomically by the adapter)."""
-    if not stage or stage == TOKEN_EVENT:
-        raise ValueError(f"invalid stage name {stage!r}")
+    if not stage or stage in RESERVED_EVENTS:
+        raise ValueError(f"invalid stage name {stage!r} (empty, or an SSE event of its own)")
+    if status not in STATUSES:
+        raise ValueError(f"invalid status {status!r} (one of {', '.join(STATUSES)})")
     fields = {"ev": stage, "st": status, "ts": now_ts()}
     if stage == TERMINAL_STAGE:
         progress = 100

@@ -180,6 +180,12 @@ async def start_event_router(container: Container) -> EventRouter | None:
     )
     task = asyncio.create_task(router.run(), name="event-router")
 
+    def ended(done: asyncio.Task[None]) -> None:  # run() only returns when stopped
+        if not done.cancelled() and done.exception() is not None:
+            log.error("the event router stopped", exc_info=done.exception())
+
+    task.add_done_callback(ended)
+
     async def stop() -> None:
         router.stop()
         try:

@@ -277,6 +277,17 @@ async def test_owner_registration(bus: EventBus) -> None:
     assert unknown.events == [] and not unknown.trimmed
 
 
+@pytest.mark.parametrize(
+    ("stage", "status"),
+    [("token", "started"), ("keepalive", "started"), ("", "started"), ("vision", "done")],
+)
+async def test_stage_names_and_statuses_are_checked(bus: EventBus, stage: str, status: str) -> None:
+    await bus.register_job("j", "alice", "chat")
+    with pytest.raises(ValueError):
+        await bus.publish_progress("j", stage, status)  # type: ignore[arg-type]
+    assert (await bus.read_since("j", 0)).events == []
+
+
 # ------------------------------------------------------------------ live
 
 
