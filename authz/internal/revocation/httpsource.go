@@ -200,7 +200,7 @@ func (h *HTTPSource) sync(ctx context.Context) error {
 		return fmt.Errorf("snapshot: status %d", resp.StatusCode)
 	}
 	var snap struct {
-		Revoked *[]json.RawMessage `json:"revoked"`
+		Revoked json.RawMessage `json:"revoked"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&snap); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
@@ -208,8 +208,12 @@ func (h *HTTPSource) sync(ctx context.Context) error {
 	if snap.Revoked == nil {
 		return errors.New(`snapshot: no "revoked" list`)
 	}
-	entries := make([]Entry, 0, len(*snap.Revoked))
-	for _, raw := range *snap.Revoked {
+	var items []json.RawMessage // null is an empty list
+	if err := json.Unmarshal(snap.Revoked, &items); err != nil {
+		return fmt.Errorf(`snapshot: "revoked" is not a list: %w`, err)
+	}
+	entries := make([]Entry, 0, len(items))
+	for _, raw := range items {
 		var e Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			h.log.Warn("revocation snapshot entry ignored", "err", err, "entry", truncate(string(raw), 200))

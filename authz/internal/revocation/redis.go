@@ -91,6 +91,9 @@ func (r *RedisSource) Run(ctx context.Context) {
 func (r *RedisSource) subscribeOnce(ctx context.Context) (bool, error) {
 	ps := r.client.Subscribe(ctx)
 	defer ps.Close()
+	// Reads on a subscription ignore ctx; closing it is what interrupts a blocked read.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
 	if err := ps.Subscribe(ctx, r.channel); err != nil {
 		return false, err
 	}
