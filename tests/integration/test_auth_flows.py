@@ -114,10 +114,12 @@ async def test_provider_failures_end_on_the_login_page(
 
 
 async def test_a_state_is_used_once(harness: Harness, fake: FakeProvider) -> None:
-    back = await visit_provider((await harness.start(fake.name))["authorization_url"])
-    assert (await harness.callback(back)).headers["location"] == HOME
-    replay = await harness.callback(back)
+    url = (await harness.start(fake.name))["authorization_url"]
+    first, second = await visit_provider(url), await visit_provider(url)  # two valid codes
+    assert (await harness.callback(first)).headers["location"] == HOME
+    replay = await harness.callback(second)  # the provider would redeem this code: we refuse
     assert replay.headers["location"] == FAILED and "set-cookie" not in replay.headers
+    assert len(fake.token_requests) == 1
 
 
 async def test_a_code_injected_into_another_login_fails_pkce(
