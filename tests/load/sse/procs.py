@@ -1,0 +1,121 @@
+"""Process plumbing for the SSE benchmark: spawn, probe, read /proc, stop — loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import resource
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[3]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def raise_open_files() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit (children inherit it); returns the new limit."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS from /proc (psutil is not installed)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{socket.gethostname()}: nproc {os.cpu_count()}, {model}, "
+        f"RAM {mem_kb / 1024 / 1024:.1f} GiB, {platform.python_implementation()} "
+        f"{platform.python_version()}, load average {load}"
+    )
+
+
+async def spawn(
+    args: list[str], env: Mapping[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=None,  # the bench's own stderr: a crash is visible
+        limit=2**24,  # a client's final report is one long JSON line
+    )
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+async def wait_ready(url: str, within_s: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within_s
+    async with httpx.AsyncClient(timeout=2) as http:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code == 200:
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"{url} not ready within {within_s}s")
+            await asyncio.sleep(0.2)
+
+
+async def stop(proc: asyncio.subprocess.Process, within_s: float = 15.0) -> None:
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), within_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def running(procs: list[asyncio.subprocess.Process]) -> AsyncIterator[None]:
+    """Stop every process on the way out, whatever happened."""
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(stop(p) for p in procs), return_exceptions=True)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]

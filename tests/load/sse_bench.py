@@ -1,0 +1,309 @@
+"""SSE gateway load bench: concurrent subscribers held, delivery rate and latency, reconnects.
+
+    uv run python -m tests.load.sse_bench [--clients 10000] [--jobs 1000] [--tokens 30]
+        [--interval 1.0] [--client-procs 4] [--gateways 1] [--no-reconnect] [--quick]
+
+One command starts and stops everything on loopback: the event router (`python -m
+eventing.router`), the gateway (`uvicorn --factory eventing.sse.app:create_gateway_app`, as
+deployed), a publisher process and load-client processes (httpx + httpx-sse), all on the real
+Redis (`scripts/services up`) under a key prefix of their own, purged at the end. Phases:
+
+1. steady: every client connects (ramp), then each job streams `tokens` tokens `interval` s
+   apart and `done`; every client must get every token exactly once, in order;
+2. reconnect: the same, but every client drops its connection 1-3 times mid-stream and
+   resumes with Last-Event-ID.
+
+Latency is publish → client receipt (the publisher stamps CLOCK_MONOTONIC into each token).
+Gateway RSS comes from /proc/<pid>/status. See tests/load/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from eventing.bus.limits import BusLimits
+from eventing.bus.redis_streams import RedisEventBus
+from tests.load.sse import procs
+from tests.rig import purge_redis_prefix
+
+USER = "bench-user"
+SHARDS = 4  # the bus default, as the router and the gateway read it from Settings
+MAX_CLIENTS = 20_000  # bounded whatever the flags say (open files, ephemeral ports)
+
+
+def options() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--clients", type=int, default=10_000)
+    p.add_argument("--jobs", type=int, default=1_000)
+    p.add_argument("--tokens", type=int, default=30, help="tokens per job")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between a job's tokens")
+    p.add_argument("--client-procs", type=int, default=4)
+    p.add_argument("--gateways", type=int, default=1)
+    p.add_argument("--connect-rate", type=float, default=1_000, help="new connections/s, all")
+    p.add_argument("--ramp-timeout", type=float, default=180)
+    p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    p.add_argument("--no-reconnect", action="store_true")
+    p.add_argument("--quick", action="store_true", help="200 clients, 20 jobs, 10 tokens")
+    args = p.parse_args()
+    if args.quick:
+        args.clients, args.jobs, args.tokens, args.interval = 200, 20, 10, 0.2
+    args.clients = min(args.clients, MAX_CLIENTS)
+    args.jobs = min(args.jobs, args.clients)
+    return args
+
+
+async def gateway_metrics(urls: list[str]) -> dict[str, float]:
+    """Sum of every gateway's Prometheus series (name with labels -> value)."""
+    total: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=5) as http:
+        for url in urls:
+            for line in (await http.get(f"{url}/metrics")).text.splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.rsplit(" ", 1)
+                    total[name] = total.get(name, 0) + float(value)
+    return total
+
+
+class Clients:
+    """The load-client processes of one phase and what they report."""
+
+    def __init__(self) -> None:
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.connected: dict[int, int] = {}
+        self.results: list[dict[str, Any]] = []
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self, cfgs: list[dict[str, Any]]) -> None:
+        for k, cfg in enumerate(cfgs):
+            proc = await procs.spawn(procs.python("-m", "tests.load.sse.clients", json.dumps(cfg)))
+            self.procs.append(proc)
+            self._readers.append(asyncio.create_task(self._read(k, proc)))
+
+    async def _read(self, k: int, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            msg = json.loads(line)
+            if msg["t"] == "connected":
+                self.connected[k] = msg["n"]
+            elif msg["t"] == "result":
+                self.results.append(msg)
+
+    @property
+    def held(self) -> int:
+        return sum(self.connected.values())
+
+    def alive(self) -> bool:
+        return any(p.returncode is None for p in self.procs)
+
+    async def finish(self) -> None:
+        await asyncio.gather(*self._readers)
+        await asyncio.gather(*(p.wait() for p in self.procs))
+
+
+@dataclass
+class Bench:
+    """What every phase runs against: the running gateways and the bus (for registration)."""
+
+    args: argparse.Namespace
+    env: dict[str, str]
+    urls: list[str]
+    pids: list[int]
+    bus: RedisEventBus
+
+    def rss(self) -> float:
+        return sum(procs.rss_mib(pid) for pid in self.pids)
+
+    def cpu(self) -> float:
+        return sum(procs.cpu_s(pid) for pid in self.pids)
+
+
+@dataclass
+class Measured:
+    rss_base: float
+    held: int = 0
+    start_s: float = 0.0
+    ramp_s: float = 0.0
+    rss_held: float = 0.0
+    peak_rss: float = 0.0
+    peak_conn: float = 0.0
+    cpu_used: float = 0.0
+    wall: float = 0.0
+    publish_ns: int = 0
+    published: dict[str, Any] = field(default_factory=dict)
+
+
+def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, Any]]:
+    args = bench.args
+    assignment = [jobs[i % len(jobs)] for i in range(args.clients)]
+    n = args.client_procs
+    return [
+        {
+            "urls": bench.urls,
+            "user": USER,
+            "jobs": assignment[k::n],
+            "seed": k,
+            "tokens": args.tokens,
+            "reconnect": name == "reconnect",
+            "source_address": f"127.0.0.{10 + k}",  # own ephemeral port range per process
+            "connect_rate": args.connect_rate / n,
+            "read_timeout_s": 60,
+            "deadline_s": args.ramp_timeout + args.tokens * args.interval + 120,
+        }
+        for k in range(n)
+    ]
+
+
+async def ramp(bench: Bench, clients: Clients, m: Measured) -> None:
+    """Wait until every client got its first event (or the ramp timeout), then sample."""
+    t0 = time.monotonic()
+    first = 0.0  # the first connection (client processes take a while to start)
+    while clients.held < bench.args.clients and clients.alive():
+        if time.monotonic() - t0 > bench.args.ramp_timeout:
+            break
+        if clients.held and not first:
+            first = time.monotonic()
+        await asyncio.sleep(0.25)
+    m.start_s = (first or time.monotonic()) - t0
+    m.ramp_s = time.monotonic() - (first or t0)
+    m.held = clients.held
+    m.peak_conn = (await gateway_metrics(bench.urls)).get("eco2_sse_connections", 0)
+    m.rss_held = m.peak_rss = bench.rss()
+
+
+async def publish_and_follow(bench: Bench, jobs: list[str], clients: Clients, m: Measured) -> None:
+    args = bench.args
+    config = {
+        "redis_url": args.redis_url,
+        "prefix": bench.env["ECO2_REDIS_PREFIX"],
+        "shards": SHARDS,
+        "jobs": jobs,
+        "tokens": args.tokens,
+        "interval_s": args.interval,
+        "seed": 1,
+    }
+    cpu0, wall0, m.publish_ns = bench.cpu(), time.monotonic(), time.monotonic_ns()
+    publisher = await procs.spawn(
+        procs.python("-m", "tests.load.sse.publisher", json.dumps(config))
+    )
+    reading = asyncio.create_task(publisher.communicate())
+    while publisher.returncode is None or clients.alive():
+        m.peak_rss = max(m.peak_rss, bench.rss())
+        live = (await gateway_metrics(bench.urls))["eco2_sse_connections"]
+        m.peak_conn = max(m.peak_conn, live)
+        await asyncio.sleep(1)
+    m.cpu_used, m.wall = bench.cpu() - cpu0, time.monotonic() - wall0
+    out, _ = await reading
+    m.published = json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def run_phase(bench: Bench, name: str) -> dict[str, Any]:
+    jobs = [f"{name}-{i}" for i in range(bench.args.jobs)]
+    for job in jobs:  # registered, and `queued` already there: a client's first event
+        await bench.bus.register_job(job, USER, "chat")
+        await bench.bus.publish_progress(job, "queued", "completed", progress=0)
+    m = Measured(rss_base=bench.rss())
+    clients = Clients()
+    await clients.start(client_configs(bench, name, jobs))
+    await ramp(bench, clients, m)
+    await publish_and_follow(bench, jobs, clients, m)
+    await clients.finish()
+    return summarize(name, bench.args, clients.results, m)
+
+
+def summarize(
+    name: str, args: argparse.Namespace, results: list[dict[str, Any]], m: Measured
+) -> dict[str, Any]:
+    keys = ("frames", "tokens", "in_order", "duplicates", "gaps", "recoveries", "done",
+            "reconnects", "errors", "unfinished")  # fmt: skip
+    total = {k: sum(r[k] for r in results) for k in keys}
+    latencies = sorted(x for r in results for x in r["latencies_ms"])
+    last_ns = max((r["last_ns"] for r in results), default=m.publish_ns)
+    window_s = max(1e-9, (last_ns - m.publish_ns) / 1e9)
+    expected = args.clients * args.tokens
+    exact = total["in_order"] == expected and total["done"] == args.clients
+    return {
+        "phase": name,
+        "clients / jobs / tokens per job": f"{args.clients} / {args.jobs} / {args.tokens}",
+        "connections held (clients) / gateway peak": f"{m.held} / {int(m.peak_conn)}",
+        "client start s / ramp s (first to last connection)": (f"{m.start_s:.1f} / {m.ramp_s:.1f}"),
+        "token events expected / received in order": f"{expected} / {total['in_order']}",
+        "duplicates / gaps / recoveries": (
+            f"{total['duplicates']} / {total['gaps']} / {total['recoveries']}"
+        ),
+        "done received": total["done"],
+        "reconnects": total["reconnects"],
+        "client errors / unfinished": f"{total['errors']} / {total['unfinished']}",
+        "token events delivered/s (publish window)": round(total["tokens"] / window_s),
+        "frames delivered (all kinds)": total["frames"],
+        "published events/s": round(m.published["published"] / m.published["seconds"]),
+        "latency ms p50 / p90 / p99 / max": " / ".join(
+            f"{procs.percentile(latencies, q):.1f}" for q in (0.5, 0.9, 0.99, 1.0)
+        ),
+        "gateway RSS MiB base / held / peak": (
+            f"{m.rss_base:.0f} / {m.rss_held:.0f} / {m.peak_rss:.0f}"
+        ),
+        "gateway RSS per connection KiB": round(
+            (m.rss_held - m.rss_base) * 1024 / max(1, m.held), 1
+        ),
+        "gateway CPU % (publish window)": round(100 * m.cpu_used / max(1e-9, m.wall)),
+        "every token exactly once, in order": exact
+        and not (total["duplicates"] or total["gaps"] or total["unfinished"]),
+    }
+
+
+def gateway_command(port: int) -> list[str]:
+    """The deployed command (knative/generated/persistent/sse-gateway.yaml), on loopback."""
+    return procs.python(
+        *("-m", "uvicorn", "--factory", "eventing.sse.app:create_gateway_app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--backlog", "4096"),
+        *("--no-access-log", "--log-level", "warning"),
+    )
+
+
+async def main() -> None:
+    args = options()
+    limit = procs.raise_open_files()
+    print(f"machine: {procs.machine()}; open files limit {limit}", flush=True)
+    prefix = f"eco2_bench_sse_{uuid.uuid4().hex[:8]}:"
+    env = {
+        "ECO2_MODE": "real",
+        "ECO2_REDIS_URL": args.redis_url,
+        "ECO2_REDIS_PREFIX": prefix,
+        "ECO2_BUS_SHARDS": str(SHARDS),
+    }
+    redis = Redis.from_url(args.redis_url)
+    await redis.ping()
+    bus = RedisEventBus(redis, prefix=prefix, limits=BusLimits(shards=SHARDS))
+    started: list[asyncio.subprocess.Process] = []
+    try:
+        async with procs.running(started):
+            router_port = procs.free_port()
+            router_env = {**env, "ECO2_HOST": "127.0.0.1", "ECO2_PORT": str(router_port)}
+            started.append(await procs.spawn(procs.python("-m", "eventing.router"), router_env))
+            urls = []
+            for _ in range(args.gateways):
+                port = procs.free_port()
+                started.append(await procs.spawn(gateway_command(port), env))
+                urls.append(f"http://127.0.0.1:{port}")
+            for url in [f"http://127.0.0.1:{router_port}", *urls]:
+                await procs.wait_ready(f"{url}/ready")
+            bench = Bench(args, env, urls, [g.pid for g in started[1:]], bus)
+            for name in ["steady"] + ([] if args.no_reconnect else ["reconnect"]):
+                result = await run_phase(bench, name)
+                print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+    finally:
+        await purge_redis_prefix(redis, prefix)
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
