@@ -22,6 +22,7 @@ from eventing.errors import TransientError
 from eventing.idempotency import DONE_TTL_S, Claim
 
 log = logging.getLogger(__name__)
+LINGER_S = 0.05  # how long an idle batch sender keeps its pooled connection
 _DONE = "done"  # a done mark is "done" followed by the kept result, if any
 _RUNNING = "running"
 
@@ -70,6 +71,7 @@ class RedisProcessedStore:
         self._queue: list[_Op] = []
         self._queue_loop: asyncio.AbstractEventLoop | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._idle: asyncio.Future[bool] | None = None  # set while the sender lingers
 
     async def claim(self, key: str, lease_s: float) -> Claim:
         name, lease_ms = self._prefix + key, int(lease_s * 1000)
@@ -131,15 +133,21 @@ class RedisProcessedStore:
         """Queue a command for the next round trip; the future gets its reply or error."""
         loop = asyncio.get_running_loop()
         if self._queue_loop is not loop:  # the store outlived a loop: its queue died with it
-            self._queue, self._queue_loop, self._sender = [], loop, None
+            self._queue, self._queue_loop, self._sender, self._idle = [], loop, None, None
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append((args, future))
         if self._sender is None:
             self._sender = loop.create_task(self._send_queued())
+        elif self._idle is not None and not self._idle.done():
+            self._idle.set_result(True)  # the sender is lingering: wake it
         return future
 
     async def _send_queued(self) -> None:
-        """Send what is queued, one batch in flight, until the queue stays empty."""
+        """Send what is queued, one batch in flight, while commands keep coming.
+
+        The pooled connection is kept for LINGER_S after the queue empties, so a steady
+        trickle of commands (one delivery at a time) does not check it out and back each time.
+        """
         pool = self._redis.connection_pool
         try:
             connection = await pool.get_connection()  # type: ignore[no-untyped-call]
@@ -150,7 +158,9 @@ class RedisProcessedStore:
                 raise
             return
         try:
-            while batch := self._take():
+            while (batch := self._take()) or await self._more_within(LINGER_S):
+                if not batch:
+                    continue
                 try:
                     replies = await connection.retry.call_with_retry(
                         lambda: self._round_trip(connection, batch),
@@ -170,8 +180,25 @@ class RedisProcessedStore:
                     else:
                         future.set_result(reply)
         finally:
-            self._sender = None
+            self._sender = self._idle = None
             await pool.release(connection)
+
+    async def _more_within(self, seconds: float) -> bool:
+        """Wait for a new command, at most `seconds`; False when none came."""
+        loop = asyncio.get_running_loop()
+        idle = self._idle = loop.create_future()
+
+        def expire() -> None:
+            if not idle.done():
+                idle.set_result(False)
+
+        timer = loop.call_later(seconds, expire)
+        try:
+            came: bool = await idle
+        finally:
+            timer.cancel()
+            self._idle = None
+        return came
 
     def _take(self) -> list[_Op]:
         batch = [op for op in self._queue if not op[1].done()]  # a cancelled waiter: not sent
