@@ -112,6 +112,8 @@ class Logins:
             user = await users.sign_in(self._users, self._publisher, profile)
             session = await self._sessions.open(user.id, provider)
         except Exception as exc:  # any failure: back to the login page, never a 500 page
-            log.warning("%s login failed: %s", provider, exc, exc_info=log.isEnabledFor(10))
+            log.warning(
+                "%s login failed: %s", provider, exc, exc_info=log.isEnabledFor(logging.DEBUG)
+            )
             return Completed(model.failure_url(origin), None)
         return Completed(model.home_url(origin), session)
