@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -57,6 +58,11 @@ func outcome(t *testing.T, resp *authv3.CheckResponse) testkit.Outcome {
 		}
 		o.Status = 200
 		for _, h := range ok.GetHeaders() {
+			// Envoy applies append_action when the deprecated append is unset, and its default
+			// (APPEND_IF_EXISTS_OR_ADD) would keep a spoofed value next to ours.
+			if h.GetAppend() != nil || h.GetAppendAction() != corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD {
+				t.Fatalf("upstream header %s is not overwritten: append=%v append_action=%v", h.GetHeader().GetKey(), h.GetAppend(), h.GetAppendAction())
+			}
 			o.Set[h.GetHeader().GetKey()] = h.GetHeader().GetValue()
 		}
 		o.Removed = ok.GetHeadersToRemove()

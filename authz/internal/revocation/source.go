@@ -59,13 +59,15 @@ func (b *base) defaults(set *Set) {
 func (b *base) resyncLoop(ctx context.Context, sync func(context.Context) error) {
 	for {
 		wait := b.resyncEvery
-		if !b.set.Bootstrapped() {
+		booting := !b.set.Bootstrapped()
+		if booting {
 			wait = min(wait, 500*time.Millisecond)
 		}
-		select {
-		case <-ctx.Done():
+		if !sleepCtx(ctx, wait) {
 			return
-		case <-time.After(wait):
+		}
+		if booting && b.set.Bootstrapped() {
+			continue // the live feed's own sync got there first; start the regular period
 		}
 		if err := sync(ctx); err != nil && ctx.Err() == nil {
 			b.log.Warn("revocation resync failed", "err", err, "stale", !b.set.Fresh(b.now()))

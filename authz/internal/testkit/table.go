@@ -233,6 +233,13 @@ func freshGroup(t testing.TB) Group {
 		// Algorithm allow-list.
 		invalid("alg none", Unsigned("none", f.Key.Kid, ok)),
 		invalid("alg None", Unsigned("None", f.Key.Kid, ok)),
+		// The same rows with a genuine ES256 signature over the lying header: only the alg
+		// allow-list stands between these and acceptance.
+		invalid("alg none header, valid ES256 signature", f.Key.SignHeader(map[string]any{"alg": "none", "kid": f.Key.Kid}, ok)),
+		invalid("alg HS256 header, valid ES256 signature", f.Key.SignHeader(map[string]any{"alg": "HS256", "kid": f.Key.Kid}, ok)),
+		invalid("alg RS256 header, valid ES256 signature", f.Key.SignHeader(map[string]any{"alg": "RS256", "kid": f.Key.Kid}, ok)),
+		invalid("alg es256 (wrong case) header, valid ES256 signature", f.Key.SignHeader(map[string]any{"alg": "es256", "kid": f.Key.Kid}, ok)),
+		invalid("no alg header, valid ES256 signature", f.Key.SignHeader(map[string]any{"kid": f.Key.Kid}, ok)),
 		invalid("alg none with a real ES256 signature appended", Unsigned("none", f.Key.Kid, ok)+strings.Split(valid, ".")[2]),
 		invalid("HS256 keyed with the public key PEM", HS256(pem, f.Key.Kid, ok)),
 		invalid("HS256 keyed with the public point", HS256(f.Key.PublicPoint(), f.Key.Kid, ok)),
