@@ -151,12 +151,13 @@ async def test_revocation_stream_sends_each_new_revocation() -> None:
         http.stream("GET", path) as stream,
     ):
         assert stream.headers["content-type"].startswith("text/event-stream")
-        lines = stream.aiter_lines()
-        assert await asyncio.wait_for(anext(lines), 5) == ": keepalive"  # live from here
+        # live as soon as the headers are in: revoke before reading anything
         started = (await http.get("/api/v1/auth/dev")).json()["data"]
         done = await http.get(started["authorization_url"].replace("http://127.0.0.1:8080", url))
         access = claims(session_of(done)["s_access"])
         assert (await http.post("/api/v1/auth/logout")).json()["data"]["message"] == "logged out"
+        lines = stream.aiter_lines()
+        assert await asyncio.wait_for(anext(lines), 5) == ": keepalive"
         got: list[dict[str, object]] = []
         while len(got) < 2:
             line = await asyncio.wait_for(anext(lines), 5)
