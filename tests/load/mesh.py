@@ -9,6 +9,7 @@ extension attribute; A copies it onto its reply, so B sees the full two-hop late
 from __future__ import annotations
 
 import time
+import uuid
 from array import array
 from collections.abc import Callable, Sequence
 
@@ -22,6 +23,7 @@ from tests.support.events import ORDER, RELAYED, Order, Relayed, make_test_catal
 STAMP = "ecobenchts"  # extension attribute: original publish time, perf_counter_ns
 CATALOG = make_test_catalog()
 POLICY = DeliveryPolicy(retries=3, base_delay_s=0.1, timeout_s=10)
+REPLY_NAMESPACE = uuid.UUID("0b5e7d52-3c1f-4a8e-9d2b-6a4f1c7e9b30")
 MAX_SAMPLES = 2_000_000  # bound on kept receipts per run (memory stays small)
 
 
@@ -58,11 +60,17 @@ class Receipts:
 
 
 class Relay:
-    """Trigger A: answer each order with a relayed event that keeps the stamp."""
+    """Trigger A: answer each order with a relayed event that keeps the stamp.
+
+    The reply id is derived from the cause, as the functions kit does, so a re-run of A after
+    a failure publishes the same reply again, which B then recognises as a duplicate.
+    """
 
     async def deliver(self, event: CloudEvent) -> Sequence[CloudEvent]:
         n = event.get_data()["n"]  # type: ignore[index]
-        return [CATALOG.make(Relayed(n=n, hops=1), extensions={STAMP: str(event[STAMP])})]
+        reply_id = str(uuid.uuid5(REPLY_NAMESPACE, f"bench-a|{event['source']}|{event['id']}"))
+        stamp = {STAMP: str(event[STAMP])}
+        return [CATALOG.make(Relayed(n=n, hops=1), event_id=reply_id, extensions=stamp)]
 
 
 class Sink:
