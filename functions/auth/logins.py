@@ -62,6 +62,15 @@ class Logins:
             raise model.ProviderNotConfiguredError(f"{provider} login is not configured")
         raise model.UnknownProviderError(f"no login provider {provider!r}")
 
+    def _public_base(self) -> str:
+        """Where the provider sends the browser back: the edge's URL when configured, else
+        this process's own address (the local mesh)."""
+        settings = self._settings
+        if settings.auth_public_base_url:
+            return settings.auth_public_base_url.rstrip("/")
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        return f"http://{host}:{settings.port}"
+
     async def start(
         self,
         provider: str,
@@ -72,7 +81,7 @@ class Logins:
         client = self._client(provider)
         allowed = self._settings.allowed_origins
         origin = model.allowed_origin(frontend_origin, allowed) if frontend_origin else allowed[0]
-        default = self._settings.auth_public_base_url.rstrip("/") + model.callback_path(provider)
+        default = self._public_base() + model.callback_path(provider)
         callback = model.allowed_redirect_uri(redirect_uri or default, provider, allowed, default)
         if dev_user is not None and not DEV_USER.match(dev_user):
             raise LoginRequestError("dev_user must match [a-z0-9][a-z0-9_-]{0,31}")

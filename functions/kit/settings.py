@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     auth_state_ttl_s: int = 600
     auth_dev_provider: bool | None = None  # None: on in embedded mode, off in real mode
     auth_dev_user: str = "dev"
-    auth_public_base_url: str = "http://127.0.0.1:8080"  # where providers send users back
+    auth_public_base_url: str | None = None  # where providers send users back; None: own port
     auth_revocation_keepalive_s: float = 10.0
     frontend_origins: str = "http://localhost:5173,http://127.0.0.1:5173"  # first = default
     oauth_timeout_s: float = 10.0
