@@ -1,5 +1,5 @@
-"""OAuth logins end to end through the local mesh, against local fakes of each provider
-speaking its real wire format (real loopback HTTP servers), plus the dev provider.
+"""OAuth logins end to end through the local mesh (embedded: no servers needed), against
+local fakes of each provider speaking its real wire format (real loopback HTTP servers).
 
 Every failure mode must land on the PWA's login page with `oauth_failed`, never on a 500 and
 never on an origin that is not allow-listed.
@@ -22,7 +22,6 @@ from tests.support.auth_mesh import ORIGIN, SIGNED_UP, Harness, claims, running,
 from tests.support.oauth_fakes import USERS, FakeProvider, running_fake
 from tests.support.recorder import eventually
 
-pytestmark = pytest.mark.integration
 CALLBACK = "http://127.0.0.1:8080/api/v1/auth/{}/callback"
 PROXIED = "http://127.0.0.1:5173/api/v1/auth/{}/callback"  # the PWA dev server proxying /api
 HOME = f"{ORIGIN}/#/home"

@@ -23,7 +23,6 @@ from tests.support.auth_mesh import (
 from tests.support.oauth_fakes import serve
 from tests.support.recorder import eventually
 
-pytestmark = pytest.mark.integration
 GRACE_S = 0.5
 
 

@@ -12,8 +12,6 @@ from functions.kit.settings import Settings
 from tests.rig import RedisNamespace
 from tests.support.auth_mesh import Harness, claims, running, session_of
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def embedded_settings() -> Settings:
@@ -33,7 +31,7 @@ def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: s
     )
 
 
-@pytest.fixture(params=["embedded", "real"])
+@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
 def settings(request: pytest.FixtureRequest) -> Settings:
     found: Settings = request.getfixturevalue(f"{request.param}_settings")
     return found
