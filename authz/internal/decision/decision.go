@@ -232,22 +232,36 @@ func BearerToken(v string) string {
 // CookieValue returns the value of cookie name in a Cookie header (several headers may have
 // been joined with ", " or "; "), or "".
 func CookieValue(header, name string) string {
-	for header != "" {
-		var part string
-		i := strings.IndexAny(header, ";,")
-		if i < 0 {
-			part, header = header, ""
-		} else {
-			part, header = header[:i], header[i+1:]
+	for i := 0; i < len(header); {
+		j := strings.Index(header[i:], name)
+		if j < 0 {
+			return ""
 		}
-		part = strings.TrimSpace(part)
-		if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
-			v := part[len(name)+1:]
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-				v = v[1 : len(v)-1]
-			}
-			return v
+		start := i + j
+		end := start + len(name)
+		i = end
+		// The name must start a cookie-pair and be followed by '='.
+		if end >= len(header) || header[end] != '=' || !pairStart(header, start) {
+			continue
 		}
+		v := header[end+1:]
+		if k := strings.IndexAny(v, ";,"); k >= 0 {
+			v = v[:k]
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		return v
 	}
 	return ""
+}
+
+// pairStart reports whether position i of a Cookie header starts a cookie-pair: it is at the
+// beginning or preceded by optional spaces and a ';' or ','.
+func pairStart(h string, i int) bool {
+	for i > 0 && (h[i-1] == ' ' || h[i-1] == '\t') {
+		i--
+	}
+	return i == 0 || h[i-1] == ';' || h[i-1] == ','
 }

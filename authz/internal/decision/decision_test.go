@@ -81,3 +81,17 @@ func TestPublicPrefixesIgnoreRoot(t *testing.T) {
 		t.Fatal("trimmed prefix not applied")
 	}
 }
+
+func TestCookieValueEdgeCases(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{"a=s_access=x; s_access=abc", "abc"}, // the name inside another cookie's value does not count
+		{"s_access", ""},
+		{"s_access =abc", ""},
+		{" s_access=abc ;x=1", "abc"},
+		{"x=1;s_access=abc,y=2", "abc"},
+	} {
+		if got := decision.CookieValue(c.header, "s_access"); got != c.want {
+			t.Errorf("CookieValue(%q) = %q, want %q", c.header, got, c.want)
+		}
+	}
+}

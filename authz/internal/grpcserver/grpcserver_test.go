@@ -20,7 +20,7 @@ import (
 )
 
 // serve starts the Authorization service on localhost:0 and returns a real client.
-func serve(t *testing.T, d grpcserver.Decider, m *metrics.Metrics) authv3.AuthorizationClient {
+func serve(t testing.TB, d grpcserver.Decider, m *metrics.Metrics) authv3.AuthorizationClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "localhost:0")
 	if err != nil {

@@ -2,7 +2,8 @@ package verify
 
 import (
 	"crypto/ecdsa"
-	"encoding/binary"
+	"hash/maphash"
+	"strings"
 	"sync"
 )
 
@@ -14,14 +15,16 @@ type entry struct {
 
 const shards = 64
 
-// cache is a bounded map of verified tokens, sharded to keep lock contention low. When a shard
-// is full an arbitrary entry is evicted (Go map iteration order is randomised), which keeps
-// the common case O(1) without bookkeeping on the read path.
+// cache is a bounded map of verified tokens keyed by the whole token string (so a hit means
+// byte-for-byte the token that was verified, signature included), sharded to keep lock
+// contention low. When a shard is full an arbitrary entry is evicted (Go map iteration order
+// is randomised), which keeps the common case O(1) without bookkeeping on the read path.
 type cache struct {
+	seed     maphash.Seed
 	perShard int
 	shard    [shards]struct {
 		mu sync.RWMutex
-		m  map[[32]byte]*entry
+		m  map[string]*entry
 	}
 }
 
@@ -29,18 +32,18 @@ func newCache(size int) *cache {
 	if size <= 0 {
 		return nil
 	}
-	c := &cache{perShard: max(1, size/shards)}
+	c := &cache{seed: maphash.MakeSeed(), perShard: max(1, size/shards)}
 	for i := range c.shard {
-		c.shard[i].m = make(map[[32]byte]*entry)
+		c.shard[i].m = make(map[string]*entry)
 	}
 	return c
 }
 
 func (c *cache) enabled() bool { return c != nil }
 
-func (c *cache) idx(k [32]byte) int { return int(binary.LittleEndian.Uint64(k[:8]) % shards) }
+func (c *cache) idx(k string) int { return int(maphash.String(c.seed, k) % shards) }
 
-func (c *cache) get(k [32]byte) *entry {
+func (c *cache) get(k string) *entry {
 	s := &c.shard[c.idx(k)]
 	s.mu.RLock()
 	e := s.m[k]
@@ -48,7 +51,8 @@ func (c *cache) get(k [32]byte) *entry {
 	return e
 }
 
-func (c *cache) put(k [32]byte, e *entry) {
+func (c *cache) put(k string, e *entry) {
+	k = strings.Clone(k) // do not pin the request buffer the token was sliced from
 	s := &c.shard[c.idx(k)]
 	s.mu.Lock()
 	if len(s.m) >= c.perShard {
@@ -61,7 +65,7 @@ func (c *cache) put(k [32]byte, e *entry) {
 	s.mu.Unlock()
 }
 
-func (c *cache) remove(k [32]byte) {
+func (c *cache) remove(k string) {
 	s := &c.shard[c.idx(k)]
 	s.mu.Lock()
 	delete(s.m, k)

@@ -2,7 +2,7 @@
 // known to the JWKS, the signature, exp/nbf with leeway, iss, aud and type == "access".
 //
 // Tokens whose signature and static claims (iss, aud, type, required ids) checked out are
-// remembered in a bounded cache keyed by the SHA-256 of the whole token, so a token presented
+// remembered in a bounded cache keyed by the whole token, so a token presented
 // again skips the ECDSA verification; the time checks run on every call and a cached token
 // is dropped as soon as its kid no longer maps to the same key in the JWKS.
 package verify
@@ -117,15 +117,13 @@ func (v *Verifier) Verify(ctx context.Context, token string, now time.Time) (*Cl
 	if len(token) > v.maxLen {
 		return nil, invalid("token too long")
 	}
-	var key [32]byte
 	if v.cache.enabled() {
-		key = sha256.Sum256([]byte(token))
-		if e := v.cache.get(key); e != nil {
+		if e := v.cache.get(token); e != nil {
 			// The cached verification holds only while the kid still names the same key.
 			if pub := v.keys.Lookup(e.kid); pub != nil && pub == e.pub {
 				return e.claims, v.checkTime(e.claims, now)
 			}
-			v.cache.remove(key)
+			v.cache.remove(token)
 		}
 	}
 	claims, kid, pub, err := v.verifyFull(ctx, token)
@@ -133,7 +131,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, now time.Time) (*Cl
 		return nil, err
 	}
 	if v.cache.enabled() {
-		v.cache.put(key, &entry{claims: claims, kid: kid, pub: pub})
+		v.cache.put(token, &entry{claims: claims, kid: kid, pub: pub})
 	}
 	return claims, v.checkTime(claims, now)
 }
