@@ -33,6 +33,7 @@ from redis.asyncio import Redis
 from eventing.broker.memory import InMemoryBroker
 from eventing.broker.port import Broker
 from eventing.broker.rabbitmq import RabbitMQBroker
+from eventing.codec import from_amqp, to_amqp
 from eventing.idempotency import MemoryProcessedStore, ProcessedStore
 from eventing.redis_idempotency import RedisProcessedStore
 from tests.load.mesh import Receipts, chain, stamped_order
@@ -536,6 +537,24 @@ async def paced(settings: Settings, rate: int, concurrency: int = 32) -> Result:
     )
 
 
+# ------------------------------------------------------------------ codec
+
+
+def codec_us(rounds: int = 2000) -> tuple[float, float]:
+    """CPU microseconds of one to_amqp and one from_amqp of a bench event (SDK underneath)."""
+    event = stamped_order(1, time.perf_counter_ns())
+    wire = to_amqp(event)
+    start = time.process_time()
+    for _ in range(rounds):
+        to_amqp(event)
+    encode = time.process_time() - start
+    start = time.process_time()
+    for _ in range(rounds):
+        from_amqp(wire.headers, wire.content_type, wire.body)
+    decode = time.process_time() - start
+    return encode * 1e6 / rounds, decode * 1e6 / rounds
+
+
 # ------------------------------------------------------------------ interference
 
 SERVICES = ("beam.smp", "redis-server")  # RabbitMQ and Redis count as part of the bench
@@ -705,6 +724,16 @@ async def main(args: argparse.Namespace) -> None:
             f"(ideal 2x; {len(os.sched_getaffinity(0))} cores shared by the publisher, "
             "the workers, RabbitMQ and Redis)"
         )
+    encode, decode = codec_us()
+    e2e = [r for r in results if r.scenario.startswith("2 ") and "redis" in r.scenario]
+    share = ""
+    if e2e and e2e[-1].cpu_s and e2e[-1].rate:
+        per_event = e2e[-1].cpu_s * 1e6 / (e2e[-1].rate * e2e[-1].window_s)
+        share = f", {200 * (encode + decode) / per_event:.0f}% of the e2e CPU per event above"
+    print(
+        f"codec (eventing.codec on the cloudevents SDK): to_amqp {encode:.0f} us, from_amqp "
+        f"{decode:.0f} us; an event is encoded and decoded twice{share}"
+    )
     print(KNATIVE_NOTE)
 
 
