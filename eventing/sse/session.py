@@ -15,6 +15,7 @@ after any id it received resumes without a duplicated or missing token.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = "token"
 MAX_RECOVERIES = 3  # per catch-up; each one moves the cursor forward or stops
+BURST = 4  # frames written back to back before yielding (see _breathe)
 
 
 class StreamSession:
@@ -52,6 +54,7 @@ class StreamSession:
         self.cursor = max(0, after_seq)  # the last seq this client has (or 0)
         self.finished = False
         self._done_again = b""
+        self._burst = 0
         self._last_sent = self._last_event = time.monotonic()
 
     async def frames(self) -> AsyncIterator[bytes]:
@@ -70,6 +73,8 @@ class StreamSession:
             async for chunk in self._start():
                 yield chunk
             while not self.finished:
+                if self._burst >= BURST:
+                    await self._breathe()
                 item = None if queue.draining or queue.resync else queue.take()
                 if item is None:
                     async for chunk in self._turn(queue):
@@ -85,10 +90,11 @@ class StreamSession:
             yield self._error(code, "event stream interrupted; reconnect or poll the result")
 
     async def _start(self) -> AsyncIterator[bytes]:
+        resumed_at = self.cursor
         async for chunk in self._catch_up():
             yield chunk
-        if not self.finished:
-            await self._end_if_already_done()
+        if not self.finished and resumed_at and self.cursor == resumed_at:
+            await self._end_if_already_done()  # nothing newer: maybe it already ended
             if self.finished:
                 yield self._done_again
 
@@ -159,6 +165,8 @@ class StreamSession:
                     yield self._sent(event, frames.event_frame(event))
                     if self.finished:
                         return
+                    if self._burst >= BURST:
+                        await self._breathe()
             if len(history.events) < page:
                 return
 
@@ -188,7 +196,16 @@ class StreamSession:
         event = StreamEvent(job_id=self.job_id, seq=state.seq, event=state.stage, data=state.data)
         return self._sent(event, frames.event_frame(event))
 
+    async def _breathe(self) -> None:
+        """Let other clients (and this one's disconnect) run: uvicorn's `send` does not
+        suspend while the socket takes data, so a long replay would otherwise hold the loop,
+        and a client gone mid-burst would get writes until `connection_lost` runs (asyncio
+        logs "socket.send() raised exception." from the fifth such write on)."""
+        self._burst = 0
+        await asyncio.sleep(0)
+
     def _sent(self, event: StreamEvent, frame: bytes) -> bytes:
+        self._burst += 1
         self.cursor = event.seq
         self._last_sent = self._last_event = time.monotonic()
         if event.event == TERMINAL_STAGE:

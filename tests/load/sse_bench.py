@@ -1,7 +1,7 @@
 """SSE gateway load bench: concurrent subscribers held, delivery rate and latency, reconnects.
 
     uv run python -m tests.load.sse_bench [--clients 10000] [--jobs 1000] [--tokens 30]
-        [--interval 1.0] [--client-procs 4] [--gateways 1] [--no-reconnect] [--quick]
+        [--interval 1.0] [--client-procs 4] [--gateways 1] [--phases steady,reconnect] [--quick]
 
 One command starts and stops everything on loopback: the event router (`python -m
 eventing.router`), the gateway (`uvicorn --factory eventing.sse.app:create_gateway_app`, as
@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import httpx
 from redis.asyncio import Redis
 
 from eventing.bus.limits import BusLimits
@@ -51,7 +52,9 @@ def options() -> argparse.Namespace:
     p.add_argument("--connect-rate", type=float, default=1_000, help="new connections/s, all")
     p.add_argument("--ramp-timeout", type=float, default=180)
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    p.add_argument("--no-reconnect", action="store_true")
+    p.add_argument("--source-addresses", action="store_true", help="127.0.0.x per process")
+    p.add_argument("--phases", default="steady,reconnect", help="comma-separated, in order")
+    p.add_argument("--profile-gateway", metavar="PATH", help="cProfile each gateway to PATH.<port>")
     p.add_argument("--quick", action="store_true", help="200 clients, 20 jobs, 10 tokens")
     args = p.parse_args()
     if args.quick:
@@ -59,54 +62,6 @@ def options() -> argparse.Namespace:
     args.clients = min(args.clients, MAX_CLIENTS)
     args.jobs = min(args.jobs, args.clients)
     return args
-
-
-async def gateway_metrics(urls: list[str]) -> dict[str, float]:
-    """Sum of every gateway's Prometheus series (name with labels -> value)."""
-    total: dict[str, float] = {}
-    async with httpx.AsyncClient(timeout=5) as http:
-        for url in urls:
-            for line in (await http.get(f"{url}/metrics")).text.splitlines():
-                if line and not line.startswith("#"):
-                    name, value = line.rsplit(" ", 1)
-                    total[name] = total.get(name, 0) + float(value)
-    return total
-
-
-class Clients:
-    """The load-client processes of one phase and what they report."""
-
-    def __init__(self) -> None:
-        self.procs: list[asyncio.subprocess.Process] = []
-        self.connected: dict[int, int] = {}
-        self.results: list[dict[str, Any]] = []
-        self._readers: list[asyncio.Task[None]] = []
-
-    async def start(self, cfgs: list[dict[str, Any]]) -> None:
-        for k, cfg in enumerate(cfgs):
-            proc = await procs.spawn(procs.python("-m", "tests.load.sse.clients", json.dumps(cfg)))
-            self.procs.append(proc)
-            self._readers.append(asyncio.create_task(self._read(k, proc)))
-
-    async def _read(self, k: int, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None
-        async for line in proc.stdout:
-            msg = json.loads(line)
-            if msg["t"] == "connected":
-                self.connected[k] = msg["n"]
-            elif msg["t"] == "result":
-                self.results.append(msg)
-
-    @property
-    def held(self) -> int:
-        return sum(self.connected.values())
-
-    def alive(self) -> bool:
-        return any(p.returncode is None for p in self.procs)
-
-    async def finish(self) -> None:
-        await asyncio.gather(*self._readers)
-        await asyncio.gather(*(p.wait() for p in self.procs))
 
 
 @dataclass
@@ -118,6 +73,8 @@ class Bench:
     urls: list[str]
     pids: list[int]
     bus: RedisEventBus
+    started: list[asyncio.subprocess.Process]
+    workdir: Path
 
     def rss(self) -> float:
         return sum(procs.rss_mib(pid) for pid in self.pids)
@@ -153,7 +110,9 @@ def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, A
             "seed": k,
             "tokens": args.tokens,
             "reconnect": name == "reconnect",
-            "source_address": f"127.0.0.{10 + k}",  # own ephemeral port range per process
+            # bind-before-connect picks ports slowly (a blocking bind per connect): only when
+            # one (source, destination) pair's ~28k ephemeral ports are not enough
+            "source_address": f"127.0.0.{10 + k}" if args.source_addresses else None,
             "connect_rate": args.connect_rate / n,
             "read_timeout_s": 60,
             "deadline_s": args.ramp_timeout + args.tokens * args.interval + 120,
@@ -162,7 +121,7 @@ def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, A
     ]
 
 
-async def ramp(bench: Bench, clients: Clients, m: Measured) -> None:
+async def ramp(bench: Bench, clients: procs.Clients, m: Measured) -> None:
     """Wait until every client got its first event (or the ramp timeout), then sample."""
     t0 = time.monotonic()
     first = 0.0  # the first connection (client processes take a while to start)
@@ -175,11 +134,13 @@ async def ramp(bench: Bench, clients: Clients, m: Measured) -> None:
     m.start_s = (first or time.monotonic()) - t0
     m.ramp_s = time.monotonic() - (first or t0)
     m.held = clients.held
-    m.peak_conn = (await gateway_metrics(bench.urls)).get("eco2_sse_connections", 0)
+    m.peak_conn = (await procs.gateway_metrics(bench.urls)).get("eco2_sse_connections", 0)
     m.rss_held = m.peak_rss = bench.rss()
 
 
-async def publish_and_follow(bench: Bench, jobs: list[str], clients: Clients, m: Measured) -> None:
+async def publish_and_follow(
+    bench: Bench, jobs: list[str], clients: procs.Clients, m: Measured
+) -> None:
     args = bench.args
     config = {
         "redis_url": args.redis_url,
@@ -191,13 +152,14 @@ async def publish_and_follow(bench: Bench, jobs: list[str], clients: Clients, m:
         "seed": 1,
     }
     cpu0, wall0, m.publish_ns = bench.cpu(), time.monotonic(), time.monotonic_ns()
-    publisher = await procs.spawn(
-        procs.python("-m", "tests.load.sse.publisher", json.dumps(config))
-    )
+    path = bench.workdir / "publisher.json"
+    path.write_text(json.dumps(config))
+    publisher = await procs.spawn(procs.python("-m", "tests.load.sse.publisher", str(path)))
+    bench.started.append(publisher)
     reading = asyncio.create_task(publisher.communicate())
     while publisher.returncode is None or clients.alive():
         m.peak_rss = max(m.peak_rss, bench.rss())
-        live = (await gateway_metrics(bench.urls))["eco2_sse_connections"]
+        live = (await procs.gateway_metrics(bench.urls)).get("eco2_sse_connections", 0)
         m.peak_conn = max(m.peak_conn, live)
         await asyncio.sleep(1)
     m.cpu_used, m.wall = bench.cpu() - cpu0, time.monotonic() - wall0
@@ -205,13 +167,13 @@ async def publish_and_follow(bench: Bench, jobs: list[str], clients: Clients, m:
     m.published = json.loads(out.decode().strip().splitlines()[-1])
 
 
-async def run_phase(bench: Bench, name: str) -> dict[str, Any]:
-    jobs = [f"{name}-{i}" for i in range(bench.args.jobs)]
+async def run_phase(bench: Bench, name: str, n: int) -> dict[str, Any]:
+    jobs = [f"{name}{n}-{i}" for i in range(bench.args.jobs)]
     for job in jobs:  # registered, and `queued` already there: a client's first event
         await bench.bus.register_job(job, USER, "chat")
         await bench.bus.publish_progress(job, "queued", "completed", progress=0)
     m = Measured(rss_base=bench.rss())
-    clients = Clients()
+    clients = procs.Clients(bench.started, bench.workdir)
     await clients.start(client_configs(bench, name, jobs))
     await ramp(bench, clients, m)
     await publish_and_follow(bench, jobs, clients, m)
@@ -226,6 +188,7 @@ def summarize(
             "reconnects", "errors", "unfinished")  # fmt: skip
     total = {k: sum(r[k] for r in results) for k in keys}
     latencies = sorted(x for r in results for x in r["latencies_ms"])
+    resumes = sorted(x for r in results for x in r["resume_ms"])
     last_ns = max((r["last_ns"] for r in results), default=m.publish_ns)
     window_s = max(1e-9, (last_ns - m.publish_ns) / 1e9)
     expected = args.clients * args.tokens
@@ -248,6 +211,9 @@ def summarize(
         "latency ms p50 / p90 / p99 / max": " / ".join(
             f"{procs.percentile(latencies, q):.1f}" for q in (0.5, 0.9, 0.99, 1.0)
         ),
+        "resume ms p50 / p99 (cut -> first frame after reconnecting, incl. 0-200 ms pause)": (
+            " / ".join(f"{procs.percentile(resumes, q):.1f}" for q in (0.5, 0.99))
+        ),
         "gateway RSS MiB base / held / peak": (
             f"{m.rss_base:.0f} / {m.rss_held:.0f} / {m.peak_rss:.0f}"
         ),
@@ -255,14 +221,20 @@ def summarize(
             (m.rss_held - m.rss_base) * 1024 / max(1, m.held), 1
         ),
         "gateway CPU % (publish window)": round(100 * m.cpu_used / max(1e-9, m.wall)),
+        "load clients CPU s (all processes, whole phase)": round(
+            sum(r["cpu_s"] for r in results), 1
+        ),
         "every token exactly once, in order": exact
         and not (total["duplicates"] or total["gaps"] or total["unfinished"]),
     }
 
 
-def gateway_command(port: int) -> list[str]:
-    """The deployed command (knative/generated/persistent/sse-gateway.yaml), on loopback."""
+def gateway_command(port: int, profile: str | None) -> list[str]:
+    """The deployed command (knative/generated/persistent/sse-gateway.yaml), on loopback;
+    under cProfile when asked (the profile is written when the gateway exits)."""
+    profiler = ("-m", "cProfile", "-o", f"{profile}.{port}") if profile else ()
     return procs.python(
+        *profiler,
         *("-m", "uvicorn", "--factory", "eventing.sse.app:create_gateway_app"),
         *("--host", "127.0.0.1", "--port", str(port), "--backlog", "4096"),
         *("--no-access-log", "--log-level", "warning"),
@@ -285,24 +257,39 @@ async def main() -> None:
     bus = RedisEventBus(redis, prefix=prefix, limits=BusLimits(shards=SHARDS))
     started: list[asyncio.subprocess.Process] = []
     try:
-        async with procs.running(started):
-            router_port = procs.free_port()
-            router_env = {**env, "ECO2_HOST": "127.0.0.1", "ECO2_PORT": str(router_port)}
-            started.append(await procs.spawn(procs.python("-m", "eventing.router"), router_env))
-            urls = []
-            for _ in range(args.gateways):
-                port = procs.free_port()
-                started.append(await procs.spawn(gateway_command(port), env))
-                urls.append(f"http://127.0.0.1:{port}")
-            for url in [f"http://127.0.0.1:{router_port}", *urls]:
-                await procs.wait_ready(f"{url}/ready")
-            bench = Bench(args, env, urls, [g.pid for g in started[1:]], bus)
-            for name in ["steady"] + ([] if args.no_reconnect else ["reconnect"]):
-                result = await run_phase(bench, name)
-                print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+        with tempfile.TemporaryDirectory(prefix="eco2-sse-bench-") as tmp:
+            await run_all(args, env, bus, started, Path(tmp))
     finally:
         await purge_redis_prefix(redis, prefix)
         await redis.aclose()
+
+
+async def run_all(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    bus: RedisEventBus,
+    started: list[asyncio.subprocess.Process],
+    workdir: Path,
+) -> None:
+    """Router and gateways up, then the phases; every process stopped on the way out."""
+    async with procs.running(started):
+        router_port = procs.free_port()
+        router_env = {**env, "ECO2_HOST": "127.0.0.1", "ECO2_PORT": str(router_port)}
+        started.append(await procs.spawn(procs.python("-m", "eventing.router"), router_env))
+        urls = []
+        for _ in range(args.gateways):
+            port = procs.free_port()
+            started.append(await procs.spawn(gateway_command(port, args.profile_gateway), env))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in [f"http://127.0.0.1:{router_port}", *urls]:
+            await procs.wait_ready(f"{url}/ready")
+        gateway_pids = [g.pid for g in started[1:]]
+        bench = Bench(args, env, urls, gateway_pids, bus, started, workdir)
+        for n, name in enumerate(args.phases.split(",")):
+            if name not in ("steady", "reconnect"):
+                raise SystemExit(f"unknown phase {name!r}")
+            result = await run_phase(bench, name, n)
+            print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A load-client process of the SSE benchmark: many subscribers on httpx + httpx-sse.
 
-    python -m tests.load.sse.clients '<json config>'     # started by tests/load/sse_bench.py
+    python -m tests.load.sse.clients <config.json>     # started by tests/load/sse_bench.py
 
 Each subscriber follows one job's stream until `done`. Token contents are `<index>@<publish
 monotonic ns>;`, so a subscriber checks that it gets every index exactly once and in order
@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,6 +43,7 @@ class Stats:
     last_ns: int = 0
     seen: int = 0  # latencies offered to the reservoir
     latencies_ms: list[float] = field(default_factory=list)
+    resume_ms: list[float] = field(default_factory=list)  # a cut to the next frame
 
     def latency(self, ms: float, rng: random.Random) -> None:
         self.seen += 1
@@ -65,6 +67,7 @@ class Subscriber:
             self.cuts = {self.rng.randrange(cfg["tokens"]) for _ in range(self.rng.randint(1, 3))}
         self.connected = False
         self.finished = False
+        self.cut_at = 0.0
 
     def on_token(self, content: str, now: int) -> bool:
         """Check the index, record latency; True when this is a planned disconnect point."""
@@ -116,6 +119,9 @@ class Subscriber:
                         if not self.connected:
                             self.connected = True
                             self.stats.connected += 1
+                        if self.cut_at:
+                            self.stats.resume_ms.append((time.monotonic() - self.cut_at) * 1e3)
+                            self.cut_at = 0.0
                         if sse.id:
                             self.last_id = int(sse.id)
                         if self.on_frame(sse.event, sse.data) or self.finished:
@@ -125,6 +131,7 @@ class Subscriber:
                 await asyncio.sleep(0.5 + self.rng.random())
                 continue
             if not self.finished:
+                self.cut_at = time.monotonic()
                 self.stats.reconnects += 1
                 await asyncio.sleep(self.rng.random() * 0.2)
 
@@ -168,10 +175,12 @@ async def main(cfg: dict[str, Any]) -> None:
         await pool.aclose()
     result = asdict(stats)
     result["unfinished"] = sum(1 for s in subs if not s.finished)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     print(json.dumps({"t": "result", **result}), flush=True)
 
 
 if __name__ == "__main__":
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    asyncio.run(main(json.loads(sys.argv[1])))
+    asyncio.run(main(json.loads(Path(sys.argv[1]).read_text())))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -12,6 +13,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -119,3 +121,61 @@ def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+async def gateway_metrics(urls: list[str]) -> dict[str, float]:
+    """Sum of every gateway's Prometheus series (name with labels -> value); empty when a
+    saturated gateway does not answer in time (the sample is skipped, not the run)."""
+    total: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=10) as http:
+        for url in urls:
+            try:
+                text = (await http.get(f"{url}/metrics")).text
+            except httpx.HTTPError:
+                return {}
+            for line in text.splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.rsplit(" ", 1)
+                    total[name] = total.get(name, 0) + float(value)
+    return total
+
+
+class Clients:
+    """The load-client processes of one phase and what they report."""
+
+    def __init__(self, started: list[asyncio.subprocess.Process], workdir: Path) -> None:
+        self.started = started  # everything the bench stops on its way out
+        self.workdir = workdir
+        self.procs: list[asyncio.subprocess.Process] = []
+        self.connected: dict[int, int] = {}
+        self.results: list[dict[str, Any]] = []
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self, cfgs: list[dict[str, Any]]) -> None:
+        for k, cfg in enumerate(cfgs):
+            path = self.workdir / f"clients-{k}.json"
+            path.write_text(json.dumps(cfg))
+            proc = await spawn(python("-m", "tests.load.sse.clients", str(path)))
+            self.procs.append(proc)
+            self.started.append(proc)
+            self._readers.append(asyncio.create_task(self._read(k, proc)))
+
+    async def _read(self, k: int, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        async for line in proc.stdout:
+            msg = json.loads(line)
+            if msg["t"] == "connected":
+                self.connected[k] = msg["n"]
+            elif msg["t"] == "result":
+                self.results.append(msg)
+
+    @property
+    def held(self) -> int:
+        return sum(self.connected.values())
+
+    def alive(self) -> bool:
+        return any(p.returncode is None for p in self.procs)
+
+    async def finish(self) -> None:
+        await asyncio.gather(*self._readers)
+        await asyncio.gather(*(p.wait() for p in self.procs))

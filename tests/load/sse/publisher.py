@@ -1,6 +1,6 @@
 """The publisher process of the SSE benchmark: every job streams tokens through the Redis bus.
 
-    python -m tests.load.sse.publisher '<json config>'   # started by tests/load/sse_bench.py
+    python -m tests.load.sse.publisher <config.json>   # started by tests/load/sse_bench.py
 
 Each job publishes `answer started`, `tokens` tokens one `interval_s` apart (jobs start spread
 over one interval, so the load is even), `answer completed` and `done`. A token's content is
@@ -14,6 +14,7 @@ import json
 import random
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -32,7 +33,7 @@ async def job(bus: RedisEventBus, job_id: str, cfg: dict[str, Any], offset: floa
         await asyncio.sleep(max(0.0, start + (i + 1) * cfg["interval_s"] - loop.time()))
     await bus.publish_progress(job_id, "answer", "completed", progress=90)
     await bus.publish_progress(job_id, "done", "completed", result={"answer": job_id})
-    return cfg["tokens"] + 3
+    return int(cfg["tokens"]) + 3
 
 
 async def main(cfg: dict[str, Any]) -> None:
@@ -50,4 +51,4 @@ async def main(cfg: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(json.loads(sys.argv[1])))
+    asyncio.run(main(json.loads(Path(sys.argv[1]).read_text())))
