@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime"
 	"sync"
 	"time"
 
@@ -91,9 +93,10 @@ func New(cfg config.Config, log *slog.Logger) (a *App, err error) {
 		if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 			return nil, err
 		}
-		a.grpcSrv = grpc.NewServer(
+		a.grpcSrv = grpcserver.NewGRPCServer(
 			grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 			grpc.SharedWriteBuffer(true),
+			grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 		)
 		grpcserver.New(engine, grpcserver.WithMetrics(m), grpcserver.WithLogger(log)).Register(a.grpcSrv)
 	}
@@ -110,6 +113,12 @@ func New(cfg config.Config, log *slog.Logger) (a *App, err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", m.Handler())
+		if cfg.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		a.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil

@@ -34,6 +34,7 @@ type Config struct {
 	PublicPrefixes  []string
 	VerifyCacheSize int
 	LogLevel        string
+	Pprof           bool
 }
 
 type listFlag struct{ v *[]string }
@@ -114,6 +115,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 		cacheDef = n
 	}
 	fs.IntVar(&c.VerifyCacheSize, "verify-cache-size", cacheDef, "verified tokens remembered to skip re-verifying signatures (0: off) [AUTHZ_VERIFY_CACHE_SIZE]")
+	fs.BoolVar(&c.Pprof, "pprof", env("", "AUTHZ_PPROF") == "1", "serve net/http/pprof under /debug/pprof/ on the metrics listener [AUTHZ_PPROF=1]")
 	fs.StringVar(&c.LogLevel, "log-level", env("info", "AUTHZ_LOG_LEVEL"), "debug|info|warn|error [AUTHZ_LOG_LEVEL]")
 
 	// A flag given on the command line replaces the list from the environment.

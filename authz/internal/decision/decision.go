@@ -88,6 +88,9 @@ const (
 	AccessCookie        = "s_access"
 )
 
+// ReadHeaders are every request header the decision reads: a server may decode only these.
+var ReadHeaders = []string{HeaderAuthorization, HeaderCookie, HeaderOrigin}
+
 // IdentityHeaders are the headers the authz owns upstream; client-supplied values never pass.
 var IdentityHeaders = []string{HeaderUserID, HeaderAuthProvider}
 

@@ -10,7 +10,6 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"eco2/authz/internal/decision"
@@ -48,10 +47,8 @@ func New(d Decider, opts ...Option) *Server {
 	return s
 }
 
-// Register adds the Authorization service to g.
-func (s *Server) Register(g *grpc.Server) { authv3.RegisterAuthorizationServer(g, s) }
-
-// Check implements the ext_authz v3 Check.
+// Check implements the ext_authz v3 Check on a fully decoded request (RegisterStandard; the
+// fast path of Register gives the same answers from a partial decode).
 func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	start := time.Now()
 	h := req.GetAttributes().GetRequest().GetHttp()
@@ -68,10 +65,14 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 	}
 	res := s.decider.Decide(ctx, decision.Request{Method: method, Path: path, Headers: decision.MapHeaders(hdrs)})
 	s.metrics.Observe(metrics.ServerGRPC, res.Reason, time.Since(start))
+	s.logDenial(ctx, res, method, path)
+	return Response(res), nil
+}
+
+func (s *Server) logDenial(ctx context.Context, res decision.Result, method, path string) {
 	if !res.Reason.Allowed() && s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("denied", "server", "grpc", "reason", res.Reason.String(), "method", method, "path", path)
 	}
-	return Response(res), nil
 }
 
 // fromHeaderMap folds Envoy's raw header map (encode_raw_headers) into the map form; repeated

@@ -19,15 +19,26 @@ import (
 	"eco2/authz/internal/testkit"
 )
 
-// serve starts the Authorization service on localhost:0 and returns a real client.
+// serve starts the Authorization service (fast path) on localhost:0 and returns a real client.
 func serve(t testing.TB, d grpcserver.Decider, m *metrics.Metrics) authv3.AuthorizationClient {
+	return serveWith(t, d, m, false)
+}
+
+// serveWith starts the fast path, or with standard=true the generated full-decoding handler.
+func serveWith(t testing.TB, d grpcserver.Decider, m *metrics.Metrics, standard bool) authv3.AuthorizationClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "localhost:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := grpc.NewServer()
-	grpcserver.New(d, grpcserver.WithMetrics(m)).Register(s)
+	var s *grpc.Server
+	if standard {
+		s = grpc.NewServer()
+		grpcserver.New(d, grpcserver.WithMetrics(m)).RegisterStandard(s)
+	} else {
+		s = grpcserver.NewGRPCServer()
+		grpcserver.New(d, grpcserver.WithMetrics(m)).Register(s)
+	}
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(s.Stop)
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -87,9 +98,15 @@ func outcome(t *testing.T, resp *authv3.CheckResponse) testkit.Outcome {
 }
 
 func TestTable(t *testing.T) {
+	for _, path := range []string{"fast", "standard"} {
+		t.Run(path, func(t *testing.T) { runTable(t, path == "standard") })
+	}
+}
+
+func runTable(t *testing.T, standard bool) {
 	for _, g := range testkit.Table(t) {
 		t.Run(g.Name, func(t *testing.T) {
-			client := serve(t, g.Engine, nil)
+			client := serveWith(t, g.Engine, nil, standard)
 			for _, c := range g.Cases {
 				t.Run(c.Name, func(t *testing.T) {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -108,7 +125,13 @@ func TestTable(t *testing.T) {
 // Envoy may send headers in header_map (encode_raw_headers) instead of the map form.
 func TestRawHeaderMap(t *testing.T) {
 	f := testkit.NewFixture(t, testkit.Fresh)
-	client := serve(t, f.Engine, nil)
+	for _, standard := range []bool{false, true} {
+		client := serveWith(t, f.Engine, nil, standard)
+		checkRawHeaderMap(t, f, client)
+	}
+}
+
+func checkRawHeaderMap(t *testing.T, f *testkit.Fixture, client authv3.AuthorizationClient) {
 	tok := f.Key.Sign(testkit.Access(f.Now))
 	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
 		Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/api/v1/users/me", HeaderMap: headerMap(map[string]string{
