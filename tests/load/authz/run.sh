@@ -65,7 +65,7 @@ mkdir -p "$BIN"
 t0=$SECONDS
 (cd "$ROOT/authz" && go build -o "$BIN/authz" ./cmd/authz)
 (cd "$HERE/authzbench" && go build -o "$BIN/authzbench" .)
-if ! "$BIN/ghz" --version 2>/dev/null | grep -q "${GHZ_VERSION#v}\|dev"; then
+if ! go version -m "$BIN/ghz" 2>/dev/null | grep -q "mod.*github.com/bojand/ghz.*$GHZ_VERSION"; then
   echo "installing ghz $GHZ_VERSION from the Go module proxy"
   GOBIN="$BIN" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
 fi
@@ -80,26 +80,51 @@ JWKS_URL="http://127.0.0.1:$P_JWKS/api/v1/auth/.well-known/jwks.json"
 authz_args=(-jwks-url "$JWKS_URL" -redis-url "$REDIS_URL" -redis-prefix "$PREFIX" -log-level warn
   -allowed-origins https://app.eco2.example)
 
-ghz_run() { # ghz_run LABEL ADDR OUT
-  "$BIN/ghz" --insecure --protoset "$WORK/auth.protoset" --call envoy.service.auth.v3.Authorization/Check \
-    -D "$WORK/ghz-data.json" -c "$CONCURRENCY" --connections "$CONNECTIONS" -z 3s -O json -o /dev/null "$2" >/dev/null # warm-up
-  "$BIN/ghz" --insecure --protoset "$WORK/auth.protoset" --call envoy.service.auth.v3.Authorization/Check \
-    -D "$WORK/ghz-data.json" -c "$CONCURRENCY" --connections "$CONNECTIONS" -z "$DURATION" -O json -o "$3" "$2"
+CLK_TCK=$(getconf CLK_TCK)
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+secs() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", t/hz}'; }
+ghz_base=("$BIN/ghz" --insecure --protoset "$WORK/auth.protoset" --call envoy.service.auth.v3.Authorization/Check
+  -D "$WORK/ghz-data.json" -c "$CONCURRENCY" --connections "$CONNECTIONS")
+
+# measure NAME SERVER_PID LOADER ADDR [RATE]: one measured run (after an unmeasured warm-up)
+# with ghz or the lean driver, closed loop or at RATE checks/s; keeps the report and the CPU
+# seconds of the server and of the load generator.
+measure() {
+  local name=$1 pid=$2 loader=$3 addr=$4 rate=${5:-0} s0 s1
+  local TIMEFORMAT='%3U %3S'
+  if [[ $loader == ghz ]]; then
+    local rflag=(); [[ $rate != 0 ]] && rflag=(-r "$rate")
+    "${ghz_base[@]}" "${rflag[@]}" -z 3s -O json -o /dev/null "$addr" >/dev/null
+    s0=$(ticks "$pid")
+    { time "${ghz_base[@]}" "${rflag[@]}" -z "$DURATION" -O json -o "$WORK/$name.json" "$addr" >/dev/null; } 2>"$WORK/$name.time"
+  else
+    s0=$(ticks "$pid")
+    { time "$BIN/authzbench" grpcload -addr "$addr" -data "$WORK/ghz-data.json" -c "$CONCURRENCY" -connections "$CONNECTIONS" \
+        -d "$DURATION" -warmup 3s -rate "$rate" -o "$WORK/$name.json" >"$WORK/$name.out"; } 2>"$WORK/$name.time"
+  fi
+  s1=$(ticks "$pid")
+  secs $((s1 - s0)) >"$WORK/$name.srvcpu"
+  awk '{printf "%.2f", $1+$2}' "$WORK/$name.time" >"$WORK/$name.clicpu"
+  echo "  $name done"
 }
 
 log "(a) Check over gRPC: authz"
 start authz "$BIN/authz" -grpc-addr "127.0.0.1:$P_GRPC" -http-addr "127.0.0.1:$P_HTTP" -metrics-addr "127.0.0.1:$P_MET" "${authz_args[@]}"
+AUTHZ_PID=${PIDS[-1]}
 "$BIN/authzbench" waitready "127.0.0.1:$P_HTTP"
 "$BIN/authzbench" metrics -addr "127.0.0.1:$P_MET" -out "$WORK/m0.json"
-ghz_run authz "127.0.0.1:$P_GRPC" "$WORK/authz.json"
+measure ghz-target "$AUTHZ_PID" ghz "127.0.0.1:$P_GRPC" 15000
+measure ghz-max "$AUTHZ_PID" ghz "127.0.0.1:$P_GRPC"
 "$BIN/authzbench" metrics -addr "127.0.0.1:$P_MET" -out "$WORK/m1.json"
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
+measure lean-target "$AUTHZ_PID" lean "127.0.0.1:$P_GRPC" 15000
+measure lean-max "$AUTHZ_PID" lean "127.0.0.1:$P_GRPC"
+kill "$AUTHZ_PID"; wait "$AUTHZ_PID" 2>/dev/null || true; unset 'PIDS[-1]'
 
 if [[ "${NOCACHE_RUN:-0}" == 1 ]]; then
-  log "(a') Check over gRPC: authz with the verified-token cache off (worst case: ECDSA on every check)"
+  log "(a') authz with the verified-token cache off (worst case: an ECDSA verification on every check)"
   start authz-nocache "$BIN/authz" -grpc-addr "127.0.0.1:$P_NC" -http-addr "127.0.0.1:$P_NCHTTP" -metrics-addr "" -verify-cache-size 0 "${authz_args[@]}"
   "$BIN/authzbench" waitready "127.0.0.1:$P_NCHTTP"
-  ghz_run nocache "127.0.0.1:$P_NC" "$WORK/nocache.json"
+  measure lean-max-nocache "${PIDS[-1]}" lean "127.0.0.1:$P_NC"
   kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
 fi
 
@@ -116,7 +141,8 @@ else
     start opa "$BIN/opa-envoy-plugin" run --server --addr "127.0.0.1:$P_OPAHTTP" --config-file "$WORK/opa-config.yaml" \
       "$HERE/opa/policy.rego" "$WORK/opa-data.json"
     for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$P_OPAHTTP/health?plugins" >/dev/null 2>&1 && break; sleep 0.2; done
-    ghz_run opa "127.0.0.1:$P_OPA" "$WORK/opa.json"
+    measure opa-target "${PIDS[-1]}" ghz "127.0.0.1:$P_OPA" 15000
+    measure opa-max "${PIDS[-1]}" ghz "127.0.0.1:$P_OPA"
     kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
   else
     OPA_NOTE="not measured: 'go install $OPA_PKG' failed: $(grep -m1 -E 'go: |error|403|404' "$WORK/opa-build.log" | cut -c1-300)"
@@ -133,13 +159,26 @@ done
   -replicas "127.0.0.1:$P_R1,127.0.0.1:$P_R2,127.0.0.1:$P_R3" | tee "$WORK/propagation.txt"
 
 log "results ($(hostname), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "(a) Check over gRPC, ghz $GHZ_VERSION, -c $CONCURRENCY (concurrent streams) over $CONNECTIONS connections, $DURATION, mix 80/10/10:"
-if [[ -f "$WORK/opa.json" ]]; then
-  "$BIN/authzbench" report -ghz "$WORK/opa.json" -label OPA -save "$WORK/opa-summary.json"
-fi
-"$BIN/authzbench" report -ghz "$WORK/authz.json" -label authz -before "$WORK/m0.json" -after "$WORK/m1.json" \
-  $([[ -f "$WORK/opa-summary.json" ]] && echo -against "$WORK/opa-summary.json")
-[[ -f "$WORK/nocache.json" ]] && "$BIN/authzbench" report -ghz "$WORK/nocache.json" -label nocache
-[[ -n "$OPA_NOTE" ]] && echo "OPA    $OPA_NOTE"
+rep() { # rep NAME LABEL [extra report flags]
+  local n=$1 l=$2; shift 2
+  [[ -f "$WORK/$n.json" ]] || return 0
+  "$BIN/authzbench" report -ghz "$WORK/$n.json" -label "$l" -server-cpu "$(cat "$WORK/$n.srvcpu")" \
+    -client-cpu "$(cat "$WORK/$n.clicpu")" -save "$WORK/$n.summary" "$@"
+}
+echo "(a) Check over gRPC, $CONCURRENCY concurrent streams over $CONNECTIONS connections, $DURATION each, token mix 80/10/10"
+echo "    'target' = load offered at 15,000 checks/s; 'max' = closed loop (every stream calls again at once:"
+echo "    throughput at saturation, and latency = $CONCURRENCY / throughput by Little's law)."
+echo "    ghz $GHZ_VERSION (the reference tool; it times from the actual send) and authzbench grpcload (lean"
+echo "    driver: pre-encoded requests, open loop timed from the schedule, so queueing counts)."
+rep opa-target "OPA ghz @15k" -brief
+rep opa-max "OPA ghz max" -brief
+against=(); [[ -f "$WORK/opa-target.summary" ]] && against=(-against "$WORK/opa-target.summary")
+rep ghz-target "authz ghz @15k" -before "$WORK/m0.json" -after "$WORK/m1.json" "${against[@]}"
+against=(); [[ -f "$WORK/opa-max.summary" ]] && against=(-against "$WORK/opa-max.summary")
+rep ghz-max "authz ghz max" "${against[@]}"
+rep lean-target "authz lean @15k"
+rep lean-max "authz lean max"
+rep lean-max-nocache "authz lean max nocache" -brief
+[[ -n "$OPA_NOTE" ]] && echo "OPA: $OPA_NOTE"
 echo "(b)"
 cat "$WORK/propagation.txt"

@@ -23,6 +23,7 @@ func main() {
 		"propagate": cmdPropagate,
 		"waitready": cmdWaitReady,
 		"opadata":   cmdOPAData,
+		"grpcload":  cmdGRPCLoad,
 	}
 	f, ok := cmds[os.Args[1]]
 	if !ok {

@@ -63,6 +63,9 @@ func cmdReport(args []string) error {
 	against := fs.String("against", "", "summary JSON to compare with (same run)")
 	targetRps := fs.Float64("target-rps", 15000, "target checks/s")
 	targetP99 := fs.Duration("target-p99", 10*time.Millisecond, "target p99")
+	serverCPU := fs.Float64("server-cpu", 0, "CPU seconds the server used during the run")
+	clientCPU := fs.Float64("client-cpu", 0, "CPU seconds the load generator used")
+	brief := fs.Bool("brief", false, "skip the ratio lines")
 	_ = fs.Parse(args)
 	f, err := os.Open(*in)
 	if err != nil {
@@ -74,16 +77,25 @@ func cmdReport(args []string) error {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	lat := make([]time.Duration, 0, len(r.Details))
-	errs := 0
+	errs, cut := 0, 0
 	for _, d := range r.Details {
 		if d.Error != "" {
-			errs++
+			// ghz -z cancels the calls still in flight when the time is up; those are not
+			// failures of the server.
+			if strings.Contains(d.Error, "Canceled") || strings.Contains(d.Error, "connection is closing") ||
+				strings.Contains(d.Error, "use of closed network connection") {
+				cut++
+			} else {
+				errs++
+			}
 			continue
 		}
 		lat = append(lat, d.Latency)
 	}
 	slices.Sort(lat)
-	s := summary{Label: *label, Count: r.Count, Errors: errs, Duration: r.Total, Rps: r.Rps,
+	// Throughput counts completed checks only.
+	rps := float64(len(lat)) / r.Total.Seconds()
+	s := summary{Label: *label, Count: uint64(len(lat)), Errors: errs, Duration: r.Total, Rps: rps,
 		P50: pct(lat, 50), P99: pct(lat, 99), P999: pct(lat, 99.9)}
 	if len(lat) > 0 {
 		s.Max = lat[len(lat)-1]
@@ -94,13 +106,26 @@ func cmdReport(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("%-6s checks/s %8.0f   p50 %9s   p99 %9s   p99.9 %9s   max %9s   (%d calls in %.1fs, %d errors)\n",
-		s.Label, s.Rps, ms(s.P50), ms(s.P99), ms(s.P999), ms(s.Max), s.Count, s.Duration.Seconds(), s.Errors)
-	if len(r.ErrorDist) > 0 {
+	fmt.Printf("%-22s checks/s %7.0f   p50 %9s   p99 %9s   p99.9 %9s   max %9s   (%d checks in %.1fs, %d errors, %d cut at the stop)\n",
+		s.Label, s.Rps, ms(s.P50), ms(s.P99), ms(s.P999), ms(s.Max), s.Count, s.Duration.Seconds(), s.Errors, cut)
+	if errs > 0 {
 		fmt.Printf("       errors: %v\n", r.ErrorDist)
+	}
+	if *serverCPU > 0 {
+		fmt.Printf("       server CPU %.1f s = %.0f checks per CPU-second (%.0f us each)", *serverCPU, float64(s.Count) / *serverCPU, *serverCPU*1e6/float64(max(s.Count, 1)))
+		if *clientCPU > 0 {
+			fmt.Printf("; load generator CPU %.1f s (%.0f us per check)", *clientCPU, *clientCPU*1e6/float64(max(s.Count, 1)))
+		}
+		fmt.Println()
 	}
 	if s.Mix != "" {
 		fmt.Printf("       decisions seen by the server: %s\n", s.Mix)
+	}
+	if *brief {
+		if *save != "" {
+			return writeJSON(*save, s)
+		}
+		return nil
 	}
 	fmt.Printf("       vs target (>= %.0f checks/s, p99 < %s): throughput x%.2f, p99 %s -> %s\n",
 		*targetRps, *targetP99, s.Rps / *targetRps, ms(s.P99), verdict(s.Rps >= *targetRps && s.P99 < *targetP99))
