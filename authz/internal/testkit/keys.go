@@ -127,7 +127,9 @@ func (c Claims) With(kv ...any) Claims {
 }
 
 // Header returns the standard ES256 header for kid.
-func Header(kid string) map[string]any { return map[string]any{"alg": "ES256", "typ": "JWT", "kid": kid} }
+func Header(kid string) map[string]any {
+	return map[string]any{"alg": "ES256", "typ": "JWT", "kid": kid}
+}
 
 // Sign makes an ES256 token with k.
 func (k *Key) Sign(c Claims) string { return k.SignHeader(Header(k.Kid), c) }

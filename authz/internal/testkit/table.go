@@ -326,12 +326,12 @@ func freshGroup(t testing.TB) Group {
 	}
 	// Give the "not public" rows their paths.
 	paths := map[string][2]string{
-		"not public: refresh with GET":                         {"GET", "/api/v1/auth/refresh"},
-		"not public: unknown provider":                         {"GET", "/api/v1/auth/github"},
-		"not public: provider path with a trailing slash":      {"GET", "/api/v1/auth/google/"},
-		"not public: dot-dot out of the extra prefix":          {"GET", PublicPrefix + "../api/v1/users/me"},
-		"not public: encoded dot-dot out of the extra prefix":  {"GET", PublicPrefix + "%2e%2e/api/v1/users/me"},
-		"not public: the prefix without its slash":             {"GET", strings.TrimSuffix(PublicPrefix, "/") + "-private/x"},
+		"not public: refresh with GET":                        {"GET", "/api/v1/auth/refresh"},
+		"not public: unknown provider":                        {"GET", "/api/v1/auth/github"},
+		"not public: provider path with a trailing slash":     {"GET", "/api/v1/auth/google/"},
+		"not public: dot-dot out of the extra prefix":         {"GET", PublicPrefix + "../api/v1/users/me"},
+		"not public: encoded dot-dot out of the extra prefix": {"GET", PublicPrefix + "%2e%2e/api/v1/users/me"},
+		"not public: the prefix without its slash":            {"GET", strings.TrimSuffix(PublicPrefix, "/") + "-private/x"},
 	}
 	for i := range cases {
 		if mp, ok := paths[cases[i].Name]; ok {

@@ -59,7 +59,7 @@ func accessClaims(now time.Time, sub, sid string) map[string]any {
 	return map[string]any{
 		"iss": issuer, "aud": audience, "sub": sub, "jti": newID(), "sid": sid, "type": "access",
 		"provider": []string{"google", "kakao", "naver"}[mrand.IntN(3)],
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(15 * time.Minute).Unix(),
+		"iat":      now.Unix(), "nbf": now.Unix(), "exp": now.Add(15 * time.Minute).Unix(),
 	}
 }
 
