@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import tempfile
 import time
 import uuid
@@ -75,12 +76,18 @@ class Bench:
     bus: RedisEventBus
     started: list[asyncio.subprocess.Process]
     workdir: Path
+    router_pid: int
 
     def rss(self) -> float:
         return sum(procs.rss_mib(pid) for pid in self.pids)
 
     def cpu(self) -> float:
         return sum(procs.cpu_s(pid) for pid in self.pids)
+
+    def others_cpu(self) -> dict[str, float]:
+        """CPU seconds of the rest of the path: the router and the Redis server."""
+        redis = sum(procs.cpu_s(pid) for pid in procs.pids_named("redis-server"))
+        return {"router": procs.cpu_s(self.router_pid), "redis": redis}
 
 
 @dataclass
@@ -96,6 +103,7 @@ class Measured:
     wall: float = 0.0
     publish_ns: int = 0
     published: dict[str, Any] = field(default_factory=dict)
+    others: dict[str, float] = field(default_factory=dict)
 
 
 def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, Any]]:
@@ -152,6 +160,7 @@ async def publish_and_follow(
         "seed": 1,
     }
     cpu0, wall0, m.publish_ns = bench.cpu(), time.monotonic(), time.monotonic_ns()
+    others0 = bench.others_cpu()
     path = bench.workdir / "publisher.json"
     path.write_text(json.dumps(config))
     publisher = await procs.spawn(procs.python("-m", "tests.load.sse.publisher", str(path)))
@@ -163,6 +172,7 @@ async def publish_and_follow(
         m.peak_conn = max(m.peak_conn, live)
         await asyncio.sleep(1)
     m.cpu_used, m.wall = bench.cpu() - cpu0, time.monotonic() - wall0
+    m.others = {k: v - others0[k] for k, v in bench.others_cpu().items()}
     out, _ = await reading
     m.published = json.loads(out.decode().strip().splitlines()[-1])
 
@@ -221,6 +231,9 @@ def summarize(
             (m.rss_held - m.rss_base) * 1024 / max(1, m.held), 1
         ),
         "gateway CPU % (publish window)": round(100 * m.cpu_used / max(1e-9, m.wall)),
+        "router / redis-server CPU % (publish window)": " / ".join(
+            str(round(100 * m.others[k] / max(1e-9, m.wall))) for k in ("router", "redis")
+        ),
         "load clients CPU s (all processes, whole phase)": round(
             sum(r["cpu_s"] for r in results), 1
         ),
@@ -275,21 +288,26 @@ async def run_all(
     async with procs.running(started):
         router_port = procs.free_port()
         router_env = {**env, "ECO2_HOST": "127.0.0.1", "ECO2_PORT": str(router_port)}
-        started.append(await procs.spawn(procs.python("-m", "eventing.router"), router_env))
-        urls = []
+        router = await procs.spawn(procs.python("-m", "eventing.router"), router_env)
+        started.append(router)
+        urls, gateways = [], []
         for _ in range(args.gateways):
             port = procs.free_port()
-            started.append(await procs.spawn(gateway_command(port, args.profile_gateway), env))
+            gateways.append(await procs.spawn(gateway_command(port, args.profile_gateway), env))
             urls.append(f"http://127.0.0.1:{port}")
+        started.extend(gateways)
         for url in [f"http://127.0.0.1:{router_port}", *urls]:
             await procs.wait_ready(f"{url}/ready")
-        gateway_pids = [g.pid for g in started[1:]]
-        bench = Bench(args, env, urls, gateway_pids, bus, started, workdir)
+        pids = [g.pid for g in gateways]
+        bench = Bench(args, env, urls, pids, bus, started, workdir, router.pid)
         for n, name in enumerate(args.phases.split(",")):
             if name not in ("steady", "reconnect"):
                 raise SystemExit(f"unknown phase {name!r}")
             result = await run_phase(bench, name, n)
             print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+        if args.profile_gateway:
+            for gateway in gateways:
+                await procs.stop(gateway, sig=signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,19 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def pids_named(name: str) -> list[int]:
+    """Processes whose command name is `name` (e.g. the local redis-server), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def machine() -> str:
     model = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -97,10 +110,14 @@ async def wait_ready(url: str, within_s: float = 60.0) -> None:
             await asyncio.sleep(0.2)
 
 
-async def stop(proc: asyncio.subprocess.Process, within_s: float = 15.0) -> None:
+async def stop(
+    proc: asyncio.subprocess.Process, within_s: float = 15.0, sig: int = signal.SIGTERM
+) -> None:
+    """SIGTERM, then SIGKILL after `within_s`. (uvicorn re-raises SIGTERM once drained, so a
+    gateway under cProfile must get SIGINT to write its profile.)"""
     if proc.returncode is not None:
         return
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     try:
         await asyncio.wait_for(proc.wait(), within_s)
     except TimeoutError:
