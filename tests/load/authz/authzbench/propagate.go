@@ -18,7 +18,7 @@ import (
 
 // cmdPropagate measures revocation propagation: for each of n logins it checks that every
 // replica allows the token, then revokes it as the Python logout does (ZADD to the sorted set
-// and PUBLISH the JSON message, ADR 0005) and polls every replica's HTTP check as fast as it
+// and PUBLISH the JSON message, ADR 0005; one MULTI like functions/auth/redis_revocations.py) and polls every replica's HTTP check as fast as it
 // answers until each denies with TOKEN_REVOKED. The figure per revocation is the time from just
 // before the write to the moment the last replica denied.
 func cmdPropagate(args []string) error {
@@ -61,7 +61,7 @@ func cmdPropagate(args []string) error {
 	ctx := context.Background()
 	all := make([]time.Duration, 0, *n)
 	perReplica := make([][]time.Duration, len(addrs))
-	for i := range *n {
+	for range *n {
 		now := time.Now()
 		sub, sid := newID(), newID()
 		c := accessClaims(now, sub, sid)
@@ -71,17 +71,23 @@ func cmdPropagate(args []string) error {
 				return fmt.Errorf("replica %s before revocation: %q %v", a, got, err)
 			}
 		}
-		// Logout revokes the session family (sid), scored by the refresh token's expiry; every
-		// tenth revocation is a single token (jti) instead.
-		e := revEntry{"sid", sid, now.Add(14 * 24 * time.Hour).Unix()}
-		if i%10 == 9 {
-			e = revEntry{"jti", c["jti"].(string), now.Add(15 * time.Minute).Unix()}
+		// Logout, as functions/auth does it: one MULTI with ZADD GT of every entry (the access
+		// token's jti scored by its exp, the session's sid by the family's expiry), the prune of
+		// expired members, then one PUBLISH per entry.
+		entries := []revEntry{
+			{"jti", c["jti"].(string), c["exp"].(int64)},
+			{"sid", sid, now.Add(14 * 24 * time.Hour).Unix()},
 		}
-		msg, _ := json.Marshal(e)
 		start := time.Now()
-		_, err := rc.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZAdd(ctx, key, redis.Z{Score: float64(e.Exp), Member: e.Kind + ":" + e.Value})
-			p.Publish(ctx, channel, msg)
+		_, err := rc.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, e := range entries {
+				p.ZAddGT(ctx, key, redis.Z{Score: float64(e.Exp), Member: e.Kind + ":" + e.Value})
+			}
+			p.ZRemRangeByScore(ctx, key, "-inf", fmt.Sprintf("(%d", time.Now().Unix()))
+			for _, e := range entries {
+				msg, _ := json.Marshal(e)
+				p.Publish(ctx, channel, msg)
+			}
 			return nil
 		})
 		if err != nil {
@@ -115,7 +121,7 @@ func cmdPropagate(args []string) error {
 		all = append(all, slices.Max(seen))
 	}
 	slices.Sort(all)
-	fmt.Printf("revocation propagation to all %d replicas, %d revocations (ZADD + PUBLISH, then poll every replica's check):\n", len(addrs), *n)
+	fmt.Printf("revocation propagation to all %d replicas, %d logouts (MULTI: ZADD jti + sid, prune, PUBLISH x2; then poll every replica's HTTP check):\n", len(addrs), *n)
 	fmt.Printf("       p50 %s   p99 %s   max %s   -> target p99 < 1 s: %s (x%.0f under)\n",
 		ms(pct(all, 50)), ms(pct(all, 99)), ms(all[len(all)-1]), verdict(pct(all, 99) < time.Second), float64(time.Second)/float64(max(pct(all, 99), 1)))
 	for j, a := range addrs {
