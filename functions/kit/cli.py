@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--real", action="store_true", help="RabbitMQ + Redis instead of memory")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--authz-binary", help="start this ext-authz and put the edge in front")
     commands.add_parser("functions", help="list the declared functions")
     dead = commands.add_parser("dead-letters", help="list or replay dead letters")
     dead.add_argument("action", choices=["list", "replay"])
@@ -46,10 +47,13 @@ def _run(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
+    if args.authz_binary:
+        overrides["authz_binary"] = args.authz_binary
     settings = Settings(**overrides)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the edge's per-request checks
     mesh = Mesh(settings, build_registry())
     print(f"Eco² mesh ({settings.mode}) on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(

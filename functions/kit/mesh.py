@@ -18,6 +18,7 @@ from typing import Any
 from cloudevents.conversion import to_dict
 from cloudevents.http import CloudEvent
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -26,8 +27,10 @@ from eventing.events.mesh import CanaryEchoed, CanaryRequested
 from eventing.filters import exact
 from eventing.ingress import ingress_router
 from functions.kit import errors, http
+from functions.kit.authz_process import AuthzProcess
 from functions.kit.bootstrap import Runtime, build_runtime
 from functions.kit.declare import Kind
+from functions.kit.edge import Edge
 from functions.kit.functions import CANARY_ECHOED as ECHOED
 from functions.kit.invoke import resolve
 from functions.kit.progress import start_event_router
@@ -65,6 +68,18 @@ class Mesh:
         self.canary = CanaryWatch()
         self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
         http.install(self.app)
+        self.authz = (
+            AuthzProcess(settings, settings.authz_binary) if settings.authz_binary else None
+        )
+        if settings.edge_url:
+            self.app.add_middleware(Edge, authz_url=settings.edge_url)
+        self.app.add_middleware(  # outermost: preflights and every answer, denials included
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["content-type", "x-frontend-origin", "last-event-id"],
+        )
 
     async def start(self) -> None:
         """Build adapters, subscribe functions, mount routes, start consuming."""
@@ -94,6 +109,9 @@ class Mesh:
         await start_event_router(runtime.container)
         await runtime.broker.start()
         self.runtime = runtime
+        if self.authz is not None:
+            await self.authz.start()
+            runtime.container.on_close(self.authz.stop)
 
     async def close(self) -> None:
         if self.runtime is not None:

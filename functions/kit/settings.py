@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     port: int = 8080
     grpc_port: int | None = None  # internal gRPC (CharacterService); None = not served
 
+    # The edge: every public request is checked by the Go ext-authz (HTTP mode), as Envoy does.
+    authz_url: str | None = None  # an authz already running; None with no binary = no edge
+    authz_binary: str | None = None  # `eco2 run` starts this authz next to the mesh
+    authz_http_port: int = 9001
+    authz_grpc_port: int = 9000
+
     namespace: str = "eco2"
     broker: str = "default"
     amqp_url: str = "amqp://eco2:eco2@127.0.0.1:5672/"
@@ -79,6 +85,13 @@ class Settings(BaseSettings):
     @property
     def ingress_path(self) -> str:
         return f"/ingress/{self.namespace}/{self.broker}"
+
+    @property
+    def edge_url(self) -> str | None:
+        """Where the mesh's edge asks for decisions, if it has an edge at all."""
+        if self.authz_url:
+            return self.authz_url
+        return f"http://127.0.0.1:{self.authz_http_port}" if self.authz_binary else None
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
