@@ -173,8 +173,11 @@ class Dispatcher:
         return Ack("duplicate")
 
     async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # lands as the handler finishes, and the consumer task then never stops on close().
         try:
-            replies = await asyncio.wait_for(sub.subscriber.deliver(event), sub.delivery.timeout_s)
+            async with asyncio.timeout(sub.delivery.timeout_s):
+                replies = await sub.subscriber.deliver(event)
         except TimeoutError:
             raise HandlerTimeoutError(f"no answer within {sub.delivery.timeout_s}s") from None
         if sub.replies is not None:
