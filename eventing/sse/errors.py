@@ -15,3 +15,7 @@ class StreamNotFound(GatewayError, NotFoundError):
 
 class GatewayDraining(GatewayError, UnavailableError):
     """This replica is shutting down: 503, the client retries against another one."""
+
+
+class StreamUnavailable(GatewayError, UnavailableError):
+    """The bus did not answer the subscription's first read: 503, retry later (not a 500)."""

@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse
 
 from eventing.bus.port import EventBus
 from eventing.sse.config import GatewayConfig
-from eventing.sse.errors import GatewayDraining, StreamNotFound
+from eventing.sse.errors import GatewayDraining, StreamNotFound, StreamUnavailable
 from eventing.sse.hub import FanOutHub
 from eventing.sse.metrics import GatewayMetrics
 from eventing.sse.reads import BoundedReads
@@ -65,7 +65,13 @@ class Gateway:
         if self.hub.draining:
             self.metrics.rejected["draining"] += 1
             raise GatewayDraining("server restarting, reconnect")
-        if await self.reads.owner_of(job_id) != user:
+        try:
+            owner = await self.reads.owner_of(job_id)
+        except Exception as exc:  # the bus: Redis down, timeouts, a full pool
+            log.warning("owner of job %s unreadable: %r", job_id, exc)
+            self.metrics.rejected["unavailable"] += 1
+            raise StreamUnavailable("event stream temporarily unavailable") from exc
+        if owner != user:
             self.metrics.rejected["not_found"] += 1
             raise StreamNotFound("job not found")
         session = StreamSession(

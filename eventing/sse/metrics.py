@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 FRAME_KINDS = ("progress", "token", "token_recovery", "keepalive", "error", "farewell")
-REJECT_REASONS = ("not_found", "draining")  # 401s are answered before the gateway
+REJECT_REASONS = ("not_found", "draining", "unavailable")  # 401s are answered before the gateway
 
 
 @dataclass

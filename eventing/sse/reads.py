@@ -1,17 +1,25 @@
-"""The gateway's reads from the bus, bounded: a reconnect storm queues here, not in Redis.
+"""The gateway's reads from the bus: bounded, and never abandoned halfway.
 
 Every subscription costs a few reads (owner, history, maybe state and snapshot). When a
-replica drains, thousands of clients come back within seconds; unbounded, each concurrent read
-would take its own connection from redis-py's pool (it grows without limit) and could reach
-Redis's `maxclients`. A semaphore keeps the gateway to `limit` reads in flight.
+replica drains, thousands of clients come back within seconds. Two things would hurt then:
+
+- unbounded, each concurrent read takes its own connection from redis-py's pool (which grows
+  without limit) and can reach Redis's `maxclients`: a semaphore keeps `limit` reads in flight;
+- a client that leaves mid-read cancels its session, and redis-py drops a connection whose
+  command was cancelled (its reply is unread): the pool then reconnects again and again, and
+  under load those connects time out. So a read runs to completion in its own task (shielded);
+  a departed client simply never looks at the result.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
 
 from eventing.bus.port import EventBus, History, JobState, TokenSnapshot
+
+T = TypeVar("T")
 
 
 class StreamReader(Protocol):
@@ -26,23 +34,34 @@ class StreamReader(Protocol):
     async def token_snapshot(self, job_id: str) -> TokenSnapshot | None: ...
 
 
+def _consume(task: asyncio.Task[object]) -> None:
+    """An abandoned read's failure is nobody's business; don't let asyncio log it."""
+    if not task.cancelled():
+        task.exception()
+
+
 class BoundedReads:
     def __init__(self, bus: EventBus, limit: int) -> None:
         self._bus = bus
         self._slots = asyncio.Semaphore(limit)
 
+    async def _read(self, read: Awaitable[T]) -> T:
+        async def bounded() -> T:
+            async with self._slots:
+                return await read
+
+        task = asyncio.ensure_future(bounded())
+        task.add_done_callback(_consume)
+        return await asyncio.shield(task)
+
     async def owner_of(self, job_id: str) -> str | None:
-        async with self._slots:
-            return await self._bus.owner_of(job_id)
+        return await self._read(self._bus.owner_of(job_id))
 
     async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
-        async with self._slots:
-            return await self._bus.read_since(job_id, after_seq, limit)
+        return await self._read(self._bus.read_since(job_id, after_seq, limit))
 
     async def latest_state(self, job_id: str) -> JobState | None:
-        async with self._slots:
-            return await self._bus.latest_state(job_id)
+        return await self._read(self._bus.latest_state(job_id))
 
     async def token_snapshot(self, job_id: str) -> TokenSnapshot | None:
-        async with self._slots:
-            return await self._bus.token_snapshot(job_id)
+        return await self._read(self._bus.token_snapshot(job_id))

@@ -283,3 +283,31 @@ async def test_metrics_count_connections_and_deliveries(
     assert 'eco2_sse_frames_delivered_total{kind="token"} 1' in after
     assert 'eco2_sse_frames_delivered_total{kind="progress"} 1' in after
     assert (await client.get("/ready")).json()["ready"] is True
+
+
+class _OwnerUnreadable:
+    """The real in-memory bus whose owner lookup fails, as a Redis timeout would."""
+
+    def __init__(self, bus: InMemoryEventBus) -> None:
+        self._bus = bus
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._bus, name)
+
+    async def owner_of(self, job_id: str) -> str | None:
+        raise ConnectionError("redis timed out")
+
+
+async def test_a_bus_failure_at_subscription_is_a_503_not_a_500() -> None:
+    bus = InMemoryEventBus()
+    app = create_gateway_app(bus=_OwnerUnreadable(bus), config=FAST)  # type: ignore[arg-type]
+    async with (
+        serve(app) as server,
+        httpx.AsyncClient(base_url=base_url(server), timeout=10) as http,
+    ):
+        response = await http.get("/api/v1/chat/j/events", headers={"x-user-id": "alice"})
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "event stream temporarily unavailable",
+        "code": "UNAVAILABLE",
+    }
