@@ -126,17 +126,16 @@ func TestHTTPSourceBootstrapAndStream(t *testing.T) {
 	// Pushed on the stream only: nothing but the stream can deliver it.
 	m.revoke(revocation.Entry{Kind: revocation.KindSID, Value: "s-stream", Exp: exp}, false)
 	testkit.Eventually(t, 2*time.Second, "SSE revocation applied without resync", func() bool { return set.Revoked("", "s-stream") })
-	// Keepalives keep a quiet stream fresh well past stale_after... (checked with a short bound below)
 }
 
 func TestHTTPSourceStaleAndRecovery(t *testing.T) {
 	m := newMesh(t, 50*time.Millisecond)
-	set := revocation.NewSet(revocation.WithStaleAfter(400 * time.Millisecond))
+	set := revocation.NewSet(revocation.WithStaleAfter(time.Second))
 	startHTTPSource(t, m.srv.URL+revocation.DefaultSnapshotPath, set,
 		revocation.WithHTTPResyncEvery(100*time.Millisecond),
 		revocation.WithStreamIdleTimeout(300*time.Millisecond))
 	testkit.Eventually(t, 5*time.Second, "bootstrap", set.Bootstrapped)
-	time.Sleep(900 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	if !set.Fresh(time.Now()) {
 		t.Fatal("healthy quiet stream went stale")
 	}
@@ -166,5 +165,25 @@ func TestHTTPSourceURL(t *testing.T) {
 		if _, err := revocation.NewHTTPSource(bad, revocation.NewSet()); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+// Keepalives on a quiet stream keep the state fresh on their own, without resyncs.
+func TestHTTPSourceKeepalivesKeepFresh(t *testing.T) {
+	m := newMesh(t, 100*time.Millisecond)
+	var syncs atomic.Int64
+	set := revocation.NewSet(revocation.WithStaleAfter(time.Second))
+	startHTTPSource(t, m.srv.URL, set, revocation.WithHTTPResyncEvery(time.Hour),
+		revocation.WithHTTPHooks(revocation.Hooks{Sync: func(bool, time.Duration) { syncs.Add(1) }}))
+	testkit.Eventually(t, 5*time.Second, "bootstrap", set.Bootstrapped)
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if !set.Fresh(time.Now()) {
+			t.Fatal("quiet stream with keepalives went stale")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs: freshness must come from the stream here", n)
 	}
 }

@@ -12,7 +12,7 @@
 #
 # Needs Redis at $ECO2_TEST_REDIS_URL (default redis://127.0.0.1:6379/0): `scripts/services up`.
 # Knobs (env): DURATION (30s; --quick 8s), CONCURRENCY (2500), CONNECTIONS (10), TOKENS (2000),
-# REVOCATIONS (1000; --quick 200), SKIP_OPA=1, OPA_ENVOY_VERSION (latest), NOCACHE_RUN=1 (also run
+# REVOCATIONS (1000; --quick 200), PIN=1 (authz on CPU 0, load generator on CPU 1), SKIP_OPA=1, OPA_ENVOY_VERSION (latest), NOCACHE_RUN=1 (also run
 # the authz with its verified-token cache off: every check pays a full ECDSA verification).
 set -euo pipefail
 
@@ -33,6 +33,10 @@ CONCURRENCY="${CONCURRENCY:-2500}"
 CONNECTIONS="${CONNECTIONS:-10}"
 TOKENS="${TOKENS:-2000}"
 PREFIX="authzbench:$$:$(date +%s):"
+# PIN=1: the authz on CPU 0, the load generator on CPU 1 (so neither steals from the other;
+# the server figures are then one core's).
+AUTHZ_CPU=(); LOAD_CPU=()
+if [[ "${PIN:-0}" == 1 ]]; then AUTHZ_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1); fi
 WORK="$(mktemp -d /tmp/authz-bench.XXXXXX)"
 PIDS=()
 
@@ -58,7 +62,7 @@ echo "cpus:   $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | 
 echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other work on the machine skews every figure below)"
 echo "go:     $(go version | cut -d' ' -f3-)"
-echo "run:    $([[ $QUICK == 1 ]] && echo quick || echo full), ghz -c $CONCURRENCY --connections $CONNECTIONS -z $DURATION, $TOKENS distinct tokens, $REVOCATIONS revocations"
+echo "run:    $([[ $QUICK == 1 ]] && echo quick || echo full)$([[ ${PIN:-0} == 1 ]] && echo ', authz pinned to CPU 0 and the load generator to CPU 1'), ghz -c $CONCURRENCY --connections $CONNECTIONS -z $DURATION, $TOKENS distinct tokens, $REVOCATIONS revocations"
 
 log "build"
 mkdir -p "$BIN"
@@ -83,7 +87,7 @@ authz_args=(-jwks-url "$JWKS_URL" -redis-url "$REDIS_URL" -redis-prefix "$PREFIX
 CLK_TCK=$(getconf CLK_TCK)
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 secs() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", t/hz}'; }
-ghz_base=("$BIN/ghz" --insecure --protoset "$WORK/auth.protoset" --call envoy.service.auth.v3.Authorization/Check
+ghz_base=("${LOAD_CPU[@]}" "$BIN/ghz" --insecure --protoset "$WORK/auth.protoset" --call envoy.service.auth.v3.Authorization/Check
   -D "$WORK/ghz-data.json" -c "$CONCURRENCY" --connections "$CONNECTIONS")
 
 # measure NAME SERVER_PID LOADER ADDR [RATE]: one measured run (after an unmeasured warm-up)
@@ -99,7 +103,7 @@ measure() {
     { time "${ghz_base[@]}" "${rflag[@]}" -z "$DURATION" -O json -o "$WORK/$name.json" "$addr" >/dev/null; } 2>"$WORK/$name.time"
   else
     s0=$(ticks "$pid")
-    { time "$BIN/authzbench" grpcload -addr "$addr" -data "$WORK/ghz-data.json" -c "$CONCURRENCY" -connections "$CONNECTIONS" \
+    { time "${LOAD_CPU[@]}" "$BIN/authzbench" grpcload -addr "$addr" -data "$WORK/ghz-data.json" -c "$CONCURRENCY" -connections "$CONNECTIONS" \
         -d "$DURATION" -warmup 3s -rate "$rate" -o "$WORK/$name.json" >"$WORK/$name.out"; } 2>"$WORK/$name.time"
   fi
   s1=$(ticks "$pid")
@@ -109,7 +113,7 @@ measure() {
 }
 
 log "(a) Check over gRPC: authz"
-start authz "$BIN/authz" -grpc-addr "127.0.0.1:$P_GRPC" -http-addr "127.0.0.1:$P_HTTP" -metrics-addr "127.0.0.1:$P_MET" "${authz_args[@]}"
+start authz "${AUTHZ_CPU[@]}" "$BIN/authz" -grpc-addr "127.0.0.1:$P_GRPC" -http-addr "127.0.0.1:$P_HTTP" -metrics-addr "127.0.0.1:$P_MET" "${authz_args[@]}"
 AUTHZ_PID=${PIDS[-1]}
 "$BIN/authzbench" waitready "127.0.0.1:$P_HTTP"
 "$BIN/authzbench" metrics -addr "127.0.0.1:$P_MET" -out "$WORK/m0.json"
@@ -122,7 +126,7 @@ kill "$AUTHZ_PID"; wait "$AUTHZ_PID" 2>/dev/null || true; unset 'PIDS[-1]'
 
 if [[ "${NOCACHE_RUN:-0}" == 1 ]]; then
   log "(a') authz with the verified-token cache off (worst case: an ECDSA verification on every check)"
-  start authz-nocache "$BIN/authz" -grpc-addr "127.0.0.1:$P_NC" -http-addr "127.0.0.1:$P_NCHTTP" -metrics-addr "" -verify-cache-size 0 "${authz_args[@]}"
+  start authz-nocache "${AUTHZ_CPU[@]}" "$BIN/authz" -grpc-addr "127.0.0.1:$P_NC" -http-addr "127.0.0.1:$P_NCHTTP" -metrics-addr "" -verify-cache-size 0 "${authz_args[@]}"
   "$BIN/authzbench" waitready "127.0.0.1:$P_NCHTTP"
   measure lean-max-nocache "${PIDS[-1]}" lean "127.0.0.1:$P_NC"
   kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
