@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
     keepalive_s: float = 15.0  # contract: at least every 30 s, and no gap over 60 s
+    history_poll_s: float = 60.0  # an idle stream re-reads history this often (lost `done`)
     queue_size: int = 256  # live events buffered per client before it is resynced from history
     page_size: int = 500  # events per history read while catching up
     idle_timeout_s: float = 600.0  # a job silent this long ends its stream with error timeout
@@ -32,6 +33,7 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ECO2_SSE_", extra="ignore")
 
     keepalive_s: float = 15.0
+    history_poll_s: float = 60.0
     queue_size: int = 256
     page_size: int = 500
     idle_timeout_s: float = 600.0
@@ -41,6 +43,7 @@ class GatewaySettings(BaseSettings):
     def config(self) -> GatewayConfig:
         return GatewayConfig(
             keepalive_s=self.keepalive_s,
+            history_poll_s=self.history_poll_s,
             queue_size=self.queue_size,
             page_size=self.page_size,
             idle_timeout_s=self.idle_timeout_s,

@@ -9,6 +9,10 @@ replica drains, thousands of clients come back within seconds. Two things would 
   command was cancelled (its reply is unread): the pool then reconnects again and again, and
   under load those connects time out. So a read runs to completion in its own task (shielded);
   a departed client simply never looks at the result.
+
+Idle streams re-read their history now and then (session.py); those polls have a lane of their
+own (`poll_since`, `limit // 4` slots), so with ten thousand quiet clients they never queue in
+front of a new subscription's reads.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ class StreamReader(Protocol):
 
     async def token_snapshot(self, job_id: str) -> TokenSnapshot | None: ...
 
+    async def poll_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
+        """`read_since` for a background check that may wait its turn."""
+        ...
+
 
 def _consume(task: asyncio.Task[object]) -> None:
     """An abandoned read's failure is nobody's business; don't let asyncio log it."""
@@ -44,10 +52,11 @@ class BoundedReads:
     def __init__(self, bus: EventBus, limit: int) -> None:
         self._bus = bus
         self._slots = asyncio.Semaphore(limit)
+        self._poll_slots = asyncio.Semaphore(max(1, limit // 4))
 
-    async def _read(self, read: Awaitable[T]) -> T:
+    async def _read(self, read: Awaitable[T], slots: asyncio.Semaphore | None = None) -> T:
         async def bounded() -> T:
-            async with self._slots:
+            async with slots or self._slots:
                 return await read
 
         task = asyncio.ensure_future(bounded())
@@ -59,6 +68,9 @@ class BoundedReads:
 
     async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
         return await self._read(self._bus.read_since(job_id, after_seq, limit))
+
+    async def poll_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
+        return await self._read(self._bus.read_since(job_id, after_seq, limit), self._poll_slots)
 
     async def latest_state(self, job_id: str) -> JobState | None:
         return await self._read(self._bus.latest_state(job_id))

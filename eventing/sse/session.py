@@ -6,7 +6,8 @@ history is then sent from the client's cursor, and live events at or below the c
 skipped (this also absorbs duplicates from router replicas). A live event past `cursor + 1`
 means something was missed (a dropped Pub/Sub message, a resync), so history is read again
 instead of sending it out of order. An idle tick (nothing sent for `keepalive_s`) also reads
-history once before the keepalive: a lost final `done` is found there, not never.
+history before the keepalive — the first time, then every `history_poll_s` — so a lost final
+`done` is found there, not never.
 
 When retention trimmed events the client has not seen, it gets the job's latest state and
 a `token_recovery` snapshot instead, ordered so that ids never go backwards: a reconnect
@@ -55,6 +56,8 @@ class StreamSession:
         self.finished = False
         self._done_again = b""
         self._burst = 0
+        self._polled = False  # the first idle tick always polls (a feed that subscribed late)
+        self._last_poll = 0.0
         self._last_sent = self._last_event = time.monotonic()
 
     async def frames(self) -> AsyncIterator[bytes]:
@@ -135,11 +138,14 @@ class StreamSession:
         wait_s = self._last_sent + self._config.keepalive_s - time.monotonic()
         if await queue.wait(wait_s):
             return
-        before = self.cursor
-        async for chunk in self._catch_up():  # a lost live message is found here
-            yield chunk
-        if self.finished or self.cursor != before:
-            return
+        now = time.monotonic()
+        if now - self._last_poll >= self._config.history_poll_s or not self._polled:
+            self._polled, self._last_poll = True, now
+            before = self.cursor
+            async for chunk in self._catch_up(poll=True):  # a lost live message is found here
+                yield chunk
+            if self.finished or self.cursor != before:
+                return
         if time.monotonic() - self._last_event >= self._config.idle_timeout_s:
             yield self._error("timeout", "no progress from the job; poll the result")
             return
@@ -147,12 +153,13 @@ class StreamSession:
         self._metrics.frames["keepalive"] += 1
         yield frames.keepalive(self.cursor)
 
-    async def _catch_up(self) -> AsyncIterator[bytes]:
+    async def _catch_up(self, *, poll: bool = False) -> AsyncIterator[bytes]:
         """Send history after the cursor, page by page, recovering if it was trimmed."""
         recoveries = 0
         page = self._config.page_size
+        read = self._bus.poll_since if poll else self._bus.read_since
         while not self.finished:
-            history = await self._bus.read_since(self.job_id, self.cursor, page)
+            history = await read(self.job_id, self.cursor, page)
             if history.trimmed and recoveries < MAX_RECOVERIES:
                 recoveries += 1
                 recovered = await self._recover()

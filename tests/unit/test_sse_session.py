@@ -364,15 +364,18 @@ class _ReadsFail(_Wrapped):
 
 
 async def test_a_done_lost_on_the_live_feed_is_found_in_history(bus: InMemoryEventBus) -> None:
-    gateway = Gateway(_LosesDone(bus), GatewayConfig(keepalive_s=0.1))  # type: ignore[arg-type]
+    config = GatewayConfig(keepalive_s=0.05, history_poll_s=0.4)
+    gateway = Gateway(_LosesDone(bus), config)  # type: ignore[arg-type]
     try:
         await bus.register_job("j", "alice", "chat")
         reader = asyncio.create_task(collect(session(gateway, "j")))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.15)  # past the first idle poll: the next one is history_poll_s on
         await bus.publish_token("j", "hi", node="n")
         await bus.publish_progress("j", "done", "completed")
+        started = asyncio.get_running_loop().time()
         frames = await asyncio.wait_for(reader, 2)
-        assert [f.event for f in frames] == ["token", "done"]
+        assert [f.event for f in frames if f.event != "keepalive"] == ["token", "done"]
+        assert asyncio.get_running_loop().time() - started < 1.0
     finally:
         await gateway.close()
 
