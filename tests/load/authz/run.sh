@@ -153,7 +153,9 @@ else
       --config-file "$WORK/opa-config.yaml" "$HERE/opa/policy.rego" "$WORK/opa-data.json"
     for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$P_OPAHTTP/health?plugins" >/dev/null 2>&1 && break; sleep 0.2; done
   else
-    OPA_NOTE="the OPA-Envoy plugin could not be built: 'go install $OPA_PKG' failed with: $(grep -m1 -E '403|404|error|go: ' "$WORK/opa-build.log" | cut -c1-240)"
+    why="$(grep -m1 -oE '(403|404|410) [A-Za-z]+' "$WORK/opa-build.log") $(grep -m1 -oE 'server response: .*' "$WORK/opa-build.log")"
+    [[ -z "${why// /}" ]] && why="$(grep -m1 -E 'error|go: ' "$WORK/opa-build.log" | cut -c1-200)"
+    OPA_NOTE="the OPA-Envoy plugin could not be built: 'go install $OPA_PKG' failed (Go module proxy: $why)"
     echo "$OPA_NOTE"
     echo "-> stand-in instead: the OPA engine (github.com/open-policy-agent/opa, what the plugin embeds) behind an"
     echo "   ext_authz gRPC server doing the plugin's per-check work (opa/standin), same policy and data"
