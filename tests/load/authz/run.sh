@@ -8,13 +8,15 @@
 #     target (>= 15,000 checks/s, p99 < 10 ms) and against OPA with an equivalent ES256 JWT +
 #     denylist policy in the same run: the OPA-Envoy plugin when it can be built here, else the
 #     OPA engine in a stand-in ext_authz server (opa/standin, labelled OPA*; see README.md).
-# (b) Revocation propagation: 3 authz replicas on the Redis source; N revocations written as the
-#     logout writes them (ZADD + PUBLISH); time until every replica denies -> p50/p99 (< 1 s).
+# (b) Revocation propagation: 3 authz replicas on the Redis source; N logouts written as
+#     functions/auth writes them (MULTI: ZADD GT jti + sid, prune, PUBLISH each); time until every
+#     replica denies -> p50/p99 (target < 1 s).
 #
 # Needs Redis at $ECO2_TEST_REDIS_URL (default redis://127.0.0.1:6379/0): `scripts/services up`.
 # Knobs (env): DURATION (30s; --quick 8s), CONCURRENCY (2500), CONNECTIONS (10), TOKENS (2000),
-# REVOCATIONS (1000; --quick 200), PIN=1 (authz on CPU 0, load generator on CPU 1), SKIP_OPA=1, OPA_ENVOY_VERSION (latest), NOCACHE_RUN=1 (also run
-# the authz with its verified-token cache off: every check pays a full ECDSA verification).
+# REVOCATIONS (1000; --quick 200), PIN=1 (authz on CPU 0, load generator on CPU 1), SKIP_OPA=1,
+# OPA_ENVOY_VERSION (latest), NOCACHE_RUN=1 (also run the authz with its verified-token cache
+# off: every check pays a full ECDSA verification).
 set -euo pipefail
 
 QUICK=0

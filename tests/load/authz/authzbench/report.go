@@ -78,15 +78,16 @@ func cmdReport(args []string) error {
 	}
 	lat := make([]time.Duration, 0, len(r.Details))
 	errs, cut := 0, 0
+	other := map[string]int{}
 	for _, d := range r.Details {
 		if d.Error != "" {
 			// ghz -z cancels the calls still in flight when the time is up; those are not
 			// failures of the server.
-			if strings.Contains(d.Error, "Canceled") || strings.Contains(d.Error, "connection is closing") ||
-				strings.Contains(d.Error, "use of closed network connection") {
+			if stopArtifact(d.Error) {
 				cut++
 			} else {
 				errs++
+				other[d.Error]++
 			}
 			continue
 		}
@@ -109,7 +110,7 @@ func cmdReport(args []string) error {
 	fmt.Printf("%-22s checks/s %7.0f   p50 %9s   p99 %9s   p99.9 %9s   max %9s   (%d checks in %.1fs, %d errors, %d cut at the stop)\n",
 		s.Label, s.Rps, ms(s.P50), ms(s.P99), ms(s.P999), ms(s.Max), s.Count, s.Duration.Seconds(), s.Errors, cut)
 	if errs > 0 {
-		fmt.Printf("       errors: %v\n", r.ErrorDist)
+		fmt.Printf("       errors: %v\n", other)
 	}
 	if *serverCPU > 0 {
 		fmt.Printf("       server CPU %.1f s = %.0f checks per CPU-second (%.0f us each)", *serverCPU, float64(s.Count) / *serverCPU, *serverCPU*1e6/float64(max(s.Count, 1)))
@@ -144,6 +145,17 @@ func cmdReport(args []string) error {
 		return writeJSON(*save, s)
 	}
 	return nil
+}
+
+// stopArtifact tells the errors of calls cut by ghz's own stop (-z: it cancels what is in flight
+// and closes its connections) from failures of the server.
+func stopArtifact(e string) bool {
+	for _, m := range []string{"Canceled", "connection is closing", "use of closed network connection", "transport is closing"} {
+		if strings.Contains(e, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func verdict(ok bool) string {
