@@ -718,6 +718,12 @@ async def main(args: argparse.Namespace) -> None:
         )
     print()
     print(table(results))
+    busiest = max((r.others for r in results), default=0.0)
+    if busiest > 10:
+        print(
+            f"WARNING: other processes took up to {busiest:.0f}% of this machine's CPU during "
+            "this run; absolute numbers are low and noisy, compare rows within the run"
+        )
     procs = [r for r in results if r.scenario.startswith("3 ")]
     if len(procs) == 2 and procs[0].rate:
         print(
