@@ -84,6 +84,7 @@ class Result:
     cpu_s: float | None = None  # CPU of this process in the window, when it did all the work
     window_s: float = 0.0
     others: float = 0.0  # % of the machine's CPU used by processes outside the bench meanwhile
+    mq_us: float | None = None  # RabbitMQ's CPU per message or event, over the whole scenario
 
     def cpu_us(self) -> str:
         """Microseconds of this process's CPU per counted message or event."""
@@ -599,6 +600,13 @@ class Interference:
                     grew = True
         return {pid: t for pid, (cmd, _, t) in stats.items() if pid in ours or cmd in SERVICES}
 
+    def service_seconds(self, command: str) -> float:
+        """CPU seconds a service (e.g. beam.smp, RabbitMQ) used since construction."""
+        before = self._start[2]
+        now = {pid: t for pid, (cmd, _, t) in _proc_stats().items() if cmd == command}
+        ticks = sum(t - before.get(pid, 0) for pid, t in now.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def others_percent(self) -> float:
         """CPU used by everything else, in % of the whole machine, since construction."""
         now, busy, bench = time.monotonic(), _busy_ticks(), self._bench_ticks(_proc_stats())
@@ -660,20 +668,21 @@ def table(results: list[Result]) -> str:
     raw = {r.parallelism: r.rate for r in results if r.scenario.startswith("1 ")}
     head = (
         f"{'scenario':<44} {'par':>3} {'rate/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'max ms':>7} {'cpu us':>6} {'ev/raw':>6} {'msg/raw':>7} {'other':>5}  check"
+        f"{'max ms':>7} {'cpu us':>6} {'mq us':>6} {'ev/raw':>6} {'msg/raw':>7} {'other':>5}  check"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         base = raw.get(r.parallelism)
         ratio = moved = "-"
+        mq = "-" if r.mq_us is None else f"{r.mq_us:.0f}"
         if base and not r.scenario.startswith("1 "):
             ratio = f"{r.rate / base:.2f}"
             if r.moved:
                 moved = f"{r.moved * r.rate / base:.2f}"
         lines.append(
             f"{r.scenario:<44} {r.parallelism:>3} {r.rate:>8.0f} {_ms(r.pct(0.50)):>7} "
-            f"{_ms(r.pct(0.99)):>7} {_ms(r.pct(1.0)):>7} {r.cpu_us():>6} {ratio:>6} {moved:>7}"
-            f" {r.others:>4.0f}%  {r.check()}" + (f"  ({r.note})" if r.note else "")
+            f"{_ms(r.pct(0.99)):>7} {_ms(r.pct(1.0)):>7} {r.cpu_us():>6} {mq:>6} {ratio:>6} "
+            f"{moved:>7} {r.others:>4.0f}%  {r.check()}" + (f"  ({r.note})" if r.note else "")
         )
     return "\n".join(lines)
 
@@ -708,6 +717,8 @@ async def main(args: argparse.Namespace) -> None:
         interference = Interference()
         result = await run()
         result.others = interference.others_percent()
+        if result.moved and result.received:
+            result.mq_us = interference.service_seconds("beam.smp") * 1e6 / result.received
         if await _rabbit_uptime_ms(settings) < uptime:
             result.note = "RabbitMQ RESTARTED during this scenario; " + result.note
         results.append(result)
