@@ -26,7 +26,7 @@ from functions.auth.model import (
     Successor,
 )
 from functions.auth.ports import RevocationStore, SessionStore
-from functions.auth.tokens import TokenService
+from functions.auth.tokens import LEEWAY_S, TokenService
 from functions.kit.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Sessions:
         if rotation.outcome in (Outcome.ROTATED, Outcome.REPLAYED) and rotation.successor:
             return self._pair(claims.sub, claims.sid, claims.provider, rotation.successor)
         if rotation.outcome is Outcome.REUSED:
-            exp = max(rotation.family_exp or 0, claims.exp)
+            exp = max(rotation.family_exp or 0, claims.exp) + LEEWAY_S
             revoked = Revocation("sid", claims.sid, exp)
             await self._announce([revoked], claims.sub, "refresh_reuse")
             raise SessionRejectedError("refresh token reused: session revoked", "TOKEN_REUSED")
@@ -102,11 +102,12 @@ class Sessions:
         now = int(self._clock())
         entries: list[Revocation] = []
         for claims in presented:
-            if claims.type == ACCESS and claims.exp > now:
-                entries.append(Revocation("jti", claims.jti, claims.exp))
+            # Kept until verifiers stop accepting the token: exp plus their clock leeway.
+            if claims.type == ACCESS and claims.exp + LEEWAY_S > now:
+                entries.append(Revocation("jti", claims.jti, claims.exp + LEEWAY_S))
         for sid in dict.fromkeys(c.sid for c in presented):
             family_exp = await self._store.revoke_family(sid)
-            exp = max([family_exp or 0, *(c.exp for c in presented if c.sid == sid)])
+            exp = max([family_exp or 0, *(c.exp for c in presented if c.sid == sid)]) + LEEWAY_S
             if exp > now:
                 entries.append(Revocation("sid", sid, exp))
         if entries:
