@@ -13,17 +13,24 @@ replica drains, thousands of clients come back within seconds. Two things would 
 Idle streams re-read their history now and then (session.py); those polls have a lane of their
 own (`poll_since`, `limit // 4` slots), so with ten thousand quiet clients they never queue in
 front of a new subscription's reads.
+
+Owner lookups that found an owner are kept for `OWNER_TTL_S`: a job's owner never changes
+(the first registration wins), and a client reconnecting within the minute then costs one
+read instead of two. Misses are never kept (the job may be registered a moment later).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
 from eventing.bus.port import EventBus, History, JobState, TokenSnapshot
 
 T = TypeVar("T")
+OWNER_TTL_S = 60.0
+OWNER_CACHE_SIZE = 100_000
 
 
 class StreamReader(Protocol):
@@ -53,6 +60,7 @@ class BoundedReads:
         self._bus = bus
         self._slots = asyncio.Semaphore(limit)
         self._poll_slots = asyncio.Semaphore(max(1, limit // 4))
+        self._owners: dict[str, tuple[str, float]] = {}  # job -> (owner, kept until)
 
     async def _read(self, read: Awaitable[T], slots: asyncio.Semaphore | None = None) -> T:
         async def bounded() -> T:
@@ -64,7 +72,16 @@ class BoundedReads:
         return await asyncio.shield(task)
 
     async def owner_of(self, job_id: str) -> str | None:
-        return await self._read(self._bus.owner_of(job_id))
+        now = time.monotonic()
+        kept = self._owners.get(job_id)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        owner = await self._read(self._bus.owner_of(job_id))
+        if owner is not None:
+            if len(self._owners) >= OWNER_CACHE_SIZE:
+                del self._owners[next(iter(self._owners))]  # the oldest entry
+            self._owners[job_id] = (owner, now + OWNER_TTL_S)
+        return owner
 
     async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
         return await self._read(self._bus.read_since(job_id, after_seq, limit))

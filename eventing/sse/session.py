@@ -20,9 +20,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
+from eventing.bus.port import TERMINAL_STAGE, History, JobState, StreamEvent
 from eventing.sse import frames
 from eventing.sse.config import GatewayConfig
 from eventing.sse.hub import ClientQueue, FanOutHub
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = "token"
 MAX_RECOVERIES = 3  # per catch-up; each one moves the cursor forward or stops
+Read = Callable[[str, int, int], Awaitable[History]]
 BURST = 4  # frames written back to back before yielding (see _breathe)
 
 
@@ -54,7 +55,6 @@ class StreamSession:
         self.job_id = job_id
         self.cursor = max(0, after_seq)  # the last seq this client has (or 0)
         self.finished = False
-        self._done_again = b""
         self._burst = 0
         self._polled = False  # the first idle tick always polls (a feed that subscribed late)
         self._last_poll = 0.0
@@ -93,13 +93,8 @@ class StreamSession:
             yield self._error(code, "event stream interrupted; reconnect or poll the result")
 
     async def _start(self) -> AsyncIterator[bytes]:
-        resumed_at = self.cursor
-        async for chunk in self._catch_up():
+        async for chunk in self._catch_up(peek=self.cursor > 0):
             yield chunk
-        if not self.finished and resumed_at and self.cursor == resumed_at:
-            await self._end_if_already_done()  # nothing newer: maybe it already ended
-            if self.finished:
-                yield self._done_again
 
     async def _turn(self, queue: ClientQueue) -> AsyncIterator[bytes]:
         """Nothing live to send: drain, resync from history, or wait (then keepalive)."""
@@ -123,17 +118,6 @@ class StreamSession:
         if event.seq > self.cursor and not self.finished:
             yield self._sent(event, frame)
 
-    async def _end_if_already_done(self) -> None:
-        """A client resuming after the `done` it already has gets `done` again (same id) and
-        the stream closes, rather than keepalives until the idle timeout."""
-        state = await self._bus.latest_state(self.job_id)
-        if state is not None and state.terminal and state.seq <= self.cursor:
-            self.finished = True
-            self._metrics.frames["progress"] += 1
-            self._done_again = frames.event_frame(
-                StreamEvent(job_id=self.job_id, seq=state.seq, event=state.stage, data=state.data)
-            )
-
     async def _idle(self, queue: ClientQueue) -> AsyncIterator[bytes]:
         wait_s = self._last_sent + self._config.keepalive_s - time.monotonic()
         if await queue.wait(wait_s):
@@ -153,13 +137,14 @@ class StreamSession:
         self._metrics.frames["keepalive"] += 1
         yield frames.keepalive(self.cursor)
 
-    async def _catch_up(self, *, poll: bool = False) -> AsyncIterator[bytes]:
+    async def _catch_up(self, *, poll: bool = False, peek: bool = False) -> AsyncIterator[bytes]:
         """Send history after the cursor, page by page, recovering if it was trimmed."""
         recoveries = 0
         page = self._config.page_size
         read = self._bus.poll_since if poll else self._bus.read_since
         while not self.finished:
-            history = await read(self.job_id, self.cursor, page)
+            history = await self._read_page(read, page, peek)
+            peek = False
             if history.trimmed and recoveries < MAX_RECOVERIES:
                 recoveries += 1
                 recovered = await self._recover()
@@ -168,7 +153,11 @@ class StreamSession:
                         yield chunk
                     continue
             for event in history.events:
-                if event.seq > self.cursor:
+                # seq == cursor only from a peek: a client resuming after its `done` gets
+                # it again (same id) and the stream closes, not keepalives until a timeout
+                if event.seq > self.cursor or (
+                    event.seq == self.cursor and event.event == TERMINAL_STAGE
+                ):
                     yield self._sent(event, frames.event_frame(event))
                     if self.finished:
                         return
@@ -176,6 +165,16 @@ class StreamSession:
                         await self._breathe()
             if len(history.events) < page:
                 return
+
+    async def _read_page(self, read: Read, page: int, peek: bool) -> History:
+        """History after the cursor; with `peek` (a resume) from the client's own last event
+        on, in the same round trip, to see whether that was `done`."""
+        if not peek:
+            return await read(self.job_id, self.cursor, page)
+        history = await read(self.job_id, self.cursor - 1, page)
+        if history.trimmed:  # its last event is gone too: ask the usual way
+            return await read(self.job_id, self.cursor, page)
+        return history
 
     async def _recover(self) -> list[bytes]:
         """Latest state and token snapshot for a client whose next events were trimmed.

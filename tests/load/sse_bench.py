@@ -34,11 +34,18 @@ from redis.asyncio import Redis
 
 from eventing.bus.limits import BusLimits
 from eventing.bus.redis_streams import RedisEventBus
-from tests.load.sse import procs
+from tests.load.sse import procs, report
 from tests.rig import purge_redis_prefix
 
 USER = "bench-user"
 SHARDS = 4  # the bus default, as the router and the gateway read it from Settings
+GATEWAY_COUNTERS = (
+    "eco2_sse_dropped_events_total",
+    "eco2_sse_resyncs_total",
+    "eco2_sse_duplicates_skipped_total",
+    "eco2_sse_recoveries_total",
+    'eco2_sse_rejected_total{reason="unavailable"}',
+)
 MAX_CLIENTS = 20_000  # bounded whatever the flags say (open files, ephemeral ports)
 
 
@@ -104,6 +111,7 @@ class Measured:
     publish_ns: int = 0
     published: dict[str, Any] = field(default_factory=dict)
     others: dict[str, float] = field(default_factory=dict)
+    gateway: dict[str, float] = field(default_factory=dict)
 
 
 def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, Any]]:
@@ -183,63 +191,15 @@ async def run_phase(bench: Bench, name: str, n: int) -> dict[str, Any]:
         await bench.bus.register_job(job, USER, "chat")
         await bench.bus.publish_progress(job, "queued", "completed", progress=0)
     m = Measured(rss_base=bench.rss())
+    before = await procs.gateway_metrics(bench.urls)
     clients = procs.Clients(bench.started, bench.workdir)
     await clients.start(client_configs(bench, name, jobs))
     await ramp(bench, clients, m)
     await publish_and_follow(bench, jobs, clients, m)
     await clients.finish()
-    return summarize(name, bench.args, clients.results, m)
-
-
-def summarize(
-    name: str, args: argparse.Namespace, results: list[dict[str, Any]], m: Measured
-) -> dict[str, Any]:
-    keys = ("frames", "tokens", "in_order", "duplicates", "gaps", "recoveries", "done",
-            "reconnects", "errors", "unfinished")  # fmt: skip
-    total = {k: sum(r[k] for r in results) for k in keys}
-    latencies = sorted(x for r in results for x in r["latencies_ms"])
-    resumes = sorted(x for r in results for x in r["resume_ms"])
-    last_ns = max((r["last_ns"] for r in results), default=m.publish_ns)
-    window_s = max(1e-9, (last_ns - m.publish_ns) / 1e9)
-    expected = args.clients * args.tokens
-    exact = total["in_order"] == expected and total["done"] == args.clients
-    return {
-        "phase": name,
-        "clients / jobs / tokens per job": f"{args.clients} / {args.jobs} / {args.tokens}",
-        "connections held (clients) / gateway peak": f"{m.held} / {int(m.peak_conn)}",
-        "client start s / ramp s (first to last connection)": (f"{m.start_s:.1f} / {m.ramp_s:.1f}"),
-        "token events expected / received in order": f"{expected} / {total['in_order']}",
-        "duplicates / gaps / recoveries": (
-            f"{total['duplicates']} / {total['gaps']} / {total['recoveries']}"
-        ),
-        "done received": total["done"],
-        "reconnects": total["reconnects"],
-        "client errors / unfinished": f"{total['errors']} / {total['unfinished']}",
-        "token events delivered/s (publish window)": round(total["tokens"] / window_s),
-        "frames delivered (all kinds)": total["frames"],
-        "published events/s": round(m.published["published"] / m.published["seconds"]),
-        "latency ms p50 / p90 / p99 / max": " / ".join(
-            f"{procs.percentile(latencies, q):.1f}" for q in (0.5, 0.9, 0.99, 1.0)
-        ),
-        "resume ms p50 / p99 (cut -> first frame after reconnecting, incl. 0-200 ms pause)": (
-            " / ".join(f"{procs.percentile(resumes, q):.1f}" for q in (0.5, 0.99))
-        ),
-        "gateway RSS MiB base / held / peak": (
-            f"{m.rss_base:.0f} / {m.rss_held:.0f} / {m.peak_rss:.0f}"
-        ),
-        "gateway RSS per connection KiB": round(
-            (m.rss_held - m.rss_base) * 1024 / max(1, m.held), 1
-        ),
-        "gateway CPU % (publish window)": round(100 * m.cpu_used / max(1e-9, m.wall)),
-        "router / redis-server CPU % (publish window)": " / ".join(
-            str(round(100 * m.others[k] / max(1e-9, m.wall))) for k in ("router", "redis")
-        ),
-        "load clients CPU s (all processes, whole phase)": round(
-            sum(r["cpu_s"] for r in results), 1
-        ),
-        "every token exactly once, in order": exact
-        and not (total["duplicates"] or total["gaps"] or total["unfinished"]),
-    }
+    after = await procs.gateway_metrics(bench.urls)
+    m.gateway = {k: after.get(k, 0) - before.get(k, 0) for k in GATEWAY_COUNTERS}
+    return report.summarize(name, bench.args, clients.results, m)
 
 
 def gateway_command(port: int, profile: str | None) -> list[str]:

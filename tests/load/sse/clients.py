@@ -39,6 +39,7 @@ class Stats:
     done: int = 0
     reconnects: int = 0
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
     first_ns: int = 0
     last_ns: int = 0
     seen: int = 0  # latencies offered to the reservoir
@@ -126,8 +127,11 @@ class Subscriber:
                             self.last_id = int(sse.id)
                         if self.on_frame(sse.event, sse.data) or self.finished:
                             break
-            except (httpx.HTTPError, OSError, ValueError):
+            except (httpx.HTTPError, OSError, ValueError) as exc:
                 self.stats.errors += 1
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                kind = f"{type(exc).__name__}{f' {status}' if status else ''}"
+                self.stats.error_kinds[kind] = self.stats.error_kinds.get(kind, 0) + 1
                 await asyncio.sleep(0.5 + self.rng.random())
                 continue
             if not self.finished:
