@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse
+from starlette.responses import Response
 
 from eventing.bus.port import EventBus
 from eventing.sse.gateway import Gateway
@@ -27,7 +28,7 @@ def events_router(gateway: Gateway) -> APIRouter:
         job_id: str,
         user: CurrentUser,
         last_event_id: Annotated[str | None, Header()] = None,
-    ) -> EventSourceResponse:
+    ) -> Response:
         return await gateway.open(job_id, user, last_event_id)
 
     for path in EVENT_PATHS:

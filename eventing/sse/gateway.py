@@ -13,6 +13,7 @@ from typing import cast
 
 import anyio
 from sse_starlette import EventSourceResponse
+from starlette.responses import JSONResponse, Response
 
 from eventing.bus.port import EventBus
 from eventing.sse.config import GatewayConfig
@@ -21,6 +22,7 @@ from eventing.sse.hub import FanOutHub
 from eventing.sse.metrics import GatewayMetrics
 from eventing.sse.reads import BoundedReads
 from eventing.sse.session import StreamSession
+from functions.kit.errors import error_body, row_for
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,13 @@ def parse_last_event_id(value: str | None) -> int:
         return 0
 
 
+def unavailable() -> JSONResponse:
+    """503 in the contract's error format, with a hint when to come back."""
+    error = StreamUnavailable("event stream temporarily unavailable")
+    body = error_body(error.detail, row_for(error).code)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+
+
 class Gateway:
     def __init__(
         self,
@@ -61,16 +70,18 @@ class Gateway:
         self.reads = BoundedReads(bus, self.config.max_concurrent_reads)
         self._on_shutdown = cast(anyio.Event, _DrainOnShutdown(self))
 
-    async def open(self, job_id: str, user: str, last_event_id: str | None) -> EventSourceResponse:
+    async def open(self, job_id: str, user: str, last_event_id: str | None) -> Response:
         if self.hub.draining:
             self.metrics.rejected["draining"] += 1
             raise GatewayDraining("server restarting, reconnect")
         try:
             owner = await self.reads.owner_of(job_id)
         except Exception as exc:  # the bus: Redis down, timeouts, a full pool
+            # Answered here, not raised: in a reconnect storm the kit's handler would log a
+            # traceback per refused client, which is the last thing a struggling replica needs.
             log.warning("owner of job %s unreadable: %r", job_id, exc)
             self.metrics.rejected["unavailable"] += 1
-            raise StreamUnavailable("event stream temporarily unavailable") from exc
+            return unavailable()
         if owner != user:
             self.metrics.rejected["not_found"] += 1
             raise StreamNotFound("job not found")

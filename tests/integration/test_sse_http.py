@@ -306,7 +306,7 @@ async def test_a_bus_failure_at_subscription_is_a_503_not_a_500() -> None:
         httpx.AsyncClient(base_url=base_url(server), timeout=10) as http,
     ):
         response = await http.get("/api/v1/chat/j/events", headers={"x-user-id": "alice"})
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["retry-after"] == "2"
     assert response.json() == {
         "detail": "event stream temporarily unavailable",
         "code": "UNAVAILABLE",

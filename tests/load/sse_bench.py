@@ -112,6 +112,7 @@ class Measured:
     published: dict[str, Any] = field(default_factory=dict)
     others: dict[str, float] = field(default_factory=dict)
     gateway: dict[str, float] = field(default_factory=dict)
+    probe_ms: list[float] = field(default_factory=list)
 
 
 def client_configs(bench: Bench, name: str, jobs: list[str]) -> list[dict[str, Any]]:
@@ -176,7 +177,9 @@ async def publish_and_follow(
     reading = asyncio.create_task(publisher.communicate())
     while publisher.returncode is None or clients.alive():
         m.peak_rss = max(m.peak_rss, bench.rss())
+        started = time.monotonic()
         live = (await procs.gateway_metrics(bench.urls)).get("eco2_sse_connections", 0)
+        m.probe_ms.append((time.monotonic() - started) * 1e3)  # how busy the gateway loop is
         m.peak_conn = max(m.peak_conn, live)
         await asyncio.sleep(1)
     m.cpu_used, m.wall = bench.cpu() - cpu0, time.monotonic() - wall0

@@ -45,6 +45,7 @@ class Stats:
     seen: int = 0  # latencies offered to the reservoir
     latencies_ms: list[float] = field(default_factory=list)
     resume_ms: list[float] = field(default_factory=list)  # a cut to the next frame
+    headers_ms: list[float] = field(default_factory=list)  # request sent -> response headers
 
     def latency(self, ms: float, rng: random.Random) -> None:
         self.seen += 1
@@ -114,13 +115,16 @@ class Subscriber:
             if self.last_id is not None:
                 headers["last-event-id"] = str(self.last_id)
             try:
+                asked = time.monotonic()
                 async with aconnect_sse(http, "GET", self.url, headers=headers) as source:
+                    if len(self.stats.headers_ms) < SAMPLE:
+                        self.stats.headers_ms.append((time.monotonic() - asked) * 1e3)
                     source.response.raise_for_status()
                     async for sse in source.aiter_sse():
                         if not self.connected:
                             self.connected = True
                             self.stats.connected += 1
-                        if self.cut_at:
+                        if self.cut_at and len(self.stats.resume_ms) < SAMPLE:
                             self.stats.resume_ms.append((time.monotonic() - self.cut_at) * 1e3)
                             self.cut_at = 0.0
                         if sse.id:

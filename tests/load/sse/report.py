@@ -22,6 +22,7 @@ class Measured(Protocol):
     published: dict[str, Any]
     others: dict[str, float]
     gateway: dict[str, float]
+    probe_ms: list[float]
 
 
 def errors_by_kind(results: list[dict[str, Any]]) -> dict[str, int]:
@@ -40,6 +41,7 @@ def summarize(
     total = {k: sum(r[k] for r in results) for k in keys}
     latencies = sorted(x for r in results for x in r["latencies_ms"])
     resumes = sorted(x for r in results for x in r["resume_ms"])
+    headers = sorted(x for r in results for x in r["headers_ms"])
     last_ns = max((r["last_ns"] for r in results), default=m.publish_ns)
     window_s = max(1e-9, (last_ns - m.publish_ns) / 1e9)
     expected = args.clients * args.tokens
@@ -69,11 +71,17 @@ def summarize(
         "resume ms p50 / p99 (cut -> first frame after reconnecting, incl. 0-200 ms pause)": (
             " / ".join(f"{procs.percentile(resumes, q):.1f}" for q in (0.5, 0.99))
         ),
+        "subscribe ms p50 / p99 (request -> response headers)": " / ".join(
+            f"{procs.percentile(headers, q):.1f}" for q in (0.5, 0.99)
+        ),
         "gateway RSS MiB base / held / peak": (
             f"{m.rss_base:.0f} / {m.rss_held:.0f} / {m.peak_rss:.0f}"
         ),
         "gateway RSS per connection KiB": round(
             (m.rss_held - m.rss_base) * 1024 / max(1, m.held), 1
+        ),
+        "gateway /metrics answer ms p50 / max (its event loop's lag)": " / ".join(
+            f"{procs.percentile(sorted(m.probe_ms), q):.0f}" for q in (0.5, 1.0)
         ),
         "gateway CPU % (publish window)": round(100 * m.cpu_used / max(1e-9, m.wall)),
         "router / redis-server CPU % (publish window)": " / ".join(
