@@ -17,8 +17,8 @@ class GatewayConfig:
     idle_timeout_s: float = 600.0  # a job silent this long ends its stream with error timeout
     drain_grace_s: float = 5.0  # how long draining streams get to say goodbye before cancel
     max_concurrent_reads: int = 64  # bus reads in flight (bounds Redis connections)
-    retry_min_ms: int = 500  # `retry:` sent on drain, jittered so a replica's clients
-    retry_max_ms: int = 3_000  # don't all come back in the same instant
+    retry_min_ms: int = 1_000  # `retry:` sent on drain, jittered so a replica's clients
+    retry_max_ms: int = 10_000  # come back over ~10 s (a replica resumes a few hundred/s)
 
     def __post_init__(self) -> None:
         if self.keepalive_s <= 0 or self.keepalive_s > 30:
