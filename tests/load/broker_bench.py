@@ -690,7 +690,7 @@ def table(results: list[Result]) -> str:
 SCENARIOS = ("raw", "e2e", "memstore", "procs", "paced", "memory")
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> None:  # noqa: PLR0912 - one flat plan loop
     warmup = 0.5 if args.quick else 3.0
     seconds = args.seconds if args.seconds is not None else (1.0 if args.quick else 10.0)
     settings = Settings.from_env(seconds, warmup)
@@ -715,7 +715,11 @@ async def main(args: argparse.Namespace) -> None:
             continue
         started, uptime = time.monotonic(), await _rabbit_uptime_ms(settings)
         interference = Interference()
-        result = await run()
+        try:
+            result = await run()
+        except Exception as exc:  # one broken scenario must not hide the others' figures
+            print(f"  {key}: FAILED ({type(exc).__name__}: {exc})", flush=True)
+            continue
         result.others = interference.others_percent()
         if result.moved and result.received:
             result.mq_us = interference.service_seconds("beam.smp") * 1e6 / result.received
