@@ -164,13 +164,13 @@ async def _wait_for(check: Callable[[], Awaitable[bool]], what: str, within_s: f
         await asyncio.sleep(0.05)
 
 
-async def _emit_job(bus: RedisEventBus, job: str, tokens: int) -> None:
+async def _emit_job(bus: RedisEventBus, job: str, tokens: int, pause_s: float = 0.002) -> None:
     await bus.register_job(job, "owner", "chat")
     await bus.publish_progress(job, "queued", "started", progress=0)
     await bus.publish_progress(job, "answer", "started", progress=50)
     for i in range(tokens):
         await bus.publish_token(job, f"{i} ", node="answer")
-        await asyncio.sleep(0.002)
+        await asyncio.sleep(pause_s)
     await bus.publish_progress(job, "answer", "completed", progress=90)
     await bus.publish_progress(job, "done", "completed", result={"answer": "ok"})
 
@@ -183,8 +183,8 @@ async def test_killing_a_router_mid_stream_loses_nothing(
     subscriber = Subscriber(bus)
     await subscriber.subscribed(redis, bus)
     jobs = [f"job-{i}" for i in range(12)]
-    tokens = 150
-    publishing = asyncio.gather(*(_emit_job(bus, job, tokens) for job in jobs))
+    tokens = 400  # ~4 s of streaming: the kill must land mid-stream even on an idle machine
+    publishing = asyncio.gather(*(_emit_job(bus, job, tokens, 0.01) for job in jobs))
     try:
         await _wait_for(lambda: asyncio.sleep(0, len(subscriber.unique) > 300), "some traffic")
         # Freeze the victim while it is blocked in XREADGROUP: Redis keeps handing it entries
