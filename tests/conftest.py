@@ -1,3 +1,3 @@
-"""Shared test wiring: the real-service rig plus the per-adapter broker factory."""
+"""Shared test wiring: the real-service rig plus the per-adapter broker and event bus factories."""
 
-pytest_plugins = ["tests.rig", "tests.support.brokers"]
+pytest_plugins = ["tests.rig", "tests.support.brokers", "tests.support.buses"]

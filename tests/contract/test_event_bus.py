@@ -8,38 +8,14 @@ token snapshot still whole), resume after any id, owner registration, TTLs, and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from eventing.bus.entries import JobNotRegistered, JobOwnerConflict
 from eventing.bus.limits import BusLimits
-from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import EventBus, StreamEvent
-from tests.rig import RedisNamespace
-
-BusFactory = Callable[[BusLimits], Awaitable[EventBus]]
-
-
-@pytest.fixture
-async def memory_buses() -> AsyncIterator[BusFactory]:
-    made: list[InMemoryEventBus] = []
-
-    async def factory(limits: BusLimits) -> EventBus:
-        made.append(InMemoryEventBus(limits))
-        return made[-1]
-
-    yield factory
-    for bus in made:
-        await bus.close()
-
-
-@pytest.fixture
-async def redis_buses(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[BusFactory]:
-    from tests.support.buses import redis_bus_factory  # noqa: PLC0415 - Redis variant only
-
-    async with redis_bus_factory(redis_url_and_prefix) as factory:
-        yield factory
+from tests.support.buses import BusFactory
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])

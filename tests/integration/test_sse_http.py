@@ -7,7 +7,7 @@ publish script → shard stream → router → Pub/Sub → the gateway's one sub
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,34 +18,12 @@ from eventing.bus.port import EventBus
 from eventing.sse.app import create_gateway_app
 from eventing.sse.config import GatewayConfig
 from tests.load.sse.harness import Frame, base_url, parse_frames, read_sse, serve, token_text
-from tests.rig import RedisNamespace
+from tests.support.buses import BusFactory
 
 pytestmark = pytest.mark.integration
 
-BusFactory = Callable[[BusLimits], Awaitable[EventBus]]
 FAST = GatewayConfig(keepalive_s=0.3, drain_grace_s=2.0)
 N_SLOW = 400
-
-
-@pytest.fixture
-async def memory_buses() -> AsyncIterator[BusFactory]:
-    made: list[InMemoryEventBus] = []
-
-    async def factory(limits: BusLimits) -> EventBus:
-        made.append(InMemoryEventBus(limits))
-        return made[-1]
-
-    yield factory
-    for bus in made:
-        await bus.close()
-
-
-@pytest.fixture
-async def redis_buses(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[BusFactory]:
-    from tests.support.buses import redis_bus_factory  # noqa: PLC0415 - Redis variant only
-
-    async with redis_bus_factory(redis_url_and_prefix) as factory:
-        yield factory
 
 
 @pytest.fixture(params=["memory", "redis"])

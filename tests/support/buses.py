@@ -1,4 +1,5 @@
-"""Redis event buses for the contract suite, each with its own key prefix and a router task."""
+"""Event bus factories for tests (a pytest plugin): in-memory, and Redis with its own key prefix
+and a router task. Shared by the bus contract suite and the SSE gateway tests."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import pytest
 from redis.asyncio import Redis
 
 from eventing.bus.limits import BusLimits
+from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import EventBus
 from eventing.bus.redis_streams import RedisEventBus
 from eventing.router.router import EventRouter, RouterConfig
 from tests.rig import RedisNamespace
 
+BusFactory = Callable[[BusLimits], Awaitable[EventBus]]
+
 
 @contextlib.asynccontextmanager
-async def redis_bus_factory(
-    namespace: RedisNamespace,
-) -> AsyncIterator[Callable[[BusLimits], Awaitable[EventBus]]]:
+async def redis_bus_factory(namespace: RedisNamespace) -> AsyncIterator[BusFactory]:
     redis = Redis.from_url(namespace.url)
     routers: list[tuple[EventRouter, asyncio.Task[None]]] = []
 
@@ -37,3 +40,22 @@ async def redis_bus_factory(
             router.stop()
             await task
         await redis.aclose()
+
+
+@pytest.fixture
+async def memory_buses() -> AsyncIterator[BusFactory]:
+    made: list[InMemoryEventBus] = []
+
+    async def factory(limits: BusLimits) -> EventBus:
+        made.append(InMemoryEventBus(limits))
+        return made[-1]
+
+    yield factory
+    for bus in made:
+        await bus.close()
+
+
+@pytest.fixture
+async def redis_buses(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[BusFactory]:
+    async with redis_bus_factory(redis_url_and_prefix) as factory:
+        yield factory
