@@ -49,6 +49,12 @@ async def test_pg_databases_differ(pg_dsn: str, rig_settings: RigSettings, run: 
     _seen_databases.append(name)
 
 
+# Prefixes test_redis_prefix_is_cleaned left keys under for its teardown to purge. Checked by
+# name, not by a global "eco2_test_redis_*" scan: the shared Redis outlives test runs, and a run
+# killed halfway leaves keys (with a TTL) that must not fail the next run.
+CLEANED_PREFIXES: list[str] = []
+
+
 async def test_redis_prefix_is_cleaned(redis_url_and_prefix: RedisNamespace) -> None:
     url, prefix = redis_url_and_prefix
     client = aioredis.Redis.from_url(url)
@@ -60,6 +66,7 @@ async def test_redis_prefix_is_cleaned(redis_url_and_prefix: RedisNamespace) -> 
         assert [k async for k in client.scan_iter(match=f"{prefix}*")] == []
         assert await client.get("eco2_rig_outsider") == b"keep"
         await client.set(f"{prefix}left-for-teardown", 1)
+        CLEANED_PREFIXES.append(prefix)
     finally:
         await client.delete("eco2_rig_outsider")
         await client.aclose()
@@ -71,7 +78,9 @@ async def test_redis_prefixes_are_unique(
     assert redis_url_and_prefix.prefix.startswith("eco2_test_redis_")
     client = aioredis.Redis.from_url(redis_url_and_prefix.url)
     try:  # nothing left over by test_redis_prefix_is_cleaned's teardown
-        assert [k async for k in client.scan_iter(match="eco2_test_redis_*")] == []
+        for cleaned in CLEANED_PREFIXES:
+            assert cleaned != redis_url_and_prefix.prefix
+            assert [k async for k in client.scan_iter(match=f"{cleaned}*")] == []
     finally:
         await client.aclose()
 
