@@ -20,7 +20,9 @@ from functions.kit.identity import PROVIDER_HEADER, USER_HEADER
 IDENTITY = (USER_HEADER.encode(), PROVIDER_HEADER.encode())
 # The mesh's own operational surface, which in a cluster is never routed through the public
 # gateway (cluster-local services): the authz itself reads /internal/auth/revocations.
-BYPASS = ("/internal/", "/ingress/", "/admin/", "/health", "/ready", "/metrics")
+# /media/ is the embedded object store, the stand-in for S3 + CloudFront: an upload carries its
+# authorization in the signed URL (the client sends no cookies), and images are public reads.
+BYPASS = ("/internal/", "/ingress/", "/admin/", "/health", "/ready", "/metrics", "/media/")
 FORWARDED_BACK = (
     "content-type",
     "access-control-allow-origin",

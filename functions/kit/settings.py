@@ -79,6 +79,41 @@ class Settings(BaseSettings):
     router_batch: int = 256
     router_claim_min_idle_ms: int = 10_000  # pending this long: its router is presumed dead
 
+    # Images (docs/adr/0009): presigned uploads; S3 + CloudFront in real mode when a bucket is
+    # set, else the mesh's own object store under `media_dir` (a temp dir when unset).
+    images_backend: Literal["auto", "local", "s3"] = "auto"  # auto: s3 iff s3_bucket is set
+    images_max_bytes: int = 10 * 1024 * 1024
+    images_url_ttl_s: int = 900
+    images_signing_key: str | None = None  # HMAC key of the local store; None: random per run
+    media_dir: str | None = None
+    public_base_url: str | None = None  # how browsers reach this mesh; None: http://host:port
+    s3_bucket: str | None = None
+    s3_region: str = "ap-northeast-2"
+    s3_endpoint_url: str | None = None  # an S3-protocol server other than AWS (tests: moto)
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    cdn_base_url: str | None = None  # the CloudFront domain serving the bucket
+
+    # LLMs (docs/adr/0010): the provider is inferred from the model name
+    llm_default_model: str = "offline"  # real mode: e.g. gpt-5-mini or gemini-2.5-flash
+    llm_allowed_models: str = "offline,gpt-5-mini,gpt-4.1-mini,gemini-2.5-flash"  # comma list
+    llm_timeout_s: float = 30.0
+    llm_retries: int = 2  # extra attempts per provider for retryable errors (429, 5xx, timeout)
+    llm_breaker_failures: int = 5  # consecutive failures that open a provider's circuit
+    llm_breaker_open_s: float = 60.0
+    llm_fallback: bool = True  # try the other provider when one fails or its circuit is open
+    llm_offline_latency_s: float = 0.0  # the offline provider's simulated latency (load tests)
+    llm_offline_answer_latency_s: float | None = None  # answer-stage latency; None: as above
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None  # any OpenAI-compatible endpoint (self-hosted models)
+    openai_fallback_model: str = "gpt-5-mini"
+    gemini_api_key: str | None = None
+    gemini_base_url: str | None = None  # tests point this at a local wire fake
+    gemini_fallback_model: str = "gemini-2.5-flash"
+
+    # Scan
+    scan_idempotency_ttl_s: int = 3_600  # X-Idempotency-Key returns the same job this long
+
     drain_timeout_s: float = 10.0
     log_level: str = "INFO"
 
@@ -103,3 +138,16 @@ class Settings(BaseSettings):
         if self.auth_dev_provider is None:
             return self.mode == "embedded"
         return self.auth_dev_provider
+
+    @property
+    def allowed_models(self) -> tuple[str, ...]:
+        """The models a request may ask for (`ECO2_LLM_ALLOWED_MODELS`); the default is added."""
+        models = [m.strip() for m in self.llm_allowed_models.split(",") if m.strip()]
+        if self.llm_default_model not in models:
+            models.append(self.llm_default_model)
+        return tuple(models)
+
+    @property
+    def public_url(self) -> str:
+        """The mesh's base URL as browsers see it (signed upload URLs and cdn_url point here)."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
