@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cloudevents.http import CloudEvent
 
+from eventing.broker.notice import is_notice, notice_for
 from eventing.broker.port import Subscription
 from eventing.codec import (
     STRUCTURED_CONTENT_TYPE,
@@ -139,7 +140,7 @@ class Dispatcher:
         try:
             claim = await self._store.claim(key, self._lease_s)
         except Exception as exc:
-            return self.failed(sub, attempt, exc)
+            return await self._notify(sub, event, attempt, self.failed(sub, attempt, exc))
         if claim is Claim.DONE:
             return await self._duplicate(key)
         if claim is Claim.BUSY:  # wait for the holder to finish or its lease to lapse
@@ -157,7 +158,7 @@ class Dispatcher:
         except Exception as exc:
             lease.stop()
             await self._release(key)
-            return self.failed(sub, attempt, exc)
+            return await self._notify(sub, event, attempt, self.failed(sub, attempt, exc))
         finally:  # also when cancelled (shutdown): an abandoned claim must be left to lapse
             lease.stop()
         return Ack()
@@ -193,6 +194,20 @@ class Dispatcher:
         if self._classify(exc) is Disposition.RETRY and attempt < sub.delivery.max_attempts:
             return Retry(sub.delivery.delay_before(attempt + 1), error)
         return Dead(error, kept=sub.delivery.dead_letter)
+
+    async def _notify(
+        self, sub: Subscription, event: CloudEvent, attempt: int, outcome: Outcome
+    ) -> Outcome:
+        """Publish the dead-letter notice before giving up, so the owner of the work can end
+        it; if that publish fails the delivery is retried instead, and nothing goes silent."""
+        if not isinstance(outcome, Dead) or is_notice(event):
+            return outcome
+        try:
+            await self._publish(notice_for(sub.name, event, attempt, outcome.error))
+        except Exception as exc:
+            log.warning("trigger %s: dead-letter notice not published: %s", sub.name, exc)
+            return Retry(BUSY_DELAY_S, f"{outcome.error}; notice not published: {describe(exc)}")
+        return outcome
 
     async def _release(self, key: str) -> None:
         try:

@@ -1,8 +1,9 @@
-"""The mesh's own events: the canary probe and its echo."""
+"""The mesh's own events: the canary probe and its echo, and the dead-letter notice."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from eventing.catalog import EventData, EventSpec
 
@@ -16,6 +17,24 @@ class CanaryEchoed(EventData):
     probe_id: str
     sent_at: datetime
     echoed_at: datetime
+
+
+DEAD_LETTERED = "kr.eco2.mesh.dead_lettered.v1"
+ORIGIN_TYPE = "origintype"  # extension on a notice: the dead event's type, for trigger filters
+
+
+class DeadLettered(EventData):
+    """A notice that a trigger gave up on an event, so the domain that owns the work can end it
+    visibly (e.g. a scan job's terminal failed `done`) instead of leaving clients waiting."""
+
+    trigger: str
+    error: str
+    attempts: int
+    event_type: str
+    event_source: str
+    event_id: str
+    subject: str | None = None
+    data: dict[str, Any] | None = None  # the dead event's JSON payload
 
 
 EVENTS: tuple[EventSpec, ...] = (
@@ -32,5 +51,12 @@ EVENTS: tuple[EventSpec, ...] = (
         data=CanaryEchoed,
         version="v1",
         description="The canary echo function's reply, routed back through the broker.",
+    ),
+    EventSpec(
+        type=DEAD_LETTERED,
+        source="/eco2/mesh/dead-letters",
+        data=DeadLettered,
+        version="v1",
+        description="A trigger dead-lettered an event; carries the cause and the event's data.",
     ),
 )

@@ -2,7 +2,8 @@
 
 Knative's dispatcher, once a trigger's retries run out, POSTs the event here with its
 `knativeerror*` extensions; we keep it, with that cause, in the same dead-letter store the
-`eco2 dead-letters` command lists and replays, so one place holds every dead letter.
+`eco2 dead-letters` command lists and replays, so one place holds every dead letter; and we
+publish the dead-letter notice, so the domain that owns the work can end it (a failed job).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 
+from eventing.broker.notice import is_notice, notice_for
 from eventing.broker.port import Broker
 from eventing.codec import from_http_request
 
@@ -41,6 +43,8 @@ def router(dead_letters: Broker) -> APIRouter:
             del event[name]  # keep the original event as it was published
         trigger, error = _cause(values)
         await dead_letters.record_dead_letter(trigger, event, attempts=0, error=error)
+        if not is_notice(event):  # tell the owner of the work, as the kit's dispatcher does
+            await dead_letters.publish(notice_for(trigger, event, 0, error))
         return Response(status_code=202)
 
     return api

@@ -7,6 +7,7 @@ import random
 
 from eventing.broker.policy import DeliveryPolicy
 from eventing.broker.port import Subscription
+from eventing.events.mesh import DEAD_LETTERED, ORIGIN_TYPE
 from eventing.filters import exact, prefix, suffix
 from tests.support.brokers import BrokerFactory
 from tests.support.events import ORDER, RELAYED, Order, Relayed, make_test_catalog
@@ -90,6 +91,28 @@ async def test_retry_then_dead_letter_with_cause(make_broker: BrokerFactory) -> 
     assert letter.failed_at.tzinfo is not None
     await asyncio.sleep(0.3)
     assert len(flaky.calls) == 3  # no fourth attempt
+
+
+async def test_giving_up_publishes_a_notice_with_the_cause_and_data(
+    make_broker: BrokerFactory,
+) -> None:
+    broker = make_broker()
+    notices = Recorder()
+    broker.subscribe(sub("broken", Recorder(permanent=True)))
+    broker.subscribe(
+        sub("owner", notices, exact("type", DEAD_LETTERED), prefix(ORIGIN_TYPE, "kr.eco2.test."))
+    )
+    await broker.start()
+    event = CATALOG.make(Order(n=4, fail_times=1), subject="job-4")
+    await broker.publish(event)
+    await eventually(lambda: len(notices.effects) == 1, what="one dead-letter notice")
+    notice = notices.effects[0]
+    assert notice["subject"] == "job-4" and notice[ORIGIN_TYPE] == ORDER
+    data = notice.get_data()
+    assert data["trigger"] == "broken" and "PermanentError" in data["error"]
+    assert (data["event_id"], data["data"]["n"]) == (event["id"], 4)
+    await asyncio.sleep(0.2)
+    assert len(notices.effects) == 1  # a notice is never itself noticed
 
 
 async def test_permanent_error_dead_letters_at_once(make_broker: BrokerFactory) -> None:
