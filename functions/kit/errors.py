@@ -21,7 +21,11 @@ from eventing.errors import (
 
 
 class Eco2Error(Exception):
-    """Base of every domain error; subclasses pick their row in the table below."""
+    """Base of every domain error; subclasses pick their row in the table below, and may
+    name a more precise `code` (UPPER_SNAKE) or HTTP `status` than their row's."""
+
+    code: str | None = None
+    status: int | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -83,6 +87,14 @@ def row_for(exc: BaseException) -> Row:
 def classify(exc: BaseException) -> Disposition:
     """The broker's retry-or-dead-letter decision for a handler failure."""
     return row_for(exc).disposition
+
+
+def http_status_and_code(exc: BaseException) -> tuple[int, str]:
+    """The HTTP status and error code to answer: the error's own, else its row's."""
+    row = row_for(exc)
+    if isinstance(exc, Eco2Error):
+        return exc.status or row.status, exc.code or row.code
+    return row.status, row.code
 
 
 def error_body(detail: str, code: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from eventing.errors import EventingError
-from functions.kit.errors import DEFAULT, Eco2Error, error_body, row_for
+from functions.kit.errors import DEFAULT, Eco2Error, error_body, http_status_and_code, row_for
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,13 @@ def install(app: FastAPI) -> None:
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         row = row_for(exc)
-        if row.status >= 500:
+        status, code = http_status_and_code(exc)
+        if status >= 500:
             log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         detail = getattr(exc, "detail", None) or getattr(exc, "reason", None) or str(exc)
         if row is DEFAULT:
             detail = "internal error"  # never leak internals
-        return JSONResponse(error_body(str(detail), row.code), status_code=row.status)
+        return JSONResponse(error_body(str(detail), code), status_code=status)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

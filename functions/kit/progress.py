@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventing.bus.limits import BusLimits
 from eventing.bus.port import TERMINAL_STAGE, EventBus, Status, StreamEvent
-from functions.kit.errors import Eco2Error, row_for
+from functions.kit.errors import Eco2Error, http_status_and_code
 from functions.kit.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def public_message(error: BaseException | str) -> str:
         return error
     if isinstance(error, Eco2Error):
         return error.detail
-    return row_for(error).code
+    return http_status_and_code(error)[1]
 
 
 class Progress:
