@@ -117,6 +117,7 @@ DOMAIN_EVENT_MODULES: tuple[str, ...] = (
     "eventing.events.auth",
     "eventing.events.users",
     "eventing.events.character",
+    "eventing.events.scan",
 )
 
 
