@@ -1,0 +1,109 @@
+"""`/api/v1/scan`: submit a photo, read the result, list the categories (http-api.md, Scan).
+
+Submitting validates everything up front (model allow-list, image is ours and the caller's,
+size and type), so a bad request gets its 4xx and changes nothing; then the job is stored,
+registered on the event bus (queued) and the request event published. The stream itself is
+served by the SSE gateway at the returned `stream_url`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from eventing.bus.port import EventBus
+from eventing.events.scan import ScanContext, ScanRequested
+from functions.images.ports import ObjectStore
+from functions.images.services import resolve_image
+from functions.kit.identity import CurrentUser
+from functions.kit.llm.port import LLM
+from functions.kit.progress import Progress
+from functions.kit.publisher import Publisher
+from functions.kit.settings import Settings
+from functions.scan.errors import ScanJobNotFound
+from functions.scan.knowledge.model import KnowledgeBase
+from functions.scan.model import KIND, ScanJob
+from functions.scan.ports import ScanRepository
+
+PREFIX = "/api/v1/scan"
+
+
+class ScanIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    image_url: str = Field(min_length=1, max_length=2048)
+    user_input: str | None = Field(default=None, max_length=500)
+    model: str | None = Field(default=None, max_length=100)
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="X-Idempotency-Key", max_length=200)]
+
+
+def router(
+    *,
+    scan_jobs: ScanRepository,
+    event_bus: EventBus,
+    publisher: Publisher,
+    llm: LLM,
+    object_store: ObjectStore,
+    scan_knowledge: KnowledgeBase,
+    settings: Settings,
+) -> APIRouter:
+    api = APIRouter(tags=["scan"])
+
+    @api.post("", status_code=202)
+    async def submit(body: ScanIn, user: CurrentUser, key: IdempotencyKey = None) -> dict[str, Any]:
+        model = llm.check_model(body.model)
+        image = await resolve_image(object_store, body.image_url, user, settings.images_max_bytes)
+        fresh = ScanJob(
+            id=str(uuid.uuid4()), user_id=user, image_url=body.image_url, image_key=image.key,
+            content_type=image.content_type, user_input=(body.user_input or "").strip() or None,
+            model=model, status="queued", result=None, created_at=datetime.now(UTC),
+        )  # fmt: skip
+        job = await scan_jobs.create(fresh, key, settings.scan_idempotency_ttl_s)
+        if not job.finished:  # a repeat of a live job re-publishes: the broker drops copies
+            await _enqueue(job, event_bus, publisher)
+        return {
+            "job_id": job.id,
+            "stream_url": f"{PREFIX}/{job.id}/events",
+            "result_url": f"{PREFIX}/{job.id}/result",
+            "status": "queued",
+        }
+
+    @api.get("/categories")
+    async def categories() -> list[dict[str, Any]]:
+        return scan_knowledge.categories()
+
+    @api.get("/{job_id}/result", response_model=None)
+    async def result(job_id: str, user: CurrentUser) -> dict[str, Any] | JSONResponse:
+        job = await scan_jobs.get(job_id)
+        if job is None or job.user_id != user:
+            raise ScanJobNotFound(f"no scan job {job_id}")
+        if job.finished and job.result is not None:
+            return job.result
+        state = await event_bus.latest_state(job.id)
+        body = {
+            "status": "processing",
+            "current_stage": state.stage if state else "queued",
+            "progress": state.progress if state else 0,
+        }
+        return JSONResponse(body, status_code=202, headers={"Retry-After": "2"})
+
+    return api
+
+
+async def _enqueue(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:
+    """Register the stream (owner, kind), say `queued`, then publish the request: the SSE
+    stream exists before any stage can emit into it."""
+    await bus.register_job(job.id, job.user_id, KIND)
+    await Progress(bus, job.id).emit("queued", "completed", progress=0)
+    context = ScanContext(
+        job_id=job.id, user_id=job.user_id, image_url=job.image_url, image_key=job.image_key,
+        content_type=job.content_type, user_input=job.user_input, model=job.model,
+    )  # fmt: skip
+    await publisher.publish(ScanRequested(context=context), event_id=job.id, subject=job.id)
