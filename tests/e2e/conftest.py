@@ -1,0 +1,100 @@
+"""The e2e rig: the mesh on a real port with the Go ext-authz (built from authz/) in front,
+exactly as `scripts/run` starts them, in embedded and in real mode."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from functions.kit.bootstrap import build_registry
+from functions.kit.mesh import Mesh
+from functions.kit.settings import Settings
+from tests.rig import RedisNamespace
+
+ROOT = Path(__file__).parents[2]
+ORIGIN = "http://localhost:5173"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def authz_binary() -> str:
+    subprocess.run(["go", "-C", str(ROOT / "authz"), "build", "-o", "bin/authz", "./cmd/authz"],
+                   check=True)  # fmt: skip
+    return str(ROOT / "authz" / "bin" / "authz")
+
+
+@pytest.fixture
+def embedded_settings() -> Settings:
+    return Settings(mode="embedded")
+
+
+@pytest.fixture
+def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> Settings:
+    url, prefix = redis_url_and_prefix
+    return Settings(mode="real", amqp_url=amqp_url, redis_url=url, redis_prefix=prefix,
+                    pg_dsn=pg_dsn, auth_dev_provider=True)  # fmt: skip
+
+
+@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
+def base_settings(request: pytest.FixtureRequest) -> Settings:
+    found: Settings = request.getfixturevalue(f"{request.param}_settings")
+    return found
+
+
+@dataclass(frozen=True)
+class RunningMesh:
+    url: str
+    mesh: Mesh
+
+
+@pytest.fixture
+async def running_mesh(base_settings: Settings, authz_binary: str) -> AsyncIterator[RunningMesh]:
+    port = _port()
+    settings = base_settings.model_copy(update={
+        "port": port, "authz_binary": authz_binary,
+        "authz_http_port": _port(), "authz_grpc_port": _port(),
+    })  # fmt: skip
+    mesh = Mesh(settings, build_registry())
+    server = uvicorn.Server(uvicorn.Config(mesh.app, host="127.0.0.1", port=port,
+                                           log_level="warning"))  # fmt: skip
+    task = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url) as http:
+        for _ in range(300):  # the authz loads the mesh's JWKS, then decides
+            try:
+                if (await http.get("/api/v1/users/me")).status_code == 401:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    yield RunningMesh(url, mesh)
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+def mesh_url(running_mesh: RunningMesh) -> str:
+    return running_mesh.url
+
+
+async def login(http: httpx.AsyncClient) -> None:
+    """The dev provider's OAuth round trip, as the PWA does it: the session is two cookies."""
+    started = await http.get("/api/v1/auth/dev", headers={"X-Frontend-Origin": ORIGIN})
+    assert started.status_code == 200
+    callback = await http.get(started.json()["data"]["authorization_url"])
+    assert callback.status_code == 302
+    assert callback.headers["location"] == f"{ORIGIN}/#/home"
+    assert {"s_access", "s_refresh"} <= set(http.cookies.keys())
