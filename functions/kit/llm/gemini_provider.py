@@ -1,0 +1,110 @@
+"""Gemini through google-genai's `generate_content` with a JSON response schema.
+
+The image goes inline (`Part.from_bytes`), as for OpenAI. The SDK's own retries stay off
+(no `retry_options`): the LLM client retries, with its breaker and fallback in the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx2  # the transport google-genai uses; its errors reach us untranslated
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from functions.kit.llm.errors import (
+    LLMError,
+    LLMOutputError,
+    LLMRejected,
+    LLMUnavailable,
+    is_transient_status,
+)
+from functions.kit.llm.port import LLMRequest, LLMResult, Usage
+from functions.kit.llm.schema import gemini_json_schema, parse_output
+
+log = logging.getLogger(__name__)
+NO_KEY = "unused"  # a stand-in server (tests) needs no key; the SDK wants one
+_BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION"}
+
+
+def build_client(api_key: str | None, base_url: str | None, timeout_s: float) -> genai.Client:
+    """The SDK client for the Gemini Developer API (or `base_url`), with explicit settings so
+    nothing is read from the environment's GOOGLE_* variables."""
+    options = types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000))
+    return genai.Client(vertexai=False, api_key=api_key or NO_KEY, http_options=options)
+
+
+class GeminiProvider:
+    name = "gemini"
+
+    def __init__(self, client: genai.Client) -> None:
+        self._client = client
+
+    async def generate(self, request: LLMRequest, model: str) -> LLMResult:
+        started = time.perf_counter()
+        where = f"gemini {model} {request.task}"
+        config = types.GenerateContentConfig(
+            system_instruction=request.system,
+            response_mime_type="application/json",
+            response_json_schema=gemini_json_schema(request.schema),
+        )
+        try:
+            response = await self._client.aio.models.generate_content(
+                model=model, contents=[_content(request)], config=config
+            )
+        except (genai_errors.APIError, httpx2.HTTPError) as exc:
+            raise _translate(exc, where) from None
+        except ValueError as exc:  # an envelope the SDK could not read (JSON, pydantic)
+            log.warning("%s: unreadable response: %s", where, exc)
+            raise LLMOutputError(f"{where}: unreadable response") from None
+        output = parse_output(request.schema, _answer_text(response, where), where)
+        meta = response.usage_metadata
+        usage = Usage(
+            input_tokens=(meta.prompt_token_count or 0) if meta else 0,
+            output_tokens=(meta.candidates_token_count or 0) if meta else 0,
+        )
+        return LLMResult(
+            output=output,
+            provider=self.name,
+            model=model,
+            usage=usage,
+            latency_s=time.perf_counter() - started,
+        )
+
+
+def _content(request: LLMRequest) -> types.Content:
+    parts = [types.Part.from_text(text=request.prompt)]
+    if request.image is not None:
+        parts.append(
+            types.Part.from_bytes(data=request.image.data, mime_type=request.image.mime_type)
+        )
+    return types.Content(role="user", parts=parts)
+
+
+def _answer_text(response: types.GenerateContentResponse, where: str) -> str:
+    """The first candidate's text (thoughts left out), or why there is none."""
+    if not response.candidates:
+        feedback = response.prompt_feedback
+        reason = feedback.block_reason if feedback else None
+        raise LLMOutputError(f"{where}: no answer (blocked: {reason})")
+    candidate = response.candidates[0]
+    finish = candidate.finish_reason
+    if finish is not None and finish.value in _BLOCKED:
+        raise LLMOutputError(f"{where}: the answer was blocked ({finish.value})")
+    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+    return "".join(p.text for p in parts if p.text and not p.thought)
+
+
+def _translate(exc: Exception, where: str) -> LLMError:
+    """SDK and transport errors as ours; the provider's message goes to the log only."""
+    log.warning("%s failed: %s", where, exc)
+    if isinstance(exc, genai_errors.APIError):
+        kind = f"HTTP {exc.code}" + (f" {exc.status}" if exc.status else "")
+        if is_transient_status(exc.code):
+            return LLMUnavailable(f"{where}: {kind}")
+        return LLMRejected(f"{where}: {kind}")
+    if isinstance(exc, httpx2.TimeoutException):
+        return LLMUnavailable(f"{where}: timed out")
+    return LLMUnavailable(f"{where}: connection failed ({type(exc).__name__})")
