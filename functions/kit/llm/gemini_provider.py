@@ -22,7 +22,7 @@ from functions.kit.llm.errors import (
     is_transient_status,
 )
 from functions.kit.llm.port import LLMRequest, LLMResult, Usage
-from functions.kit.llm.schema import gemini_json_schema, parse_output
+from functions.kit.llm.schema import gemini_json_schema, parse_output, schema_name
 
 log = logging.getLogger(__name__)
 NO_KEY = "unused"  # a stand-in server (tests) needs no key; the SDK wants one
@@ -48,7 +48,7 @@ class GeminiProvider:
         config = types.GenerateContentConfig(
             system_instruction=request.system,
             response_mime_type="application/json",
-            response_json_schema=gemini_json_schema(request.schema),
+            response_json_schema=gemini_json_schema(request.schema, schema_name(request.task)),
         )
         try:
             response = await self._client.aio.models.generate_content(

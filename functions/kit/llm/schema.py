@@ -30,10 +30,12 @@ def openai_strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     return _convert(raw, raw.get("$defs", {}), closed=True, seen=())
 
 
-def gemini_json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema for Gemini's `response_json_schema` (refs inlined)."""
+def gemini_json_schema(model: type[BaseModel], title: str | None = None) -> dict[str, Any]:
+    """The model's JSON schema for Gemini's `response_json_schema` (refs inlined). Gemini
+    requests carry no schema name, so `title` (the schema name) names it instead."""
     raw = model.model_json_schema()
-    return _convert(raw, raw.get("$defs", {}), closed=False, seen=())
+    converted = _convert(raw, raw.get("$defs", {}), closed=False, seen=())
+    return {"title": title, **converted} if title else converted
 
 
 def _convert(
