@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,16 +18,35 @@ from functions.kit.bootstrap import build_broker, build_container, build_registr
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
+from functions.kit.worker import SERVES, Role, RoleError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eco2", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the whole mesh in one process")
+    run = commands.add_parser("run", help="run the mesh: all of it, or one role (--real)")
     run.add_argument("--real", action="store_true", help="RabbitMQ + Redis instead of memory")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     run.add_argument("--authz-binary", help="start this ext-authz and put the edge in front")
+    run.add_argument(
+        "--serve",
+        choices=SERVES,
+        default="all",
+        help="all (one process), http (API, SSE, edge, ingress) or events (consumers only)",
+    )
+    run.add_argument("--functions", help="event functions to consume, globs: 'scan-*,character-*'")
+    run.add_argument(
+        "--router",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the event router as a task here (default: where HTTP is served)",
+    )
+    scan = commands.add_parser("scan", help="scan a photo through a running mesh")
+    scan.add_argument("photo", type=Path)
+    scan.add_argument("--hint", help="what the user says about the item")
+    scan.add_argument("--model")
+    scan.add_argument("--url", default="http://127.0.0.1:8080")
     commands.add_parser("functions", help="list the declared functions")
     dead = commands.add_parser("dead-letters", help="list or replay dead letters")
     dead.add_argument("action", choices=["list", "replay"])
@@ -54,8 +74,17 @@ def _run(args: argparse.Namespace) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the edge's per-request checks
-    mesh = Mesh(settings, build_registry())
-    print(f"Eco² mesh ({settings.mode}) on http://{settings.host}:{settings.port}", flush=True)
+    try:
+        role = Role.parse(args.serve, args.functions, args.router)
+        mesh = Mesh(settings, build_registry(), role=role)
+    except RoleError as exc:
+        print(f"eco2 run: {exc}", file=sys.stderr)
+        return 2
+    serving = "" if role.serve == "all" else f", serving {role.serve}"
+    print(
+        f"Eco² mesh ({settings.mode}{serving}) on http://{settings.host}:{settings.port}",
+        flush=True,
+    )
     uvicorn.run(
         mesh.app,
         host=settings.host,
@@ -131,10 +160,19 @@ def _manifests(args: argparse.Namespace) -> int:
     return 1 if drift else 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    from functions.scan.cli import run  # noqa: PLC0415 - only this command needs it
+
+    result: int = run(args.photo, args.hint, args.model, args.url)
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "scan":
+        return _scan(args)
     if args.command == "functions":
         return _functions()
     if args.command == "dead-letters":

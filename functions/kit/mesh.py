@@ -2,6 +2,7 @@
 
 This is what `scripts/eco2 run` serves. Embedded mode needs no servers; `--real` switches
 the same wiring to RabbitMQ and Redis. Deployed, each function runs alone (see hosting.py).
+In the real mode a `Role` (worker.py) splits it: an HTTP process and event-function workers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from functions.kit.invoke import resolve
 from functions.kit.progress import start_event_router
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
+from functions.kit.worker import Role, declare_triggers
 
 
 class CanaryWatch:
@@ -58,8 +60,15 @@ class ReplayRequest(BaseModel):
 
 class Mesh:
     def __init__(
-        self, settings: Settings, registry: Registry, extra_deps: dict[str, Any] | None = None
+        self,
+        settings: Settings,
+        registry: Registry,
+        extra_deps: dict[str, Any] | None = None,
+        role: Role | None = None,
     ) -> None:
+        self.role = role or Role()
+        self.role.check(settings)
+        self.consumed = self.role.event_functions(registry)  # fails now on a bad selection
         self.settings = settings
         self.registry = registry
         self.extra_deps = extra_deps or {}
@@ -68,10 +77,13 @@ class Mesh:
         self.canary = CanaryWatch()
         self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
         http.install(self.app)
+        public = self.role.http  # an events-only process has no public routes to guard
         self.authz = (
-            AuthzProcess(settings, settings.authz_binary) if settings.authz_binary else None
+            AuthzProcess(settings, settings.authz_binary)
+            if settings.authz_binary and public
+            else None
         )
-        if settings.edge_url:
+        if settings.edge_url and public:
             self.app.add_middleware(Edge, authz_url=settings.edge_url)
         self.app.add_middleware(  # outermost: preflights and every answer, denials included
             CORSMiddleware,
@@ -85,7 +97,23 @@ class Mesh:
         """Build adapters, subscribe functions, mount routes, start consuming."""
         if self.runtime is not None:
             return
-        runtime = await build_runtime(self.settings, self.registry, extra_deps=self.extra_deps)
+        runtime = await build_runtime(
+            self.settings, self.registry, self.consumed, extra_deps=self.extra_deps
+        )
+        self.app.include_router(self._operations(runtime))
+        if self.role.http:
+            await self._serve_http(runtime)
+        # Real mode: the event router runs here as a task (stopped by runtime.close).
+        if self.role.runs_router:
+            await start_event_router(runtime.container)
+        await runtime.broker.start()
+        self.runtime = runtime
+        if self.authz is not None:
+            await self.authz.start()
+            runtime.container.on_close(self.authz.stop)
+
+    async def _serve_http(self, runtime: Runtime) -> None:
+        """The public side: ingress, HTTP functions, the canary's echo watch, internal gRPC."""
         runtime.broker.subscribe(
             Subscription(
                 name="mesh-canary-watch", subscriber=self.canary, filters=(exact("type", ECHOED),)
@@ -94,7 +122,7 @@ class Mesh:
         self.app.include_router(
             ingress_router(self.settings.ingress_path, runtime.broker, self.registry.catalog)
         )
-        self.app.include_router(self._operations(runtime))
+        self.app.include_router(self._admin(runtime))
         for fn in self.registry.of_kind(Kind.HTTP):
             factory = resolve(fn.handler)
             self.app.include_router(
@@ -105,13 +133,8 @@ class Mesh:
             from functions.character.grpc_server import start_for  # noqa: PLC0415
 
             self.grpc = await start_for(runtime.container)
-        # Real mode: the event router runs here as a task (stopped by runtime.close).
-        await start_event_router(runtime.container)
-        await runtime.broker.start()
-        self.runtime = runtime
-        if self.authz is not None:
-            await self.authz.start()
-            runtime.container.on_close(self.authz.stop)
+        if self.settings.mode == "real" and not self.role.consumes:
+            await declare_triggers(self.settings, self.registry.of_kind(Kind.EVENT))
 
     async def close(self) -> None:
         if self.runtime is not None:
@@ -142,9 +165,18 @@ class Mesh:
                 "detail": state.detail,
                 "functions": len(self.registry),
                 "mode": self.settings.mode,
+                "serve": self.role.serve,
+                "consuming": [fn.name for fn in self.consumed],
                 "modules": len(sys.modules),
             }
             return JSONResponse(body, status_code=200 if state.ready else 503)
+
+        return router
+
+    def _admin(self, runtime: Runtime) -> APIRouter:
+        """Operators' calls (dead letters, canary): on the process that serves HTTP."""
+        router = APIRouter(tags=["operations"])
+        broker = runtime.broker
 
         @router.get("/admin/dead-letters")
         async def dead_letters(limit: int = 100) -> list[dict[str, Any]]:
