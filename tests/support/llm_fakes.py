@@ -55,7 +55,9 @@ class SeenImage:
 
     @property
     def data(self) -> bytes:
-        return base64.b64decode(self.data_b64)
+        """The bytes (proto JSON allows both base64 alphabets; google-genai sends URL-safe)."""
+        text = self.data_b64.replace("-", "+").replace("_", "/")
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
 @dataclass(frozen=True)
