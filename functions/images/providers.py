@@ -10,6 +10,7 @@ split them must set the key (and share the directory).
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import shutil
 import tempfile
@@ -18,6 +19,8 @@ from pathlib import Path
 from functions.images.ports import ObjectStore
 from functions.kit.container import Container
 from functions.kit.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def uses_s3(settings: Settings) -> bool:
@@ -63,6 +66,11 @@ async def _local_store(container: Container) -> ObjectStore:
             await asyncio.to_thread(shutil.rmtree, root, ignore_errors=True)
 
         container.on_close(remove)
+    if settings.mode == "real" and not (settings.images_signing_key and settings.media_dir):
+        log.warning(
+            "images: embedded store without ECO2_IMAGES_SIGNING_KEY and ECO2_MEDIA_DIR; "
+            "uploads work only while one process serves both the API and /media"
+        )
     key = (
         settings.images_signing_key.encode()
         if settings.images_signing_key
