@@ -26,6 +26,8 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "functions.users.functions",
     "functions.auth.functions",
     "functions.character.functions",
+    "functions.kit.llm.functions",
+    "functions.images.functions",
     "eventing.sse.functions",
 )
 
