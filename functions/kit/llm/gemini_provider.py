@@ -25,6 +25,7 @@ from functions.kit.llm.port import LLMRequest, LLMResult, Usage
 from functions.kit.llm.schema import gemini_json_schema, parse_output, schema_name
 
 log = logging.getLogger(__name__)
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/"
 NO_KEY = "unused"  # a stand-in server (tests) needs no key; the SDK wants one
 _BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION"}
 
@@ -32,7 +33,9 @@ _BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY",
 def build_client(api_key: str | None, base_url: str | None, timeout_s: float) -> genai.Client:
     """The SDK client for the Gemini Developer API (or `base_url`), with explicit settings so
     nothing is read from the environment's GOOGLE_* variables."""
-    options = types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000))
+    options = types.HttpOptions(
+        base_url=base_url or DEFAULT_BASE_URL, timeout=int(timeout_s * 1000)
+    )
     return genai.Client(vertexai=False, api_key=api_key or NO_KEY, http_options=options)
 
 
