@@ -79,8 +79,9 @@ class Settings(BaseSettings):
     router_batch: int = 256
     router_claim_min_idle_ms: int = 10_000  # pending this long: its router is presumed dead
 
-    # Images (docs/adr/0009): presigned uploads; S3 + CloudFront in real mode when a bucket is
-    # set, else the mesh's own object store under `media_dir` (a temp dir when unset).
+    # Images (docs/adr/0009): presigned uploads; S3 + CloudFront whenever a bucket is set (or
+    # the backend says s3), else the mesh's own object store under `media_dir` (a temp dir when
+    # unset). Several processes sharing that store need the same signing key and media_dir.
     images_backend: Literal["auto", "local", "s3"] = "auto"  # auto: s3 iff s3_bucket is set
     images_max_bytes: int = 10 * 1024 * 1024
     images_url_ttl_s: int = 900
