@@ -1,0 +1,200 @@
+"""The scan bench's figures: outcomes, throughput against the ceiling, latency, processes."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.load.scan.chaos import ChaosLog
+from tests.load.scan.checks import DbCheck
+from tests.load.scan.metrics import Sampler
+
+# http-api.md / domain.md: the original system, 24 nodes, real LLMs (quoted, not measured)
+REFERENCE = (
+    (500, "100 %", "367.9", "83.3 s"),
+    (900, "99.7 %", "405.5", "149.6 s"),
+    (1000, "97.8 %", "373", "173 s"),
+)
+TARGET = "target at N=1000: 100 % completed and >= 90 % of the ceiling"
+
+
+@dataclass
+class RunResult:
+    users: int
+    duration_s: float
+    warmup_s: float
+    latency_s: float  # the fake LLM's vision + answer latency: one job's floor
+    go: float
+    stop_at: float
+    jobs: list[dict[str, Any]]
+    counters: dict[str, Any]
+    cut_at_drain: int
+    missing: list[str]
+    login_s: float
+    login_errors: dict[str, int]
+    open_files: int
+    llm_counts: dict[str, int]
+    sampler: Sampler
+    db: DbCheck
+    chaos: ChaosLog | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    ram = psutil.virtual_memory().total / 2**30
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{socket.gethostname()}: {model}, {os.cpu_count()} cores, RAM {ram:.1f} GiB, "
+        f"kernel {platform.release()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, load average {load}"
+    )
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def _outcomes(jobs: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(job["outcome"] or "cut at drain" for job in jobs)
+
+
+def summary(r: RunResult) -> dict[str, Any]:
+    """The headline numbers (also what --json writes)."""
+    started = [j for j in r.jobs if j["job_id"]]
+    done = [j for j in started if j["outcome"] == "completed"]
+    failed = [j for j in started if j["outcome"] == "failed"]
+    steady = [j for j in done if r.go + r.warmup_s <= j["finished_at"] < r.stop_at]
+    in_window = [j for j in done if r.go <= j["finished_at"] < r.stop_at]
+    steady_min = (r.duration_s - r.warmup_s) / 60
+    ceiling = r.users * 60 / 11
+    e2e = [j["finished_at"] - j["submitted_at"] for j in done]
+    per_min = len(steady) / steady_min if steady_min > 0 else 0.0
+    return {
+        "users": r.users,
+        "started": len(started),
+        "completed": len(done),
+        "failed": len(failed),
+        "completed_pct": 100 * len(done) / len(started) if started else 0.0,
+        "jobs_per_min": per_min,
+        "jobs_per_min_whole": len(in_window) / (r.duration_s / 60),
+        "ceiling_per_min": ceiling,
+        "ceiling_ratio": per_min / ceiling,
+        "e2e_p50_s": pct(e2e, 0.50),
+        "e2e_p95_s": pct(e2e, 0.95),
+        "e2e_p99_s": pct(e2e, 0.99),
+        "e2e_max_s": max(e2e, default=float("nan")),
+        "submit_ms_p50": pct([j["submit_ms"] for j in started], 0.50),
+        "submit_ms_p95": pct([j["submit_ms"] for j in started], 0.95),
+    }
+
+
+def render(r: RunResult) -> str:
+    s = summary(r)
+    out = [
+        f"\n== N = {r.users} virtual users, {r.duration_s:.0f} s "
+        f"(logins {r.login_s:.1f} s before; open files {r.open_files})"
+    ]
+    out.append(
+        f"jobs started {s['started']}, completed {s['completed']} "
+        f"({s['completed_pct']:.1f} %), failed {s['failed']}"
+    )
+    others = {k: v for k, v in _outcomes(r.jobs).items() if k not in ("completed", "failed")}
+    if others:
+        out.append(f"  not completed: {dict(others)}")
+    out.append(
+        f"jobs/min {s['jobs_per_min']:.1f} (steady window: after the first "
+        f"{r.warmup_s:.0f} s; whole window {s['jobs_per_min_whole']:.1f}); ceiling "
+        f"N x 60 / 11 s = {s['ceiling_per_min']:.0f} -> {100 * s['ceiling_ratio']:.1f} % "
+        f"of it (the fake LLM alone takes {r.latency_s:.0f} s per job)"
+    )
+    out.append(
+        f"end to end (submit -> result fetched): p50 {s['e2e_p50_s']:.1f} s, "
+        f"p95 {s['e2e_p95_s']:.1f} s, p99 {s['e2e_p99_s']:.1f} s, "
+        f"max {s['e2e_max_s']:.1f} s; POST /scan p50 {s['submit_ms_p50']:.0f} ms, "
+        f"p95 {s['submit_ms_p95']:.0f} ms"
+    )
+    c = r.counters
+    fallbacks = sum(1 for j in r.jobs if j["stream_fallback"])
+    out.append(
+        f"client: stream fallbacks to polling {fallbacks}, refreshes {c['refreshes']}, "
+        f"re-logins {c['relogins']}, results not stored at done "
+        f"{c['not_stored_at_done']}, shape errors {c['shape_errors'] or 0}, "
+        f"cut at drain {r.cut_at_drain}, login errors {r.login_errors or 0}"
+    )
+    jobs = max(1, s["started"])
+    calls = ", ".join(f"{k} {v} ({v / jobs:.2f}/job)" for k, v in sorted(r.llm_counts.items()))
+    out.append(f"LLM calls at the fake: {calls or 'none'}")
+    out += _db_lines(r)
+    out += _chaos_lines(r)
+    out += _process_lines(r.sampler)
+    out += [f"note: {n}" for n in r.notes]
+    return "\n".join(out)
+
+
+def _db_lines(r: RunResult) -> list[str]:
+    d = r.db
+    lines = [
+        f"database: scan_jobs by status {d.jobs_by_status}; character ownership: "
+        f"{d.duplicate_ownerships} duplicate (user, character) rows, "
+        f"{d.rewarded_pairs} distinct rewards vs {d.scan_grants} scan grants "
+        f"(missing {d.missing_grants}, extra {d.extra_grants}) -> "
+        f"{'ok' if d.ok else 'NOT OK'}"
+    ]
+    return lines + [f"  {n}" for n in d.notes]
+
+
+def _chaos_lines(r: RunResult) -> list[str]:
+    if r.chaos is None:
+        return []
+    lines = ["chaos: " + "; ".join(f"{t:.0f} s {what}" for t, what in r.chaos.actions)]
+    lines += [f"  chaos error: {e}" for e in r.chaos.errors]
+    verdict = (
+        "every submitted job has a stored result"
+        if not r.missing
+        else (f"{len(r.missing)} jobs WITHOUT a stored result: {r.missing[:5]}")
+    )
+    return [*lines, f"chaos check: {verdict}"]
+
+
+def _process_lines(sampler: Sampler) -> list[str]:
+    lines = [
+        f"processes over the {sampler.wall_s:.0f} s window (CPU % of one core; "
+        f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)} %):",
+        f"  {'process':28} {'pids':>5} {'CPU %':>7} {'CPU s':>8} {'peak RSS MiB':>13}",
+    ]
+    total = 0.0
+    for name, usage in sampler.usage.items():
+        total += usage.cpu_s
+        lines.append(
+            f"  {name:28} {len(usage.pids):5d} {sampler.percent(name):7.1f} "
+            f"{usage.cpu_s:8.1f} {usage.peak_rss_mib:13.0f}"
+        )
+    other = 100 * sampler.other_cpu_s / sampler.wall_s if sampler.wall_s else 0.0
+    lines.append(f"  {'everything above':28} {'':5} {100 * total / max(sampler.wall_s, 1e-9):7.1f}")
+    lines.append(f"  {'other processes (not ours)':28} {'':5} {other:7.1f}")
+    return lines
+
+
+def reference() -> str:
+    rows = "; ".join(
+        f"N={n}: {done} completed, {rate} jobs/min, p95 {p95}" for n, done, rate, p95 in REFERENCE
+    )
+    return (
+        f"reference, the original (24 nodes, real LLMs; quoted, not measured): {rows} "
+        f"-> at N=1000 97.8 % completed and 7 % of the ceiling. {TARGET}."
+    )
