@@ -41,11 +41,13 @@ class LLMOutputError(LLMError, UnavailableError):
     code = "LLM_OUTPUT_INVALID"
 
 
-class LLMRejected(LLMError):
+class LLMRejected(LLMError, BadRequestError):
     """The provider refused the request itself (bad key, unknown model, invalid schema): not
-    retried against the same provider, but another provider may still be tried."""
+    retried against the same provider, but another provider may still be tried. Once every
+    provider refused, retrying the event cannot help: it dead-letters (and the job fails)."""
 
     code = "LLM_REJECTED"
+    status = 502  # our request to a provider was refused, not the client's request
 
 
 def is_transient_status(status: int) -> bool:
