@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from functions.kit.authz_process import authz_command
 from functions.kit.bootstrap import build_broker, build_container, build_registry, build_store
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
@@ -41,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run the event router as a task here (default: where HTTP is served)",
+    )
+    run.add_argument(
+        "--workers", type=int, default=1, help="uvicorn processes sharing the port (--real)"
     )
     scan = commands.add_parser("scan", help="scan a photo through a running mesh")
     scan.add_argument("photo", type=Path)
@@ -81,10 +87,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"eco2 run: {exc}", file=sys.stderr)
         return 2
     serving = "" if role.serve == "all" else f", serving {role.serve}"
+    if args.workers > 1:
+        serving += f", {args.workers} workers"
     print(
         f"Eco² mesh ({settings.mode}{serving}) on http://{settings.host}:{settings.port}",
         flush=True,
     )
+    if args.workers > 1:
+        return _run_workers(settings, role, args.workers)
     uvicorn.run(
         mesh.app,
         host=settings.host,
@@ -92,6 +102,37 @@ def _run(args: argparse.Namespace) -> int:
         log_level="warning",
         timeout_graceful_shutdown=int(settings.drain_timeout_s),
     )
+    return 0
+
+
+def _run_workers(settings: Settings, role: Role, workers: int) -> int:
+    """Several uvicorn processes on one port, each its own mesh built from the environment
+    (`functions.kit.mesh:app_from_env`); the authz, if any, is started once, here."""
+    if settings.mode != "real":
+        print("eco2 run: --workers needs --real (the embedded mode lives in one process's "
+              "memory)", file=sys.stderr)  # fmt: skip
+        return 2
+    env = {"ECO2_MODE": "real", "ECO2_HOST": settings.host, "ECO2_PORT": str(settings.port)}
+    os.environ.update(env | role.to_env())
+    authz = None
+    if settings.authz_binary and role.http:
+        authz = subprocess.Popen(authz_command(settings, settings.authz_binary))
+        os.environ["ECO2_AUTHZ_URL"] = settings.edge_url or ""
+    os.environ.pop("ECO2_AUTHZ_BINARY", None)  # one authz, not one per worker
+    try:
+        uvicorn.run(
+            "functions.kit.mesh:app_from_env",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=int(settings.drain_timeout_s),
+        )
+    finally:
+        if authz is not None:
+            authz.terminate()
+            authz.wait(10)
     return 0
 
 

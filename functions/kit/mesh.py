@@ -29,7 +29,7 @@ from eventing.filters import exact
 from eventing.ingress import ingress_router
 from functions.kit import errors, http
 from functions.kit.authz_process import AuthzProcess
-from functions.kit.bootstrap import Runtime, build_runtime
+from functions.kit.bootstrap import Runtime, build_registry, build_runtime
 from functions.kit.declare import Kind
 from functions.kit.edge import Edge
 from functions.kit.functions import CANARY_ECHOED as ECHOED
@@ -221,3 +221,9 @@ class Mesh:
             "probe_id": probe_id,
             "round_trip_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+
+
+def app_from_env() -> FastAPI:
+    """What each process of `eco2 run --workers K` serves (`uvicorn --factory`): the mesh, with
+    its settings and role (ECO2_MESH_SERVE, ...; see worker.py) read from the environment."""
+    return Mesh(Settings(), build_registry(), role=Role.from_env()).app

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aio_pika
 import httpx
+import psutil
 import pytest
 
 from functions.kit.bootstrap import build_registry
@@ -135,3 +136,18 @@ async def test_canary_round_trips_between_an_http_process_and_an_events_process(
             assert echoed.status_code == 200, echoed.text
             assert echoed.json()["round_trip_ms"] > 0
         assert await _waiting_in(amqp_url, CANARY_QUEUE) == 0  # the early probe was consumed
+
+
+@pytest.mark.integration
+async def test_http_side_served_by_several_uvicorn_workers(env: dict[str, str]) -> None:
+    async with mesh_process(env, "--serve", "http", "--workers", "2") as api:
+        supervisor = next(
+            p for p in psutil.process_iter(["cmdline"])
+            if f"--port={api.rsplit(':', 1)[1]}" in "=".join(p.info["cmdline"] or [])
+        )  # fmt: skip
+        async with httpx.AsyncClient(base_url=api, timeout=10) as http:
+            for _ in range(10):
+                ready = await http.get("/ready", headers={"connection": "close"})
+                assert ready.status_code == 200 and ready.json()["serve"] == "http"
+        workers = [c for c in supervisor.children() if "spawn_main" in " ".join(c.cmdline())]
+        assert len(workers) == 2  # one mesh per uvicorn worker

@@ -53,6 +53,7 @@ def options() -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=180, help="seconds of load per N")
     p.add_argument("--chaos", action="store_true", help="kill workers twice, restart RabbitMQ")
     p.add_argument("--workers", type=int, default=2, help="event worker processes")
+    p.add_argument("--http-workers", type=int, default=1, help="uvicorn processes of the API")
     p.add_argument("--functions", default="scan-*,character-*", help="what the workers run")
     p.add_argument("--drivers", type=int, help="load-driver processes (default: 1 per 500)")
     p.add_argument("--vision", type=float, default=3.0, help="fake LLM seconds, vision")
@@ -129,7 +130,7 @@ def sampler_rows(stack: procs.Stack, drivers: list[Driver]) -> Any:
     def rows() -> dict[str, list[int]]:
         found: dict[str, list[int]] = {
             "authz (Go)": [stack.authz.pid] if stack.authz.pid else [],
-            "mesh http": [stack.http.pid] if stack.http.pid else [],
+            "mesh http": stack.http.tree(),
         }
         for worker in stack.workers:
             found[worker.name] = [worker.pid] if worker.pid else []
@@ -161,6 +162,7 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
             functions=args.functions,
             vision_s=args.vision,
             answer_s=args.answer,
+            http_workers=args.http_workers,
         )
         drivers: list[Driver] = []
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from functions.auth.keys import generate, private_pem
 from functions.kit.authz_process import authz_command
@@ -76,6 +77,15 @@ class Service:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.returncode is None else None
+
+    def tree(self) -> list[int]:
+        """The process and its descendants (uvicorn's workers under `eco2 run --workers K`)."""
+        if self.pid is None:
+            return []
+        try:
+            return [self.pid, *(c.pid for c in psutil.Process(self.pid).children(recursive=True))]
+        except psutil.Error:
+            return [self.pid]
 
     def kill(self) -> None:
         """SIGKILL: no drain, no goodbye (the chaos of a crashed pod)."""
@@ -166,7 +176,14 @@ class Stack:
 
 
 def build_stack(
-    ns: Namespace, workdir: Path, *, workers: int, functions: str, vision_s: float, answer_s: float
+    ns: Namespace,
+    workdir: Path,
+    *,
+    workers: int,
+    functions: str,
+    vision_s: float,
+    answer_s: float,
+    http_workers: int = 1,
 ) -> Stack:
     ports = Ports()
     env = mesh_env(ns, ports, workdir)
@@ -176,19 +193,10 @@ def build_stack(
         return Service(name, command, {**env, **extra}, workdir / f"{name}.log", ready)
 
     run = [py, "-m", "functions.kit.cli", "run", "--real"]
+    flags = f"--port {ports.llm} --vision {vision_s} --answer {answer_s}"
     llm = service(
         "fake-llm",
-        [
-            py,
-            "-m",
-            "tests.load.scan.fake_llm",
-            "--port",
-            str(ports.llm),
-            "--vision",
-            str(vision_s),
-            "--answer",
-            str(answer_s),
-        ],
+        [py, "-m", "tests.load.scan.fake_llm", *flags.split()],
         f"http://127.0.0.1:{ports.llm}/health",
     )
     pool = []
@@ -202,9 +210,10 @@ def build_stack(
         f"http://127.0.0.1:{ports.router}/ready",
         ECO2_PORT=str(ports.router),
     )
+    flags = f"--serve http --no-router --port {ports.http} --workers {http_workers}"
     http = service(
         "mesh-http",
-        [*run, "--serve", "http", "--no-router", "--port", str(ports.http)],
+        [*run, *flags.split()],
         f"http://127.0.0.1:{ports.http}/ready",
         ECO2_AUTHZ_URL=f"http://127.0.0.1:{ports.authz_http}",
     )
