@@ -1,0 +1,3 @@
+"""The Korean waste knowledge base (items, situation tags, rule documents) and the rule engine
+that turns a classification into disposal steps. Nothing is loaded at import: a provider calls
+`loader.load_knowledge()` once and keeps the result."""
