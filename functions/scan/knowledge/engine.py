@@ -75,17 +75,17 @@ class RuleEngine:
             t for t in known if t is reroute or (t.kind != "reroute" and t.applies(major, middle))
         ]
         document = self._kb.rule_for(major, middle)
-        steps = self._steps(document, item, applied)
+        used = tuple(t.code for t in applied)
         return RuleOutcome(
             major=major,
             middle=middle,
             document=document,
-            disposal_steps=steps,
+            disposal_steps=self._steps(document, item, applied),
             insufficiencies=_unique(
                 t.insufficiency for t in applied if t.insufficiency is not None
             ),
-            applied_tags=tuple(t.code for t in applied),
-            ignored_tags=tuple(c for c in codes if c not in {t.code for t in applied}),
+            applied_tags=used,
+            ignored_tags=tuple(c for c in codes if c not in used),
         )
 
     @staticmethod
