@@ -21,7 +21,7 @@ from functions.auth.model import SessionRejectedError
 from functions.auth.ports import OAuthClient, RevocationStore, SessionStore, StateStore
 from functions.auth.sessions import Sessions, TokenPair
 from functions.auth.tokens import TokenService
-from functions.kit.errors import error_body, row_for
+from functions.kit.errors import error_body, http_status_and_code
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 from functions.users.ports import UserRepository
@@ -88,7 +88,8 @@ def router(
         try:
             pair = await sessions.refresh(request.cookies.get(REFRESH_COOKIE))
         except SessionRejectedError as exc:
-            response = JSONResponse(error_body(exc.detail, exc.code), row_for(exc).status)
+            status, code = http_status_and_code(exc)
+            response = JSONResponse(error_body(exc.detail, code), status)
             clear_session(response, settings)  # a dead session: let the PWA start over
             return response
         return _refreshed(pair, settings)

@@ -28,6 +28,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "functions.character.functions",
     "functions.kit.llm.functions",
     "functions.images.functions",
+    "functions.scan.functions",
     "eventing.sse.functions",
 )
 

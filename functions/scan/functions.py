@@ -20,8 +20,10 @@ from eventing.events.scan import (
 from eventing.filters import prefix
 from functions.kit.declare import Delivery, Function, Kind, Scaling, Trigger
 
-LLM_DELIVERY = Delivery(retries=4, backoff="exponential", base_delay_s=1.0, timeout_s=120)
-FAST_DELIVERY = Delivery(retries=4, backoff="exponential", base_delay_s=0.5, timeout_s=15)
+# Longer than one LLM call can take with its retries and fallback (2 providers x 3 attempts x
+# ECO2_LLM_TIMEOUT_S 30 s + backoff): the client gives up before the broker does.
+LLM_DELIVERY = Delivery(retries=4, base_delay_s=1.0, timeout_s=240)
+FAST_DELIVERY = Delivery(retries=4, base_delay_s=0.5, timeout_s=15)
 LLM_SCALING = Scaling(min_scale=0, max_scale=20, target_concurrency=400, container_concurrency=1000)
 FAST_SCALING = Scaling(min_scale=0, max_scale=10, target_concurrency=100, container_concurrency=200)
 

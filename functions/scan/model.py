@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from eventing.bus.port import JobKind
 from eventing.events.scan import AnswerData, ClassificationData, RulingData
 
 JobStatus = Literal["queued", "completed", "failed"]
-KIND = "scan"
+KIND: JobKind = "scan"
 
 # Progress (percent) at each stage's start and end, as the client's progress bar shows it.
 PLAN: dict[str, tuple[int, int]] = {

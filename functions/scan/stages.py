@@ -24,6 +24,7 @@ from eventing.events.scan import (
     ScanRequested,
     ScanRuled,
 )
+from functions.images.model import ImageContentMismatch, looks_like
 from functions.images.ports import ObjectStore
 from functions.kit.llm.port import LLM, ImageInput, LLMRequest
 from functions.kit.progress import Progress
@@ -68,6 +69,8 @@ async def _classify(
     ctx: ScanContext, llm: LLM, store: ObjectStore, kb: KnowledgeBase
 ) -> ClassificationData:
     image, content_type = await store.get(ctx.image_key)
+    if not looks_like(content_type, image[:16]):  # S3 never checks what a PUT uploads
+        raise ImageContentMismatch(f"the uploaded file is not a {content_type} image")
     result = await llm.generate(
         LLMRequest(
             task="scan.vision",
@@ -80,7 +83,7 @@ async def _classify(
             job_id=ctx.job_id,
         )
     )
-    output = prompts.VisionOutput.model_validate(result.output.model_dump())
+    output = result.output_as(prompts.VisionOutput)
     return normalize(kb, output)
 
 
@@ -88,7 +91,7 @@ def normalize(kb: KnowledgeBase, output: prompts.VisionOutput) -> Classification
     """Trust the knowledge base over the model: a known item keeps the KB's categories; an
     unknown item is kept only with categories the client knows, else it is 미분류."""
     tags = [t for t in dict.fromkeys(output.situation_tags) if t in kb.tags]
-    item = kb.item(output.minor_category)
+    item = kb.resolve(output.minor_category)
     if item is not None:
         return ClassificationData(
             major_category=item.major,
@@ -166,7 +169,7 @@ async def _write_answer(data: ScanRuled, llm: LLM) -> dict[str, Any]:
             job_id=ctx.job_id,
         )
     )
-    output = prompts.AnswerOutput.model_validate(result.output.model_dump())
+    output = result.output_as(prompts.AnswerOutput)
     # The rule document is authoritative for the steps and the insufficiencies (they decide
     # the reward); the model writes the reply, and the steps only when no rule matched.
     steps = ruling.disposal_steps if ruling.rule_key else output.disposal_steps

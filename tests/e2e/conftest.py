@@ -90,9 +90,12 @@ def mesh_url(running_mesh: RunningMesh) -> str:
     return running_mesh.url
 
 
-async def login(http: httpx.AsyncClient) -> None:
+async def login(http: httpx.AsyncClient, dev_user: str | None = None) -> None:
     """The dev provider's OAuth round trip, as the PWA does it: the session is two cookies."""
-    started = await http.get("/api/v1/auth/dev", headers={"X-Frontend-Origin": ORIGIN})
+    params = {"dev_user": dev_user} if dev_user else {}
+    started = await http.get(
+        "/api/v1/auth/dev", params=params, headers={"X-Frontend-Origin": ORIGIN}
+    )
     assert started.status_code == 200
     callback = await http.get(started.json()["data"]["authorization_url"])
     assert callback.status_code == 302

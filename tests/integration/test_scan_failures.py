@@ -1,0 +1,78 @@
+"""A scan stage that fails for good still ends its job visibly, on both brokers: the
+dead-letter notice reaches `scan-failed`, which stores a failed result and emits `done` failed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from eventing.events.scan import ScanContext, ScanRequested
+from functions.kit.bootstrap import build_registry
+from functions.kit.mesh import Mesh
+from functions.kit.settings import Settings
+from functions.scan.model import ScanJob
+from tests.rig import RedisNamespace
+from tests.support.recorder import eventually
+
+
+@pytest.fixture
+def embedded_settings() -> Settings:
+    return Settings(mode="embedded")
+
+
+@pytest.fixture
+def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> Settings:
+    url, prefix = redis_url_and_prefix
+    return Settings(mode="real", amqp_url=amqp_url, redis_url=url, redis_prefix=prefix,
+                    pg_dsn=pg_dsn)  # fmt: skip
+
+
+@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    found: Settings = request.getfixturevalue(f"{request.param}_settings")
+    return found
+
+
+@pytest.fixture
+async def mesh(settings: Settings) -> AsyncIterator[Mesh]:
+    running = Mesh(settings, build_registry())
+    await running.start()
+    yield running
+    await running.close()
+
+
+async def test_a_missing_photo_fails_the_job_with_a_terminal_event(mesh: Mesh) -> None:
+    container = mesh.runtime.container
+    jobs, bus, publisher = (
+        await container.get("scan_jobs"), await container.get("event_bus"),
+        await container.get("publisher"),
+    )  # fmt: skip
+    user, job_id = str(uuid.uuid4()), str(uuid.uuid4())
+    key = f"scan/{user}/gone.png"  # never uploaded (or deleted since): vision cannot read it
+    await jobs.create(ScanJob(
+        id=job_id, user_id=user, image_url=f"http://x/media/{key}", image_key=key,
+        content_type="image/png", user_input="우유팩", model="offline", status="queued",
+        result=None, created_at=datetime.now(UTC),
+    ), None, 3600)  # fmt: skip
+    await bus.register_job(job_id, user, "scan")
+    context = ScanContext(job_id=job_id, user_id=user, image_url=f"http://x/media/{key}",
+                          image_key=key, content_type="image/png", user_input="우유팩",
+                          model="offline")  # fmt: skip
+    await publisher.publish(ScanRequested(context=context), event_id=job_id, subject=job_id)
+
+    async def ended() -> bool:
+        job = await jobs.get(job_id)
+        return job is not None and job.finished
+
+    await eventually(ended, timeout_s=20, what="the job to end")
+    job = await jobs.get(job_id)
+    assert job.status == "failed" and job.result["status"] == "failed"
+    assert job.result["error"]["stage"] == "vision" and job.result["reward"] is None
+    history = (await bus.read_since(job_id, 0)).events
+    assert [(e.event, e.data["status"]) for e in history][-2:] == [
+        ("vision", "failed"), ("done", "failed"),
+    ]  # fmt: skip
+    assert history[-1].data.get("result", {}).get("status") == "failed"
