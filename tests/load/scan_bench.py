@@ -39,9 +39,9 @@ from tests.load.scan.chaos import ChaosLog, run_chaos
 from tests.load.scan.checks import check_db
 from tests.load.scan.metrics import Sampler, pids_named
 from tests.load.scan.namespace import Namespace, Servers, namespace, versions
+from tests.load.scan.photo import small_png
 from tests.load.scan.report import RunResult, machine, reference, render, summary
 from tests.load.sse.procs import raise_open_files
-from tests.support.photos import png_1x1
 
 MAX_USERS = 5_000
 SETTLE_S = 180.0  # --chaos: how long unfinished jobs may take to get their result after the run
@@ -114,7 +114,7 @@ def driver_configs(
     k = args.drivers or max(1, math.ceil(n / 500))
     tag = ns.name.rsplit("_", 1)[-1]
     users = [(i, f"b{tag}-{i}") for i in range(n)]
-    photo = base64.b64encode(png_1x1()).decode()
+    photo = base64.b64encode(small_png()).decode()
     return [
         {
             "url": url,
