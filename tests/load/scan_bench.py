@@ -44,6 +44,7 @@ from tests.load.scan.report import RunResult, machine, reference, render, summar
 from tests.load.sse.procs import raise_open_files
 
 MAX_USERS = 5_000
+PG_ROW = "PostgreSQL (all, PSS)"
 SETTLE_S = 180.0  # --chaos: how long unfinished jobs may take to get their result after the run
 
 
@@ -138,7 +139,7 @@ def sampler_rows(stack: procs.Stack, drivers: list[Driver]) -> Any:
         found["fake LLM"] = [stack.llm.pid] if stack.llm.pid else []
         found["RabbitMQ (beam.smp)"] = pids_named("beam.smp")
         found["Redis"] = pids_named("redis-server")
-        found["PostgreSQL (all processes)"] = pids_named("postgres")
+        found[PG_ROW] = pids_named("postgres")
         found["load drivers"] = [d.proc.pid for d in drivers if d.proc.returncode is None]
         found["bench (this)"] = [os.getpid()]
         return found
@@ -176,7 +177,7 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
             settle = stop_at + args.drain + SETTLE_S if args.chaos else None
             for d in drivers:
                 d.go({"stop_at": stop_at, "drain_s": args.drain, "settle_until": settle})
-            sampler = Sampler(sampler_rows(stack, drivers))
+            sampler = Sampler(sampler_rows(stack, drivers), pss=frozenset({PG_ROW}))
             sampler.start()
             chaos = asyncio.create_task(run_chaos(stack, go, args.duration)) if args.chaos else None
             await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
@@ -186,7 +187,6 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
             return RunResult(
                 users=n,
                 duration_s=args.duration,
-                warmup_s=min(args.vision + args.answer + 4, args.duration / 3),
                 latency_s=args.vision + args.answer,
                 go=go,
                 stop_at=stop_at,

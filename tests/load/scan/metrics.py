@@ -1,5 +1,7 @@
 """CPU and peak RSS of every process of the run, sampled with psutil once a second.
 
+Memory is the peak of the row's summed RSS, or PSS for the rows named in `pss` (PostgreSQL's
+backends all map the shared buffers: their RSS summed counts them once per backend).
 A row is a name and the pids it covers right now (a worker restarted by --chaos gets a new
 pid under the same name; PostgreSQL backends come and go). CPU is user + system seconds
 accumulated in the window: a pid first seen after the window opened counts from zero, a pid
@@ -46,8 +48,11 @@ def _busy() -> float:
 
 
 class Sampler:
-    def __init__(self, rows: Rows, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, rows: Rows, interval_s: float = 1.0, pss: frozenset[str] = frozenset()
+    ) -> None:
         self._rows = rows
+        self._pss = pss  # rows whose memory is PSS (shared pages split among their sharers)
         self._interval_s = interval_s
         self._procs: dict[int, psutil.Process] = {}
         self._base: dict[int, float] = {}  # cpu at the window's start (0 for later pids)
@@ -79,7 +84,9 @@ class Sampler:
                     continue
                 try:
                     with proc.oneshot():
-                        cpu, mem = _cpu(proc), proc.memory_info().rss
+                        cpu = _cpu(proc)
+                        pss = name in self._pss
+                        mem = proc.memory_full_info().pss if pss else proc.memory_info().rss
                 except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                     continue
                 if pid not in self._base:
