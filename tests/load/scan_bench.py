@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import os
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from functions.kit.bootstrap import build_registry
 from functions.kit.declare import Kind
@@ -62,6 +64,7 @@ def options() -> argparse.Namespace:
     p.add_argument("--drain", type=float, default=150, help="seconds for jobs in flight at the end")
     p.add_argument("--login-concurrency", type=int, default=50)
     p.add_argument("--json", type=Path, help="also write the summaries here")
+    p.add_argument("--keep-logs", action="store_true", help="keep every process's log")
     p.add_argument("--quick", action="store_true", help="N=20 for 30 s: a smoke test")
     args = p.parse_args()
     if args.quick:
@@ -127,6 +130,16 @@ def driver_configs(
     ]
 
 
+def rabbit_server() -> list[int]:
+    """The broker's VM only: a `rabbitmqctl` run (someone's status check) is a beam.smp too."""
+    found = []
+    for pid in pids_named("beam.smp"):
+        with contextlib.suppress(psutil.Error):
+            if "rabbit boot" in " ".join(psutil.Process(pid).cmdline()):
+                found.append(pid)
+    return found
+
+
 def sampler_rows(stack: procs.Stack, drivers: list[Driver]) -> Any:
     def rows() -> dict[str, list[int]]:
         found: dict[str, list[int]] = {
@@ -137,7 +150,7 @@ def sampler_rows(stack: procs.Stack, drivers: list[Driver]) -> Any:
             found[worker.name] = [worker.pid] if worker.pid else []
         found["router"] = [stack.router.pid] if stack.router.pid else []
         found["fake LLM"] = [stack.llm.pid] if stack.llm.pid else []
-        found["RabbitMQ (beam.smp)"] = pids_named("beam.smp")
+        found["RabbitMQ (beam.smp)"] = rabbit_server()
         found["Redis"] = pids_named("redis-server")
         found[PG_ROW] = pids_named("postgres")
         found["load drivers"] = [d.proc.pid for d in drivers if d.proc.returncode is None]
@@ -251,7 +264,10 @@ async def main() -> None:
     except BaseException:
         print(f"logs of every process kept in {tmp}", flush=True)
         raise
-    shutil.rmtree(tmp, ignore_errors=True)
+    if args.keep_logs:
+        print(f"logs of every process in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(summaries, indent=2))
 

@@ -30,6 +30,7 @@ class DbCheck:
     scan_grants: int = 0  # ownership rows not from signup
     missing_grants: int = 0  # rewarded, not owned
     extra_grants: int = 0  # owned (not from signup), never rewarded
+    llm: list[str] = field(default_factory=list)  # per task: attempts, failures, repeats
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -57,6 +58,8 @@ async def check_db(dsn: str, settle_s: float = 30.0) -> DbCheck:
             return found
         rows = await conn.fetch("SELECT status, count(*) AS n FROM scan_jobs GROUP BY status")
         found.jobs_by_status = {r["status"]: r["n"] for r in rows}
+        if await _table_exists(conn, "llm_usage"):
+            found.llm = await _llm_usage(conn)
         deadline = time.monotonic() + settle_s
         while True:
             await _grants(conn, found)
@@ -91,3 +94,25 @@ async def _grants(conn: Any, found: DbCheck) -> None:
     found.scan_grants = len(from_scans)
     found.missing_grants = len(rewarded - everything)
     found.extra_grants = len(from_scans - rewarded)
+
+
+async def _llm_usage(conn: Any) -> list[str]:
+    """Per task, from the LLM client's own attempt records: attempts, failed ones by error,
+    jobs that needed more than one attempt, and the latency the client saw."""
+    rows = await conn.fetch(
+        "SELECT task, count(*) AS attempts, count(*) FILTER (WHERE NOT ok) AS failed,"
+        " count(DISTINCT job_id) AS jobs,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_s) AS p50,"
+        " percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_s) AS p99"
+        " FROM llm_usage GROUP BY task ORDER BY task"
+    )
+    errors = await conn.fetch(
+        "SELECT task, left(error, 80) AS error, count(*) AS n FROM llm_usage WHERE NOT ok"
+        " GROUP BY 1, 2 ORDER BY n DESC LIMIT 5"
+    )
+    lines = [
+        f"{r['task']}: {r['attempts']} attempts for {r['jobs']} jobs, {r['failed']} failed; "
+        f"client latency p50 {r['p50']:.1f} s, p99 {r['p99']:.1f} s"
+        for r in rows
+    ]
+    return lines + [f"{r['task']} error x{r['n']}: {r['error']}" for r in errors]

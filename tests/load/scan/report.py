@@ -169,6 +169,7 @@ def _db_lines(r: RunResult) -> list[str]:
         f"(missing {d.missing_grants}, extra {d.extra_grants}) -> "
         f"{'ok' if d.ok else 'NOT OK'}"
     ]
+    lines += [f"  LLM usage (the client's records) {line}" for line in d.llm]
     return lines + [f"  {n}" for n in d.notes]
 
 
