@@ -22,6 +22,7 @@ REFERENCE = (
     (900, "99.7 %", "405.5", "149.6 s"),
     (1000, "97.8 %", "373", "173 s"),
 )
+LOAD_ROWS = ("load drivers", "bench (this)")  # what generates and watches the load
 TARGET = "target at N=1000: 100 % completed and >= 90 % of the ceiling"
 
 
@@ -155,7 +156,10 @@ def render(r: RunResult) -> str:
     out.append(f"LLM calls at the fake: {calls or 'none'}")
     out += _db_lines(r)
     out += _chaos_lines(r)
-    out += _process_lines(r.sampler)
+    in_window = sum(
+        1 for j in r.jobs if j["outcome"] == "completed" and r.go <= j["finished_at"] < r.stop_at
+    )
+    out += _process_lines(r.sampler, in_window, s["ceiling_per_min"])
     out += [f"note: {n}" for n in r.notes]
     return "\n".join(out)
 
@@ -186,22 +190,38 @@ def _chaos_lines(r: RunResult) -> list[str]:
     return [*lines, f"chaos check: {verdict}"]
 
 
-def _process_lines(sampler: Sampler) -> list[str]:
+def _process_lines(sampler: Sampler, jobs: int, ceiling: float) -> list[str]:
+    """CPU and memory per process, CPU per job (the jobs completed in the window), and what
+    that cost per job allows on this machine's cores at best."""
+    cores = os.cpu_count() or 1
+    per = max(jobs, 1)
     lines = [
         f"processes over the {sampler.wall_s:.0f} s window (CPU % of one core; "
-        f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)} %):",
-        f"  {'process':28} {'pids':>5} {'CPU %':>7} {'CPU s':>8} {'peak RSS MiB':>13}",
+        f"{cores} cores = {100 * cores} %; ms per job = CPU / {jobs} jobs completed in it):",
+        f"  {'process':28} {'pids':>5} {'CPU %':>7} {'CPU s':>8} {'ms/job':>7} {'peak MiB':>9}",
     ]
     total = 0.0
     for name, usage in sampler.usage.items():
         total += usage.cpu_s
         lines.append(
             f"  {name:28} {len(usage.pids):5d} {sampler.percent(name):7.1f} "
-            f"{usage.cpu_s:8.1f} {usage.peak_rss_mib:13.0f}"
+            f"{usage.cpu_s:8.1f} {1e3 * usage.cpu_s / per:7.1f} {usage.peak_rss_mib:9.0f}"
         )
     other = 100 * sampler.other_cpu_s / sampler.wall_s if sampler.wall_s else 0.0
-    lines.append(f"  {'everything above':28} {'':5} {100 * total / max(sampler.wall_s, 1e-9):7.1f}")
+    share = 100 * total / max(sampler.wall_s, 1e-9)
+    lines.append(
+        f"  {'everything above':28} {'':5} {share:7.1f} {total:8.1f} {1e3 * total / per:7.1f}"
+    )
     lines.append(f"  {'other processes (not ours)':28} {'':5} {other:7.1f}")
+    load = sum(u.cpu_s for n, u in sampler.usage.items() if n in LOAD_ROWS)
+    mesh = total - load
+    if jobs and mesh > 0:
+        cap = 60 * cores * per / mesh
+        lines.append(
+            f"the mesh and its servers (all but {' and '.join(LOAD_ROWS)}) spent "
+            f"{1e3 * mesh / per:.0f} ms of CPU per job: {cores} cores alone would finish at most "
+            f"~{cap:.0f} jobs/min ({100 * cap / ceiling:.0f} % of this N's ceiling)"
+        )
     return lines
 
 
