@@ -1,7 +1,8 @@
 """Deterministic answers for the offline LLM provider (the embedded default and the tests).
 
 Vision cannot see without a model: it classifies from the user's text hint against the
-knowledge base's item names and synonyms, and otherwise says 미분류 with a clear message.
+knowledge base's item names and synonyms (and reads situation tags from the tags' keywords),
+and otherwise says 미분류 with a clear message.
 """
 
 from __future__ import annotations
@@ -24,18 +25,10 @@ GENERIC_STEPS = (
 )
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
 def tags_in(kb: KnowledgeBase, text: str) -> list[str]:
-    """Situation tags the user named (by code or label), in the knowledge base's order."""
-    hint = _squash(text)
-    return [
-        code
-        for code, tag in kb.tags.items()
-        if _squash(code.replace("_", "")) in hint or _squash(tag.label) in hint
-    ]
+    """Situation tags the user's own words signal ("라벨 붙은" → 라벨_부착, unless they also
+    say it was fixed: "라벨 뗐어요"), in the knowledge base's order (`tags_in_hint`)."""
+    return list(kb.tags_in_hint(text))
 
 
 def vision(kb: KnowledgeBase, user_input: str | None) -> Callable[[LLMRequest], Mapping[str, Any]]:

@@ -46,6 +46,10 @@ def match_key(text: str) -> str:
     return "".join(text.split()).translate(_SEPARATORS).casefold()
 
 
+def _keys(phrases: Iterable[str]) -> tuple[str, ...]:
+    return tuple(key for key in map(match_key, phrases) if key)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -62,7 +66,11 @@ class Item(_Frozen):
 
 
 class SituationTag(_Frozen):
-    """Something the photo shows about the item's state, and what it changes."""
+    """Something the photo shows about the item's state, and what it changes.
+
+    `keywords` are short phrases that signal the tag in a user's own words ("라벨 붙은"), and
+    `cleared_by` phrases say it was already fixed ("라벨 뗐"): see `KnowledgeBase.tags_in_hint`.
+    """
 
     code: str = Field(min_length=1)
     label: str = Field(min_length=1)
@@ -71,6 +79,8 @@ class SituationTag(_Frozen):
     steps: tuple[str, ...] = ()
     applies_to: tuple[str, ...] = ()  # majors or recyclable middles; empty = every category
     reroute_to: str | None = None
+    keywords: tuple[str, ...] = ()
+    cleared_by: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> SituationTag:
@@ -158,6 +168,10 @@ class KnowledgeBase:
         order = {item.name: index for index, item in enumerate(self.items)}
         # Longest key first, then item order: the first key found in a text is the answer.
         self._hints = sorted(keys.items(), key=lambda kv: (-len(kv[0]), order[kv[1].name]))
+        # Empty keys are dropped: "" is inside every text (validation rejects them anyway).
+        self._tag_phrases = tuple(
+            (code, _keys(tag.keywords), _keys(tag.cleared_by)) for code, tag in self.tags.items()
+        )
 
     def item(self, name: str) -> Item | None:
         """The item with exactly this name (a `minor_category`)."""
@@ -175,6 +189,20 @@ class KnowledgeBase:
         if not haystack:
             return None
         return next((item for key, item in self._hints if key in haystack), None)
+
+    def tags_in_hint(self, text: str) -> tuple[str, ...]:
+        """The situation tags a user's own words signal, in `tags.yaml` order. A tag counts
+        when one of its keywords is in the text and none of its `cleared_by` phrases is
+        ("라벨 붙은 생수병" → 라벨_부착, "라벨 뗐어요" → nothing). Compared like `match_hint`:
+        substrings of the text, spacing, separators and Latin case aside."""
+        haystack = match_key(text)
+        if not haystack:
+            return ()
+        return tuple(
+            code
+            for code, keywords, cleared in self._tag_phrases
+            if any(k in haystack for k in keywords) and not any(c in haystack for c in cleared)
+        )
 
     def rule_for(self, major: str, middle: str) -> RuleDocument | None:
         """Recyclables by middle, the other majors by major; 미분류 has none."""

@@ -101,7 +101,8 @@ def synonym_problems(items: Sequence[Item]) -> list[str]:
 
 
 def tag_problems(tags: Sequence[SituationTag]) -> list[str]:
-    """Unique codes, categories the taxonomy knows, reroutes to a real destination."""
+    """Unique codes, categories the taxonomy knows, reroutes to a real destination, and
+    keywords that can be matched (`phrase_problems`)."""
     problems: list[str] = []
     codes: set[str] = set()
     for tag in tags:
@@ -120,4 +121,41 @@ def tag_problems(tags: Sequence[SituationTag]) -> list[str]:
                 f"{where}: reroute_to {tag.reroute_to!r} is neither a major nor a recyclable "
                 "middle category"
             )
+        problems += phrase_problems(tag)
     return problems
+
+
+def phrase_problems(tag: SituationTag) -> list[str]:
+    """A tag's `keywords` and `cleared_by` as `tags_in_hint` compares them: each long enough
+    to match safely, none listed twice, cleared_by only next to keywords, and no keyword
+    inside one of the tag's own cleared_by phrases or the other way round (the words that
+    signal the tag would then also say it was fixed, or the reverse)."""
+    where = f"tag {tag.code!r}"
+    problems: list[str] = []
+    keywords = _phrase_keys(where, "keyword", tag.keywords, problems)
+    cleared = _phrase_keys(where, "cleared_by", tag.cleared_by, problems)
+    if cleared and not tag.keywords:
+        problems.append(f"{where}: cleared_by without keywords clears nothing")
+    for word, key in keywords:
+        for phrase, fixed in cleared:
+            if key in fixed:
+                problems.append(f"{where}: keyword {word!r} is part of cleared_by {phrase!r}")
+            elif fixed in key:
+                problems.append(f"{where}: cleared_by {phrase!r} is part of keyword {word!r}")
+    return problems
+
+
+def _phrase_keys(
+    where: str, field: str, phrases: Sequence[str], problems: list[str]
+) -> list[tuple[str, str]]:
+    """(phrase, match key) for each usable phrase; the unusable ones become problems."""
+    usable: dict[str, str] = {}
+    for phrase in phrases:
+        key = match_key(phrase)
+        if len(key) < MIN_KEY_LENGTH:
+            problems.append(f"{where}: {field} {phrase!r} is too short to match safely")
+        elif key in usable:
+            problems.append(f"{where}: {field} {phrase!r} repeats {usable[key]!r} (spacing aside)")
+        else:
+            usable[key] = phrase
+    return [(phrase, key) for key, phrase in usable.items()]
