@@ -37,7 +37,7 @@ from functions.kit.bootstrap import build_registry
 from functions.kit.declare import Kind
 from functions.kit.worker import Role
 from tests.load.scan import procs
-from tests.load.scan.chaos import ChaosLog, run_chaos
+from tests.load.scan.chaos import DEFAULT_PLAN, ChaosLog, parse_plan, run_chaos
 from tests.load.scan.checks import check_db
 from tests.load.scan.metrics import Sampler, pids_named
 from tests.load.scan.namespace import Namespace, Servers, namespace, versions
@@ -55,6 +55,7 @@ def options() -> argparse.Namespace:
     p.add_argument("--users", default="100,500,1000", help="comma-separated N, one run each")
     p.add_argument("--duration", type=float, default=180, help="seconds of load per N")
     p.add_argument("--chaos", action="store_true", help="kill workers twice, restart RabbitMQ")
+    p.add_argument("--chaos-plan", default=DEFAULT_PLAN, help="<kill|rabbit|drop>@<fraction>,...")
     p.add_argument("--workers", type=int, default=2, help="event worker processes")
     p.add_argument("--http-workers", type=int, default=1, help="uvicorn processes of the API")
     p.add_argument("--functions", default="scan-*,character-*", help="what the workers run")
@@ -69,6 +70,7 @@ def options() -> argparse.Namespace:
     args = p.parse_args()
     if args.quick:
         args.users, args.duration = "20", 30.0
+    parse_plan(args.chaos_plan)  # a typo fails now, not minutes into the run
     args.user_counts = [min(MAX_USERS, int(n)) for n in args.users.split(",") if n.strip()]
     return args
 
@@ -192,7 +194,13 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
                 d.go({"stop_at": stop_at, "drain_s": args.drain, "settle_until": settle})
             sampler = Sampler(sampler_rows(stack, drivers), pss=frozenset({PG_ROW}))
             sampler.start()
-            chaos = asyncio.create_task(run_chaos(stack, go, args.duration)) if args.chaos else None
+            chaos = (
+                asyncio.create_task(
+                    run_chaos(stack, servers, go, args.duration, plan=args.chaos_plan)
+                )
+                if args.chaos
+                else None
+            )
             await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
             await sampler.stop()
             chaos_log: ChaosLog | None = await chaos if chaos is not None else None

@@ -59,7 +59,7 @@ def _with_path(url: str, path: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{path}"))
 
 
-def _api(rabbit_api: str) -> httpx.AsyncClient:
+def api_client(rabbit_api: str) -> httpx.AsyncClient:
     parts = urlsplit(rabbit_api)
     base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port or 15672}"))
     auth = (parts.username or "guest", parts.password or "guest")
@@ -84,7 +84,7 @@ async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")  # as the rig does
         finally:
             await conn.close()
-        async with _api(servers.rabbit_api) as api:
+        async with api_client(servers.rabbit_api) as api:
             (await api.put(f"/api/vhosts/{vhost}")).raise_for_status()
             grant = {"configure": ".*", "write": ".*", "read": ".*"}
             (
@@ -103,7 +103,7 @@ async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
 
 async def _remove(servers: Servers, name: str, vhost: str) -> None:
     with contextlib.suppress(Exception):
-        async with _api(servers.rabbit_api) as api:
+        async with api_client(servers.rabbit_api) as api:
             await api.delete(f"/api/vhosts/{vhost}")
     with contextlib.suppress(Exception):
         redis = Redis.from_url(servers.redis_url)
@@ -123,7 +123,7 @@ async def versions(servers: Servers) -> str:
     """RabbitMQ, Redis and PostgreSQL versions, as the servers report them."""
     found = []
     with contextlib.suppress(Exception):
-        async with _api(servers.rabbit_api) as api:
+        async with api_client(servers.rabbit_api) as api:
             overview = (await api.get("/api/overview")).json()
             found.append(
                 f"RabbitMQ {overview['rabbitmq_version']} (Erlang {overview['erlang_version']})"

@@ -205,12 +205,12 @@ def _process_lines(sampler: Sampler, jobs: int, ceiling: float) -> list[str]:
         total += usage.cpu_s
         lines.append(
             f"  {name:28} {len(usage.pids):5d} {sampler.percent(name):7.1f} "
-            f"{usage.cpu_s:8.1f} {1e3 * usage.cpu_s / per:7.1f} {usage.peak_rss_mib:9.0f}"
+            f"{usage.cpu_s:8.1f} {_ms(usage.cpu_s, jobs):>7} {usage.peak_rss_mib:9.0f}"
         )
     other = 100 * sampler.other_cpu_s / sampler.wall_s if sampler.wall_s else 0.0
     share = 100 * total / max(sampler.wall_s, 1e-9)
     lines.append(
-        f"  {'everything above':28} {'':5} {share:7.1f} {total:8.1f} {1e3 * total / per:7.1f}"
+        f"  {'everything above':28} {'':5} {share:7.1f} {total:8.1f} {_ms(total, jobs):>7}"
     )
     lines.append(f"  {'other processes (not ours)':28} {'':5} {other:7.1f}")
     load = sum(u.cpu_s for n, u in sampler.usage.items() if n in LOAD_ROWS)
@@ -223,6 +223,10 @@ def _process_lines(sampler: Sampler, jobs: int, ceiling: float) -> list[str]:
             f"~{cap:.0f} jobs/min ({100 * cap / ceiling:.0f} % of this N's ceiling)"
         )
     return lines
+
+
+def _ms(cpu_s: float, jobs: int) -> str:
+    return f"{1e3 * cpu_s / jobs:.1f}" if jobs else "-"
 
 
 def reference() -> str:
