@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import NamedTuple, NoReturn
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import aio_pika
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
@@ -257,3 +257,26 @@ def rabbitmq_restart(amqp_url: str) -> RabbitRestart:
         await restart_rabbitmq(amqp_url)
 
     return restart
+
+
+@pytest.fixture
+def drop_amqp_connections(amqp_url: str, rig_settings: RigSettings) -> RabbitRestart:
+    """``await drop_amqp_connections()`` closes every AMQP connection to this test's vhost,
+    server side, as a network cut or a broker node failing over would; the server keeps
+    running. Returns once at least one connection was closed (the management API lists a new
+    connection only after its next statistics tick, so it polls)."""
+    vhost = unquote(urlsplit(amqp_url).path.lstrip("/"))
+
+    async def drop() -> None:
+        async with _api_client(rig_settings.rabbit_api) as api:
+            for _ in range(100):
+                listing = await api.get(f"/api/vhosts/{quote(vhost, safe='')}/connections")
+                names = [c["name"] for c in listing.json()]
+                if names:
+                    for name in names:
+                        await api.delete(f"/api/connections/{quote(name, safe='')}")
+                    return
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"no AMQP connection to vhost {vhost} ever listed")
+
+    return drop

@@ -66,6 +66,7 @@ class RabbitMQBroker:
         self._channels: list[aio_pika.abc.AbstractChannel] = []
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
         self._closing = False
+        self._inflight: set[asyncio.Task[None]] = set()
 
     def subscribe(self, subscription: Subscription) -> None:
         if self._conn is not None:
@@ -96,12 +97,20 @@ class RabbitMQBroker:
         queue = await declare_trigger(channel, self.names, sub, self._queue_type)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._on_message(sub, message)
+            # aiormq cancels this callback when the connection drops; the handler runs in a
+            # task of ours instead, so it finishes its work (saves, publishes once the robust
+            # connection is back) and only the ack is lost: the redelivery is then a duplicate.
+            task = asyncio.create_task(self._on_message(sub, message))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            await asyncio.shield(task)
 
         await queue.consume(on_message, no_ack=False)
 
     async def close(self) -> None:
         self._closing = True
+        for task in list(self._inflight):  # shutting down: their claims lapse, redelivered
+            task.cancel()
         if self._conn is not None:
             with contextlib.suppress(*AMQP_ERRORS):
                 await self._conn.close()

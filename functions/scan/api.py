@@ -8,6 +8,7 @@ served by the SSE gateway at the returned `stream_url`.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -66,7 +67,9 @@ def router(
             model=model, status="queued", result=None, created_at=datetime.now(UTC),
         )  # fmt: skip
         job = await scan_jobs.create(fresh, key, settings.scan_idempotency_ttl_s)
-        if not job.finished:  # a repeat of a live job re-publishes: the broker drops copies
+        if job.id == fresh.id:
+            await _enqueue_new(job, scan_jobs, event_bus, publisher)
+        elif not job.finished:  # a repeat of a live job re-publishes: the broker drops copies
             await _enqueue(job, event_bus, publisher)
         return {
             "job_id": job.id,
@@ -95,6 +98,20 @@ def router(
         return JSONResponse(body, status_code=202, headers={"Retry-After": "2"})
 
     return api
+
+
+async def _enqueue_new(
+    job: ScanJob, scan_jobs: ScanRepository, bus: EventBus, publisher: Publisher
+) -> None:
+    """A job nobody will ever run must not linger as `queued`: if its request cannot be
+    published, it is ended on the stream and forgotten, and the client gets the 503."""
+    try:
+        await _enqueue(job, bus, publisher)
+    except Exception as exc:
+        await scan_jobs.discard(job.id)
+        with contextlib.suppress(Exception):
+            await Progress(bus, job.id).fail(exc)
+        raise
 
 
 async def _enqueue(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:

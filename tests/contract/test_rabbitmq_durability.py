@@ -152,3 +152,28 @@ async def test_malformed_message_is_dead_lettered_with_reason(amqp_url: str) -> 
     finally:
         await connection.close()
         await broker.close()
+
+
+async def test_a_handler_in_flight_when_the_connection_drops_runs_once(
+    amqp_url: str, redis_url_and_prefix: RedisNamespace, drop_amqp_connections: RabbitRestart
+) -> None:
+    """The connection drops while a (slow, LLM-like) handler runs: it finishes and its reply
+    is published after the reconnect; the redelivery is a duplicate, not a second run."""
+    redis = Redis.from_url(redis_url_and_prefix.url)
+    store = RedisProcessedStore(redis, prefix=redis_url_and_prefix.prefix)
+    broker = RabbitMQBroker(amqp_url, store=store, reconnect_interval_s=0.3, publish_timeout_s=30)
+    slow = Recorder(delay_s=lambda _: 2.0)
+    policy = DeliveryPolicy(retries=3, base_delay_s=0.1, timeout_s=30)
+    broker.subscribe(Subscription("slow", slow, (exact("type", ORDER),), policy, 4))
+    await broker.start()
+    try:
+        await broker.publish(CATALOG.make(Order(n=1)))
+        await eventually(lambda: len(slow.calls) == 1, what="the handler to start")
+        await drop_amqp_connections()
+        await eventually(lambda: len(slow.effects) == 1, timeout_s=20, what="the handler's end")
+        await eventually(lambda: broker.health().ready, timeout_s=20, what="reconnect")
+        await asyncio.sleep(3)  # the redelivery of the unacked message has come and gone
+        assert len(slow.calls) == 1, "the handler ran again"
+    finally:
+        await broker.close()
+        await redis.aclose()

@@ -1,0 +1,59 @@
+"""`POST /scan` when the broker refuses the request event: a 503 in the contract's format,
+and no job left behind as `queued` (it is ended on its stream and forgotten)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from cloudevents.http import CloudEvent
+from fastapi import FastAPI
+
+from eventing.bus.memory import InMemoryEventBus
+from eventing.catalog import default_catalog
+from eventing.errors import BrokerUnavailableError
+from functions.images.blob_stores import MemoryBlobStore
+from functions.images.local_store import LocalObjectStore
+from functions.kit import http as kit_http
+from functions.kit.llm.client import LLMClient
+from functions.kit.llm.offline_provider import OfflineProvider
+from functions.kit.publisher import Publisher
+from functions.kit.settings import Settings
+from functions.scan import api
+from functions.scan.knowledge.loader import load_knowledge
+from functions.scan.memory_repository import MemoryScanRepository
+from tests.support.photos import png_1x1
+
+BASE = "http://mesh"
+
+
+async def refuse(event: CloudEvent) -> None:
+    raise BrokerUnavailableError("RabbitMQ is down")
+
+
+async def test_a_request_that_cannot_be_published_leaves_no_queued_job() -> None:
+    user = str(uuid.uuid4())
+    blobs = MemoryBlobStore()
+    store = LocalObjectStore(blobs, BASE, b"k" * 32)
+    key = f"scan/{user}/{uuid.uuid4().hex}.png"
+    await blobs.put(key, png_1x1(), "image/png")
+    jobs, bus = MemoryScanRepository(), InMemoryEventBus()
+    llm = LLMClient({"offline": OfflineProvider()}, allowed_models=["offline"],
+                    default_model="offline")  # fmt: skip
+    app = FastAPI()
+    kit_http.install(app)
+    app.include_router(api.router(
+        scan_jobs=jobs, event_bus=bus, publisher=Publisher(default_catalog(), refuse), llm=llm,
+        object_store=store, scan_knowledge=load_knowledge(), settings=Settings(),
+    ), prefix=api.PREFIX)  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+        answer = await http.post(api.PREFIX, json={"image_url": store.public_url(key)},
+                                 headers={"x-user-id": user, "X-Idempotency-Key": "k"})  # fmt: skip
+    assert (answer.status_code, answer.json()["code"]) == (503, "BROKER_UNAVAILABLE")
+    assert jobs._jobs == {} and jobs._keys == {}
+    (job_id,) = bus._jobs  # the stream was opened, and ended
+    history = (await bus.read_since(job_id, 0)).events
+    assert [(e.event, e.data["status"]) for e in history] == [
+        ("queued", "completed"), ("done", "failed"),
+    ]  # fmt: skip
