@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
+import uvloop
 from redis.asyncio import Redis
 
 from eventing.bus.keys import BusKeys
@@ -97,7 +98,7 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))  # libuv's loop: the router is a tight read-publish loop
 
 
 if __name__ == "__main__":

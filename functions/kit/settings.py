@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     queue_type: Literal["classic", "quorum"] = "classic"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "eco2:"
-    pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2"
+    pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"  # loopback
 
     # Auth: tokens per docs/adr/0005, OAuth login per docs/adr/0007
     jwt_issuer: str = "eco2-auth"
