@@ -6,10 +6,13 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
+import io
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from functions.scan import cli
 from functions.scan.cli import events
 from tests.e2e.conftest import RunningMesh, login
 from tests.support.photos import png_1x1
@@ -149,3 +152,17 @@ async def test_oversized_and_non_image_uploads_are_refused(running_mesh: Running
             assert text.status_code in (400, 415)
         submit = await http.post("/api/v1/scan", json={"image_url": signed["cdn_url"]})
         assert (submit.status_code, submit.json()["code"]) == (404, "IMAGE_NOT_FOUND")
+
+
+async def test_the_scan_command_prints_the_answer(
+    running_mesh: RunningMesh, tmp_path: Path
+) -> None:
+    photo = tmp_path / "bottle.png"
+    photo.write_bytes(png_1x1())
+    out = io.StringIO()
+    result = await cli.scan(photo, "라벨 붙은 생수 페트병", None, running_mesh.url, out)
+    cli.render(result, out)
+    text = out.getvalue()
+    assert "100% done completed" in text
+    assert "분류: 재활용폐기물 > 무색페트병" in text
+    assert "! 라벨" in text and "보상: 없음" in text  # the label is still on: no reward

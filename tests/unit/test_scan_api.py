@@ -4,6 +4,7 @@ and no job left behind as `queued` (it is ended on its stream and forgotten)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 from cloudevents.http import CloudEvent
@@ -17,11 +18,13 @@ from functions.images.local_store import LocalObjectStore
 from functions.kit import http as kit_http
 from functions.kit.llm.client import LLMClient
 from functions.kit.llm.offline_provider import OfflineProvider
+from functions.kit.progress import Progress
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 from functions.scan import api
 from functions.scan.knowledge.loader import load_knowledge
 from functions.scan.memory_repository import MemoryScanRepository
+from functions.scan.model import ScanJob
 from tests.support.photos import png_1x1
 
 BASE = "http://mesh"
@@ -57,3 +60,34 @@ async def test_a_request_that_cannot_be_published_leaves_no_queued_job() -> None
     assert [(e.event, e.data["status"]) for e in history] == [
         ("queued", "completed"), ("done", "failed"),
     ]  # fmt: skip
+
+
+async def test_the_result_is_202_while_processing_and_404_for_others() -> None:
+    user, job_id = str(uuid.uuid4()), str(uuid.uuid4())
+    jobs, bus = MemoryScanRepository(), InMemoryEventBus()
+    await jobs.create(ScanJob(
+        id=job_id, user_id=user, image_url="u", image_key="k", content_type="image/png",
+        user_input=None, model="offline", status="queued", result=None,
+        created_at=datetime.now(UTC),
+    ), None, 3600)  # fmt: skip
+    await bus.register_job(job_id, user, "scan")
+    await Progress(bus, job_id).emit("vision", "started", progress=10)
+    llm = LLMClient({"offline": OfflineProvider()}, allowed_models=["offline"],
+                    default_model="offline")  # fmt: skip
+    app = FastAPI()
+    kit_http.install(app)
+    app.include_router(api.router(
+        scan_jobs=jobs, event_bus=bus, publisher=Publisher(default_catalog(), refuse), llm=llm,
+        object_store=LocalObjectStore(MemoryBlobStore(), BASE, b"k" * 32),
+        scan_knowledge=load_knowledge(), settings=Settings(),
+    ), prefix=api.PREFIX)  # fmt: skip
+    url = f"{api.PREFIX}/{job_id}/result"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        waiting = await http.get(url, headers={"x-user-id": user})
+        assert waiting.status_code == 202 and waiting.headers["retry-after"] == "2"
+        assert waiting.json() == {"status": "processing", "current_stage": "vision", "progress": 10}
+        other = await http.get(url, headers={"x-user-id": str(uuid.uuid4())})
+        assert (other.status_code, other.json()["code"]) == (404, "SCAN_JOB_NOT_FOUND")
+        await jobs.finish(job_id, "completed", {"status": "completed"})
+        assert (await http.get(url, headers={"x-user-id": user})).json() == {"status": "completed"}
+        assert (await http.get(url)).status_code == 401
