@@ -39,7 +39,10 @@ class Edge:
     def __init__(self, app: ASGIApp, authz_url: str, timeout_s: float = 2.0) -> None:
         self._app = app
         self._authz = authz_url.rstrip("/")
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+        # One check per public request: keep enough connections alive that a burst of
+        # requests reuses them instead of queueing for the pool or opening new ones.
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=500)
+        self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(BYPASS):
