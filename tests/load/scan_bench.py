@@ -3,15 +3,18 @@ into processes on the real servers, with a fake LLM of realistic latency behind 
 OpenAI adapter.
 
     uv run python -m tests.load.scan_bench [--quick] [--users 100,500,1000] [--duration 180]
-        [--chaos] [--workers 2] [--functions 'scan-*,character-*'] [--drivers K]
+        [--chaos] [--workers 2] [--functions 'scan-*,character-*'] [--driver go|python]
+        [--drivers K]
 
 Per N it starts, on a database, vhost and Redis prefix of its own: the fake LLM
 (tests/load/scan/fake_llm.py, vision 3 s + answer 8 s), `--workers` event workers (`eco2 run
 --real --serve events --functions ...`), the event router (`python -m eventing.router`), the
 HTTP mesh (`eco2 run --real --serve http --no-router`: API, SSE gateway, ingress, edge) and
-the Go ext-authz it consults; then load-driver processes (tests/load/scan/driver.py) run the
-users. It prints outcomes, jobs/min against the ceiling N x 60 / 11 s, end-to-end latency,
-CPU and peak RSS per process, and the database checks. See tests/load/README.md.
+the Go ext-authz it consults; then load-driver processes run the users: the Go driver
+(tests/load/scan/godriver, built here; the default) or the Python one
+(tests/load/scan/driver.py), same protocol, same per-job records. It prints outcomes, jobs/min
+against the ceiling N x 60 / 11 s, end-to-end latency, CPU and peak RSS per process, and the
+database checks. See tests/load/README.md.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from tests.load.sse.procs import raise_open_files
 MAX_USERS = 5_000
 PG_ROW = "PostgreSQL (all, PSS)"
 SETTLE_S = 180.0  # --chaos: how long unfinished jobs may take to get their result after the run
+GO_DRIVER = procs.ROOT / "tests" / "load" / "scan" / "godriver" / "bin" / "scanload"
 
 
 def options() -> argparse.Namespace:
@@ -59,7 +63,12 @@ def options() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="event worker processes")
     p.add_argument("--http-workers", type=int, default=1, help="uvicorn processes of the API")
     p.add_argument("--functions", default="scan-*,character-*", help="what the workers run")
-    p.add_argument("--drivers", type=int, help="load-driver processes (default: 1 per 500)")
+    p.add_argument(
+        "--driver", choices=("go", "python"), default="go", help="the load driver's language"
+    )
+    p.add_argument(
+        "--drivers", type=int, help="load-driver processes (default: go 1, python 1 per 500)"
+    )
     p.add_argument("--vision", type=float, default=3.0, help="fake LLM seconds, vision")
     p.add_argument("--answer", type=float, default=8.0, help="fake LLM seconds, answer")
     p.add_argument("--drain", type=float, default=150, help="seconds for jobs in flight at the end")
@@ -82,12 +91,10 @@ class Driver:
         self.proc = proc
 
     @classmethod
-    async def start(cls, cfg: dict[str, Any], path: Path) -> Driver:
+    async def start(cls, command: list[str], cfg: dict[str, Any], path: Path) -> Driver:
         await asyncio.to_thread(path.write_text, json.dumps(cfg))
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.load.scan.driver",
+            *command,
             str(path),
             cwd=procs.ROOT,
             stdin=asyncio.subprocess.PIPE,
@@ -114,10 +121,32 @@ class Driver:
             await self.proc.wait()
 
 
+def driver_command(kind: str) -> list[str]:
+    """The load driver's command line, before its config file."""
+    if kind == "go":
+        return [str(GO_DRIVER)]
+    return [sys.executable, "-m", "tests.load.scan.driver"]
+
+
+async def build_go_driver() -> None:
+    """`go build` the Go load driver (quick when it is up to date)."""
+    proc = await asyncio.create_subprocess_exec(
+        "go", "-C", str(GO_DRIVER.parents[1]), "build", "-o", "bin/scanload", "."
+    )
+    if await proc.wait() != 0:
+        raise RuntimeError("go build of tests/load/scan/godriver failed")
+
+
+def drivers_text(args: argparse.Namespace) -> str:
+    if args.drivers:
+        return f"{args.drivers} process{'es' if args.drivers > 1 else ''}"
+    return "1 process" if args.driver == "go" else "1 process per 500 users"
+
+
 def driver_configs(
     args: argparse.Namespace, ns: Namespace, url: str, n: int
 ) -> list[dict[str, Any]]:
-    k = args.drivers or max(1, math.ceil(n / 500))
+    k = args.drivers or (1 if args.driver == "go" else max(1, math.ceil(n / 500)))
     tag = ns.name.rsplit("_", 1)[-1]
     users = [(i, f"b{tag}-{i}") for i in range(n)]
     photo = base64.b64encode(small_png()).decode()
@@ -184,8 +213,9 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
         try:
             await stack.start()
             cfgs = driver_configs(args, ns, stack.url, n)
+            command = driver_command(args.driver)
             for k, cfg in enumerate(cfgs):
-                drivers.append(await Driver.start(cfg, workdir / f"driver-{k}.json"))
+                drivers.append(await Driver.start(command, cfg, workdir / f"driver-{k}.json"))
             ready = [await d.read() for d in drivers]
             go = time.monotonic()
             stop_at = go + args.duration
@@ -256,10 +286,13 @@ async def main() -> None:
     print(
         f"workers: {args.workers} x [{', '.join(f.name for f in consumed)}]; not consumed: "
         f"{', '.join(unconsumed) or '-'}; fake LLM vision {args.vision} s + answer "
-        f"{args.answer} s via the OpenAI adapter ({procs.MODEL})"
+        f"{args.answer} s via the OpenAI adapter ({procs.MODEL}); load driver: {args.driver}, "
+        f"{drivers_text(args)}"
     )
     print(reference(), flush=True)
     await procs.build_authz()
+    if args.driver == "go":
+        await build_go_driver()
     summaries = []
     tmp = Path(tempfile.mkdtemp(prefix="eco2-scan-bench-"))
     try:

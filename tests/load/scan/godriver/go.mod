@@ -1,0 +1,3 @@
+module eco2/scanload
+
+go 1.26.0
