@@ -80,7 +80,9 @@ def rig_settings() -> RigSettings:
     """Server addresses, overridable via ECO2_TEST_* environment variables."""
     env = os.environ.get
     return RigSettings(
-        pg_dsn=env("ECO2_TEST_PG_DSN", "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"),
+        pg_dsn=env(
+            "ECO2_TEST_PG_DSN", "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"
+        ),
         redis_url=env("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         amqp_url=env("ECO2_TEST_AMQP_URL", "amqp://eco2:eco2@127.0.0.1:5672/"),
         rabbit_api=env("ECO2_TEST_RABBIT_API", "http://eco2:eco2@127.0.0.1:15672"),

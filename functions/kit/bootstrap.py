@@ -111,6 +111,7 @@ def build_broker(settings: Settings, store: ProcessedStore) -> Broker:
         store=store,
         classify=errors.classify,
         queue_type=settings.queue_type,
+        publish_timeout_s=settings.publish_timeout_s,
     )
 
 

@@ -94,7 +94,9 @@ class Container:
 
                 from functions.kit.migrations import migrate  # noqa: PLC0415
 
-                pool = await asyncpg.create_pool(self.settings.pg_dsn, min_size=1, max_size=10)
+                pool = await asyncpg.create_pool(
+                    self.settings.pg_dsn, min_size=1, max_size=self.settings.pg_pool_max
+                )
                 self.on_close(pool.close)
                 await migrate(pool, self._migrations)
                 self._values["pg_pool"] = pool

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     broker: str = "default"
     amqp_url: str = "amqp://eco2:eco2@127.0.0.1:5672/"
     queue_type: Literal["classic", "quorum"] = "classic"
+    # How long a publish may wait for RabbitMQ's confirm (riding out a reconnect or a busy
+    # moment) before the caller is told the broker is unavailable.
+    publish_timeout_s: float = 30.0
+    pg_pool_max: int = 20  # PostgreSQL connections per process
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "eco2:"
     pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"  # loopback

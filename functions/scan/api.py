@@ -8,7 +8,6 @@ served by the SSE gateway at the returned `stream_url`.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -67,9 +66,11 @@ def router(
             model=model, status="queued", result=None, created_at=datetime.now(UTC),
         )  # fmt: skip
         job = await scan_jobs.create(fresh, key, settings.scan_idempotency_ttl_s)
-        if job.id == fresh.id:
-            await _enqueue_new(job, scan_jobs, event_bus, publisher)
-        elif not job.finished:  # a repeat of a live job re-publishes: the broker drops copies
+        # A repeat of a live job re-publishes its request (same event id: run at most once).
+        # If publishing fails the client gets a 503 and the job is kept: a publish that timed
+        # out may still have reached the broker, and that run must find its job; the client's
+        # retry with the same X-Idempotency-Key re-publishes.
+        if not job.finished:
             await _enqueue(job, event_bus, publisher)
         return {
             "job_id": job.id,
@@ -98,20 +99,6 @@ def router(
         return JSONResponse(body, status_code=202, headers={"Retry-After": "2"})
 
     return api
-
-
-async def _enqueue_new(
-    job: ScanJob, scan_jobs: ScanRepository, bus: EventBus, publisher: Publisher
-) -> None:
-    """A job nobody will ever run must not linger as `queued`: if its request cannot be
-    published, it is ended on the stream and forgotten, and the client gets the 503."""
-    try:
-        await _enqueue(job, bus, publisher)
-    except Exception as exc:
-        await scan_jobs.discard(job.id)
-        with contextlib.suppress(Exception):
-            await Progress(bus, job.id).fail(exc)
-        raise
 
 
 async def _enqueue(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:

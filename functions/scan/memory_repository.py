@@ -32,11 +32,6 @@ class MemoryScanRepository:
     async def get(self, job_id: str) -> ScanJob | None:
         return self._jobs.get(job_id)
 
-    async def discard(self, job_id: str) -> None:
-        self._jobs.pop(job_id, None)
-        self._keys = {slot: held for slot, held in self._keys.items() if held[0] != job_id}
-        self._stages = {k: v for k, v in self._stages.items() if k[0] != job_id}
-
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         return self._stages.setdefault((job_id, stage), dict(output))
 

@@ -22,11 +22,6 @@ class ScanRepository(Protocol):
 
     async def get(self, job_id: str) -> ScanJob | None: ...
 
-    async def discard(self, job_id: str) -> None:
-        """Forget a job that was never enqueued (its request event could not be published),
-        with its idempotency key, so the client's retry starts afresh."""
-        ...
-
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         """Keep a stage's output unless one is kept already; returns the kept one."""
         ...

@@ -83,11 +83,6 @@ class PostgresScanRepository:
         row = await self._pool.fetchrow(f"SELECT {COLUMNS} FROM scan_jobs WHERE id = $1", key)
         return _job(row) if row else None
 
-    async def discard(self, job_id: str) -> None:
-        key = _uuid(job_id)
-        if key is not None:  # stage outputs and the idempotency key go with it (cascade)
-            await self._pool.execute("DELETE FROM scan_jobs WHERE id = $1", key)
-
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         kept = await self._pool.fetchval(
             "WITH new AS (INSERT INTO scan_stage_outputs (job_id, stage, output)"

@@ -38,6 +38,16 @@ from functions.scan.ports import ScanRepository
 log = logging.getLogger(__name__)
 
 
+async def _live(jobs: ScanRepository, job_id: str) -> bool:
+    """Whether the job still wants this stage: a job that ended (failed for good) or is
+    unknown gets no LLM call, however often its events are redelivered or replayed."""
+    job = await jobs.get(job_id)
+    if job is None or job.finished:
+        log.info("job %s: %s, stage skipped", job_id, "unknown" if job is None else job.status)
+        return False
+    return True
+
+
 async def _started(bus: EventBus, job_id: str, stage: str) -> Progress:
     progress = Progress(bus, job_id)
     await progress.emit(stage, "started", progress=PLAN[stage][0])
@@ -52,9 +62,11 @@ async def vision(
     llm: LLM,
     object_store: ObjectStore,
     scan_knowledge: KnowledgeBase,
-) -> ScanClassified:
+) -> ScanClassified | None:
     """`scan-vision`: name the item and its situation from the photo (and the user's hint)."""
     ctx = data.context
+    if not await _live(scan_jobs, ctx.job_id):
+        return None
     progress = await _started(event_bus, ctx.job_id, "vision")
     saved = await scan_jobs.stage_output(ctx.job_id, "vision")
     if saved is None:
@@ -141,9 +153,11 @@ async def rule(data: ScanClassified, event_bus: EventBus, rule_engine: RuleEngin
 
 async def answer(
     data: ScanRuled, event_bus: EventBus, scan_jobs: ScanRepository, llm: LLM
-) -> ScanAnswered:
+) -> ScanAnswered | None:
     """`scan-answer`: the steps, what the user did wrong, and 이코's short reply."""
     ctx = data.context
+    if not await _live(scan_jobs, ctx.job_id):
+        return None
     progress = await _started(event_bus, ctx.job_id, "answer")
     saved = await scan_jobs.stage_output(ctx.job_id, "answer")
     if saved is None:

@@ -113,14 +113,3 @@ async def test_a_job_ends_once(repo: ScanRepository) -> None:
     assert late.status == "completed" and late.result == {"status": "completed", "reward": None}
     found = await repo.get(made.id)
     assert found is not None and found.result == {"status": "completed", "reward": None}
-
-
-async def test_a_discarded_job_is_gone_with_its_key(repo: ScanRepository) -> None:
-    made = await repo.create(job(), "k", HOUR)
-    await repo.save_stage(made.id, "vision", {"x": 1})
-    await repo.discard(made.id)
-    assert await repo.get(made.id) is None
-    assert await repo.stage_output(made.id, "vision") is None
-    again = await repo.create(job(made.user_id), "k", HOUR)
-    assert again.id != made.id  # the key is free for the retry
-    await repo.discard("not-a-uuid")  # unknown ids are fine

@@ -72,10 +72,12 @@ async def running_mesh(base_settings: Settings, authz_binary: str) -> AsyncItera
                                            log_level="warning"))  # fmt: skip
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as http:
-        for _ in range(300):  # the authz loads the mesh's JWKS, then decides
+    authz = f"http://127.0.0.1:{settings.authz_http_port}"
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):  # the authz loads the mesh's JWKS and revocations, then decides
             try:
-                if (await http.get("/api/v1/users/me")).status_code == 401:
+                denied = await http.get(f"{url}/api/v1/users/me")
+                if denied.status_code == 401 and (await http.get(f"{authz}/readyz")).is_success:
                     break
             except httpx.TransportError:
                 pass

@@ -34,32 +34,48 @@ async def refuse(event: CloudEvent) -> None:
     raise BrokerUnavailableError("RabbitMQ is down")
 
 
-async def test_a_request_that_cannot_be_published_leaves_no_queued_job() -> None:
+class FlakyBroker:
+    """Refuses publishes while `down`, records them once up."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.sent: list[CloudEvent] = []
+
+    async def send(self, event: CloudEvent) -> None:
+        if self.down:
+            await refuse(event)
+        self.sent.append(event)
+
+
+async def test_a_refused_publish_is_a_503_and_the_retry_with_the_key_enqueues_it() -> None:
     user = str(uuid.uuid4())
     blobs = MemoryBlobStore()
     store = LocalObjectStore(blobs, BASE, b"k" * 32)
     key = f"scan/{user}/{uuid.uuid4().hex}.png"
     await blobs.put(key, png_1x1(), "image/png")
-    jobs, bus = MemoryScanRepository(), InMemoryEventBus()
+    jobs, bus, broker = MemoryScanRepository(), InMemoryEventBus(), FlakyBroker()
     llm = LLMClient({"offline": OfflineProvider()}, allowed_models=["offline"],
                     default_model="offline")  # fmt: skip
     app = FastAPI()
     kit_http.install(app)
     app.include_router(api.router(
-        scan_jobs=jobs, event_bus=bus, publisher=Publisher(default_catalog(), refuse), llm=llm,
-        object_store=store, scan_knowledge=load_knowledge(), settings=Settings(),
+        scan_jobs=jobs, event_bus=bus, publisher=Publisher(default_catalog(), broker.send),
+        llm=llm, object_store=store, scan_knowledge=load_knowledge(), settings=Settings(),
     ), prefix=api.PREFIX)  # fmt: skip
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-        answer = await http.post(api.PREFIX, json={"image_url": store.public_url(key)},
-                                 headers={"x-user-id": user, "X-Idempotency-Key": "k"})  # fmt: skip
-    assert (answer.status_code, answer.json()["code"]) == (503, "BROKER_UNAVAILABLE")
-    assert jobs._jobs == {} and jobs._keys == {}
-    (job_id,) = bus._jobs  # the stream was opened, and ended
+    body = {"image_url": store.public_url(key)}
+    headers = {"x-user-id": user, "X-Idempotency-Key": "k"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        refused = await http.post(api.PREFIX, json=body, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (503, "BROKER_UNAVAILABLE")
+        broker.down = False
+        retried = await http.post(api.PREFIX, json=body, headers=headers)
+    assert retried.status_code == 202
+    job_id = retried.json()["job_id"]
+    job = await jobs.get(job_id)
+    assert job is not None and job.status == "queued"  # kept through the refusal, not doubled
+    assert [(e["type"], e["id"]) for e in broker.sent] == [("kr.eco2.scan.requested.v1", job_id)]
     history = (await bus.read_since(job_id, 0)).events
-    assert [(e.event, e.data["status"]) for e in history] == [
-        ("queued", "completed"), ("done", "failed"),
-    ]  # fmt: skip
+    assert [(e.event, e.data["status"]) for e in history] == [("queued", "completed")]
 
 
 async def test_the_result_is_202_while_processing_and_404_for_others() -> None:

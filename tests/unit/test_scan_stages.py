@@ -75,13 +75,19 @@ class Pipeline:
                               user_input=hint, model="offline")  # fmt: skip
         return ScanRequested(context=context)
 
-    async def run(self, request: ScanRequested) -> list[Any]:
-        classified = await stages.vision(
+    async def vision(self, request: ScanRequested) -> Any:
+        return await stages.vision(
             request, event_bus=self.bus, scan_jobs=self.jobs, llm=self.llm,
             object_store=Photos(), scan_knowledge=self.kb,
         )  # type: ignore[arg-type]  # fmt: skip
+
+    async def run(self, request: ScanRequested) -> list[Any]:
+        classified = await self.vision(request)
+        if classified is None:
+            return []
         ruled = await stages.rule(classified, self.bus, RuleEngine(self.kb))
         answered = await stages.answer(ruled, self.bus, self.jobs, self.llm)
+        assert answered is not None
         return await finish.reward(answered, self.bus, self.jobs, self.catalog)
 
     async def stream(self, job_id: str) -> list[tuple[str, str]]:
@@ -119,15 +125,21 @@ async def test_without_a_hint_the_offline_provider_says_unclassified(kb: Knowled
     assert [type(r) for r in replies] == [ScanCompleted]
 
 
-async def test_a_redelivered_pipeline_calls_the_llm_once_and_asks_one_grant(
+async def test_redelivered_stages_call_the_llm_once_and_ask_one_grant(
     kb: KnowledgeBase,
 ) -> None:
     pipe = Pipeline(kb)
     request = await pipe.submit("우유팩")
-    first = await pipe.run(request)
-    again = await pipe.run(request)  # every stage redelivered after its work was saved
-    assert pipe.llm.calls == {"scan.vision": 1, "scan.answer": 1}
+    classified = await pipe.vision(request)
+    assert classified == await pipe.vision(request)  # redelivered mid-job: the saved output
+    ruled = await stages.rule(classified, pipe.bus, RuleEngine(kb))
+    answered = await stages.answer(ruled, pipe.bus, pipe.jobs, pipe.llm)
+    assert answered == await stages.answer(ruled, pipe.bus, pipe.jobs, pipe.llm)
+    first = await finish.reward(answered, pipe.bus, pipe.jobs, pipe.catalog)
+    again = await finish.reward(answered, pipe.bus, pipe.jobs, pipe.catalog)
     assert first == again  # the same replies; the kit derives the same event ids from them
+    assert await pipe.vision(request) is None  # after the end: skipped, no LLM call
+    assert pipe.llm.calls == {"scan.vision": 1, "scan.answer": 1}
     events = await pipe.stream(request.context.job_id)
     assert events.count(("done", "completed")) == 1
 
