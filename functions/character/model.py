@@ -13,24 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.kit.errors import BadRequestError
+from functions.scan.knowledge.taxonomy import RECYCLABLE, RECYCLABLE_MIDDLES
 
 DEFAULT_CODE = "char-eco"  # 이코: every user owns it from the start
-RECYCLABLE_MAJOR = "재활용폐기물"
-# The middle categories of 재활용폐기물 that the client maps to icons and characters (domain.md).
-RECYCLABLE_MIDDLE_CATEGORIES: tuple[str, ...] = (
-    "종이",
-    "종이팩",
-    "무색페트병",
-    "플라스틱류",
-    "비닐류",
-    "발포합성수지",
-    "유리병",
-    "금속류",
-    "의류및원단",
-    "전지",
-    "조명제품",
-    "전기전자제품",
-)
+# The taxonomy the client maps to icons and characters (domain.md) has one home: the scan
+# knowledge base's taxonomy module.
+RECYCLABLE_MAJOR = RECYCLABLE
+RECYCLABLE_MIDDLE_CATEGORIES: tuple[str, ...] = RECYCLABLE_MIDDLES
 CATALOG_SIZE = 1 + len(RECYCLABLE_MIDDLE_CATEGORIES)
 # Character ids are derived from codes, so they are stable across deploys and databases.
 _ID_NAMESPACE = uuid.UUID("0b7f3c52-9d7e-4b1a-8a43-5c2e6f1d9e21")

@@ -17,7 +17,6 @@ import uvicorn
 from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
-from tests.rig import RedisNamespace
 
 ROOT = Path(__file__).parents[2]
 ORIGIN = "http://localhost:5173"
@@ -34,18 +33,6 @@ def authz_binary() -> str:
     subprocess.run(["go", "-C", str(ROOT / "authz"), "build", "-o", "bin/authz", "./cmd/authz"],
                    check=True)  # fmt: skip
     return str(ROOT / "authz" / "bin" / "authz")
-
-
-@pytest.fixture
-def embedded_settings() -> Settings:
-    return Settings(mode="embedded")
-
-
-@pytest.fixture
-def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> Settings:
-    url, prefix = redis_url_and_prefix
-    return Settings(mode="real", amqp_url=amqp_url, redis_url=url, redis_prefix=prefix,
-                    pg_dsn=pg_dsn, auth_dev_provider=True)  # fmt: skip
 
 
 @pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])

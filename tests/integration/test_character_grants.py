@@ -23,7 +23,6 @@ from functions.kit.declare import Delivery, Function, Trigger
 from functions.kit.mesh import Mesh
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
-from tests.rig import RedisNamespace
 from tests.support.recorder import eventually
 
 pytestmark = pytest.mark.integration
@@ -51,19 +50,6 @@ RECORDER = Function(
 def character_registry() -> Registry:
     base = build_registry(modules=MODULES)
     return Registry((*base, RECORDER), base.catalog, base.providers, base.migrations)
-
-
-@pytest.fixture
-def embedded_settings() -> Settings:
-    return Settings(mode="embedded")
-
-
-@pytest.fixture
-def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> Settings:
-    url, prefix = redis_url_and_prefix
-    return Settings(
-        mode="real", amqp_url=amqp_url, redis_url=url, redis_prefix=prefix, pg_dsn=pg_dsn
-    )
 
 
 @pytest.fixture(params=["embedded", "real"])

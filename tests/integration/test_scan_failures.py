@@ -14,20 +14,7 @@ from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.scan.model import ScanJob
-from tests.rig import RedisNamespace
 from tests.support.recorder import eventually
-
-
-@pytest.fixture
-def embedded_settings() -> Settings:
-    return Settings(mode="embedded")
-
-
-@pytest.fixture
-def real_settings(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> Settings:
-    url, prefix = redis_url_and_prefix
-    return Settings(mode="real", amqp_url=amqp_url, redis_url=url, redis_prefix=prefix,
-                    pg_dsn=pg_dsn)  # fmt: skip
 
 
 @pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
