@@ -94,11 +94,7 @@ def parse_output(schema: type[BaseModel], text: str, where: str) -> BaseModel:
     try:
         return schema.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise LLMOutputError(
-            f"{where}: answer does not match {schema.__name__} at {loc}: {first['msg']}"
-        ) from None
+        raise _mismatch(schema, where, exc) from None
 
 
 def validate_output(schema: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -106,8 +102,13 @@ def validate_output(schema: type[BaseModel], data: Any, where: str) -> BaseModel
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise LLMOutputError(
-            f"{where}: answer does not match {schema.__name__} at {loc}: {first['msg']}"
-        ) from None
+        raise _mismatch(schema, where, exc) from None
+
+
+def _mismatch(schema: type[BaseModel], where: str, exc: ValidationError) -> LLMOutputError:
+    """The first problem, said in one line (a model's answer can be long)."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(root)"
+    return LLMOutputError(
+        f"{where}: answer does not match {schema.__name__} at {loc}: {first['msg']}"
+    )
