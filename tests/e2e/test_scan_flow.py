@@ -14,6 +14,7 @@ import httpx
 
 from functions.scan import cli
 from functions.scan.cli import events
+from functions.scan.memory_repository import MemoryScanRepository
 from tests.e2e.conftest import RunningMesh, login
 from tests.support.photos import png_1x1
 
@@ -123,6 +124,7 @@ async def test_bad_requests_get_their_4xx_and_change_nothing(running_mesh: Runni
             assert (answer.status_code, answer.json()["code"]) == (status, code), body
         stolen = await mallory.post("/api/v1/scan", json={"image_url": image_url})
         assert (stolen.status_code, stolen.json()["code"]) == (404, "IMAGE_NOT_FOUND")
+        assert await stored_jobs(running_mesh) == 0  # nothing was created
         job = (await alice.post("/api/v1/scan", json={"image_url": image_url})).json()
         theirs = await mallory.get(job["result_url"])
         assert (theirs.status_code, theirs.json()["code"]) == (404, "SCAN_JOB_NOT_FOUND")
@@ -131,6 +133,17 @@ async def test_bad_requests_get_their_4xx_and_change_nothing(running_mesh: Runni
         assert unknown.status_code == 404
         await follow(alice, job["stream_url"])
         assert (await alice.get(job["result_url"])).status_code == 200
+
+
+async def stored_jobs(running: RunningMesh) -> int:
+    """How many scan jobs the mesh stores (its memory repository, or its PostgreSQL)."""
+    runtime = running.mesh.runtime
+    assert runtime is not None
+    jobs = await runtime.container.get("scan_jobs")
+    if isinstance(jobs, MemoryScanRepository):
+        return len(jobs._jobs)
+    pool = await runtime.container.pg_pool()
+    return int(await pool.fetchval("SELECT count(*) FROM scan_jobs"))
 
 
 async def test_oversized_and_non_image_uploads_are_refused(running_mesh: RunningMesh) -> None:
