@@ -16,15 +16,13 @@ from functions.kit.settings import Settings
 from tests.integration.test_character_grants import (
     Granted,
     character_registry,
-    embedded_settings,
     publish,
-    real_settings,
     settings,
 )
 from tests.support.recorder import eventually
 
 pytestmark = pytest.mark.integration
-__all__ = ["embedded_settings", "real_settings", "settings"]  # fixtures shared with grants
+__all__ = ["settings"]  # a fixture shared with the grants tests
 PATH = "/api/v1/users/me/characters"
 FIELDS = {"id", "code", "name", "type", "dialog", "acquired_at"}
 ECO_ID = "56d8eb26-cf84-54a8-8fd9-4846ccfb3183"
