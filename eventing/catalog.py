@@ -36,9 +36,10 @@ class EventSpec:
     data: builtins.type[EventData]
     version: str
     description: str
+    foreign: bool = False  # named by someone else (Knative's PingSource): no version suffix
 
     def __post_init__(self) -> None:
-        if not self.type.endswith(f".{self.version}"):
+        if not self.foreign and not self.type.endswith(f".{self.version}"):
             raise ValueError(f"{self.type}: the type name must end with its version {self.version}")
 
 

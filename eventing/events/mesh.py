@@ -37,6 +37,15 @@ class DeadLettered(EventData):
     data: dict[str, Any] | None = None  # the dead event's JSON payload
 
 
+PING = "dev.knative.sources.ping"
+
+
+class Ping(EventData):
+    """A tick for a scheduled function (the data its PingSource is configured to send)."""
+
+    function: str
+
+
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         type="kr.eco2.mesh.canary.requested.v1",
@@ -58,5 +67,13 @@ EVENTS: tuple[EventSpec, ...] = (
         data=DeadLettered,
         version="v1",
         description="A trigger dead-lettered an event; carries the cause and the event's data.",
+    ),
+    EventSpec(
+        type=PING,
+        source="/apis/v1/namespaces/eco2/pingsources",
+        data=Ping,
+        version="v1",
+        description="A PingSource's tick (locally: the mesh's ticker) for a scheduled function.",
+        foreign=True,
     ),
 )

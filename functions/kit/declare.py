@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from eventing.broker.policy import Backoff, DeliveryPolicy
+from eventing.events.mesh import PING
 from eventing.filters import AttributeFilter, exact, prefix, suffix
 
 __all__ = [
@@ -68,6 +69,31 @@ class Scaling:
 
 
 @dataclass(frozen=True, slots=True)
+class Schedule:
+    """Run a function every `minutes` (a Knative PingSource deployed, a ticker locally)."""
+
+    minutes: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.minutes <= 59:
+            raise ValueError("a schedule runs every 1..59 minutes")
+
+    @property
+    def cron(self) -> str:
+        return "* * * * *" if self.minutes == 1 else f"*/{self.minutes} * * * *"
+
+
+def ping_source(name: str, namespace: str) -> str:
+    """The CloudEvent `source` of the PingSource named after a scheduled function."""
+    return f"/apis/v1/namespaces/{namespace}/pingsources/{name}"
+
+
+def scheduled(name: str) -> Trigger:
+    """The trigger of a scheduled function: its own PingSource's events only."""
+    return Trigger(type=PING, filters=(suffix("source", f"/pingsources/{name}"),))
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     """One deployable function: an event handler or an HTTP router factory.
 
@@ -84,6 +110,7 @@ class Function:
     delivery: Delivery = field(default_factory=Delivery)
     scaling: Scaling = field(default_factory=Scaling)
     route_prefix: str | None = None  # HTTP functions: where the router is mounted
+    schedule: Schedule | None = None  # event functions triggered by time (trigger: scheduled())
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -95,3 +122,5 @@ class Function:
             raise ValueError(f"{self.name}: an event function needs a trigger")
         if self.kind is Kind.HTTP and (self.trigger is not None or not self.route_prefix):
             raise ValueError(f"{self.name}: an HTTP function has a route_prefix and no trigger")
+        if (self.schedule is not None) != (self.trigger == scheduled(self.name)):
+            raise ValueError(f"{self.name}: a schedule goes with trigger=scheduled(name)")

@@ -7,6 +7,7 @@ scaling in `knative/overlays/scaling.yaml`, which generation reads and never ove
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,28 @@ def event_types(registry: Registry) -> list[dict[str, Any]]:
     return documents
 
 
+def ping_source_document(fn: Function) -> dict[str, Any]:
+    """The PingSource that ticks a scheduled function, through the broker like any event."""
+    assert fn.schedule is not None
+    return {
+        "apiVersion": "sources.knative.dev/v1",
+        "kind": "PingSource",
+        "metadata": {
+            "name": fn.name,
+            "namespace": NAMESPACE,
+            "labels": {"eco2.kr/domain": fn.domain},
+        },
+        "spec": {
+            "schedule": fn.schedule.cron,
+            "contentType": "application/json",
+            "data": json.dumps({"function": fn.name}),
+            "sink": {
+                "ref": {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": BROKER}
+            },
+        },
+    }
+
+
 def render(registry: Registry, overlay: Overlay) -> dict[str, str]:
     """Every generated file, relative to knative/generated, with its text."""
     files: dict[str, list[dict[str, Any]]] = {
@@ -229,6 +252,8 @@ def render(registry: Registry, overlay: Overlay) -> dict[str, str]:
         files[f"services/{fn.name}.yaml"] = [service(fn, overlay)]
         if fn.kind is Kind.EVENT:
             files[f"triggers/{fn.name}.yaml"] = [trigger(fn, overlay)]
+        if fn.schedule is not None:
+            files[f"pingsources/{fn.name}.yaml"] = [ping_source_document(fn)]
     files.update(persistent_documents(overlay.image))
     return {
         name: HEADER + yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)

@@ -37,6 +37,7 @@ from functions.kit.invoke import resolve
 from functions.kit.progress import start_event_router
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
+from functions.kit.ticker import Tickers
 from functions.kit.worker import Role, declare_triggers
 
 
@@ -107,6 +108,10 @@ class Mesh:
         if self.role.runs_router:
             await start_event_router(runtime.container)
         await runtime.broker.start()
+        tickers = Tickers(runtime.broker.publish, self.settings.namespace,
+                          self.settings.ticker_interval_s)  # fmt: skip
+        tickers.start(self.consumed)
+        runtime.container.on_close(tickers.stop)
         self.runtime = runtime
         if self.authz is not None:
             await self.authz.start()

@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     # Scan
     scan_idempotency_ttl_s: int = 3_600  # X-Idempotency-Key returns the same job this long
 
+    # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
+    ticker_interval_s: float | None = None
+    scan_sweep_after_s: int = 120  # a queued scan job this old gets its request re-published
+
     drain_timeout_s: float = 10.0
     log_level: str = "INFO"
 

@@ -17,17 +17,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventing.bus.port import EventBus
-from eventing.events.scan import ScanContext, ScanRequested
 from functions.images.ports import ObjectStore
 from functions.images.services import resolve_image
 from functions.kit.identity import CurrentUser
 from functions.kit.llm.port import LLM
-from functions.kit.progress import Progress
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
+from functions.scan.enqueue import enqueue
 from functions.scan.errors import ScanJobNotFound
 from functions.scan.knowledge.model import KnowledgeBase
-from functions.scan.model import KIND, ScanJob
+from functions.scan.model import ScanJob
 from functions.scan.ports import ScanRepository
 
 PREFIX = "/api/v1/scan"
@@ -69,9 +68,9 @@ def router(
         # A repeat of a live job re-publishes its request (same event id: run at most once).
         # If publishing fails the client gets a 503 and the job is kept: a publish that timed
         # out may still have reached the broker, and that run must find its job; the client's
-        # retry with the same X-Idempotency-Key re-publishes.
+        # retry with the same X-Idempotency-Key re-publishes, and so does the sweeper.
         if not job.finished:
-            await _enqueue(job, event_bus, publisher)
+            await enqueue(job, event_bus, publisher)
         return {
             "job_id": job.id,
             "stream_url": f"{PREFIX}/{job.id}/events",
@@ -99,15 +98,3 @@ def router(
         return JSONResponse(body, status_code=202, headers={"Retry-After": "2"})
 
     return api
-
-
-async def _enqueue(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:
-    """Register the stream (owner, kind), say `queued`, then publish the request: the SSE
-    stream exists before any stage can emit into it."""
-    await bus.register_job(job.id, job.user_id, KIND)
-    await Progress(bus, job.id).emit("queued", "completed", progress=0)
-    context = ScanContext(
-        job_id=job.id, user_id=job.user_id, image_url=job.image_url, image_key=job.image_key,
-        content_type=job.content_type, user_input=job.user_input, model=job.model,
-    )  # fmt: skip
-    await publisher.publish(ScanRequested(context=context), event_id=job.id, subject=job.id)

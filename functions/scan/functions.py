@@ -18,7 +18,7 @@ from eventing.events.scan import (
     TYPE_PREFIX,
 )
 from eventing.filters import prefix
-from functions.kit.declare import Delivery, Function, Kind, Scaling, Trigger
+from functions.kit.declare import Delivery, Function, Kind, Scaling, Schedule, Trigger, scheduled
 
 # Longer than one LLM call can take with its retries and fallback (2 providers x 3 attempts x
 # ECO2_LLM_TIMEOUT_S 30 s + backoff): the client gives up before the broker does.
@@ -81,6 +81,16 @@ FUNCTIONS = (
         delivery=FAST_DELIVERY,
         scaling=FAST_SCALING,
         description="Decides the reward, stores the result, emits done, asks for the grant.",
+    ),
+    Function(
+        name="scan-sweep",
+        domain="scan",
+        handler="functions.scan.sweep:sweep",
+        trigger=scheduled("scan-sweep"),
+        schedule=Schedule(minutes=1),
+        delivery=Delivery(retries=2, base_delay_s=1.0, timeout_s=50),
+        scaling=FAILURE_SCALING,
+        description="Re-publishes scan jobs still queued after a while (a failed publish).",
     ),
     Function(
         name="scan-failed",

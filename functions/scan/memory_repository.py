@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.scan.model import JobStatus, ScanJob
@@ -31,6 +31,11 @@ class MemoryScanRepository:
 
     async def get(self, job_id: str) -> ScanJob | None:
         return self._jobs.get(job_id)
+
+    async def stale_queued(self, older_than_s: float, limit: int) -> list[ScanJob]:
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+        stale = [j for j in self._jobs.values() if not j.finished and j.created_at < cutoff]
+        return sorted(stale, key=lambda j: j.created_at)[:limit]
 
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         return self._stages.setdefault((job_id, stage), dict(output))

@@ -22,6 +22,10 @@ class ScanRepository(Protocol):
 
     async def get(self, job_id: str) -> ScanJob | None: ...
 
+    async def stale_queued(self, older_than_s: float, limit: int) -> list[ScanJob]:
+        """Jobs still queued `older_than_s` after they were created, oldest first."""
+        ...
+
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         """Keep a stage's output unless one is kept already; returns the kept one."""
         ...

@@ -83,6 +83,15 @@ class PostgresScanRepository:
         row = await self._pool.fetchrow(f"SELECT {COLUMNS} FROM scan_jobs WHERE id = $1", key)
         return _job(row) if row else None
 
+    async def stale_queued(self, older_than_s: float, limit: int) -> list[ScanJob]:
+        rows = await self._pool.fetch(
+            f"SELECT {COLUMNS} FROM scan_jobs WHERE status = 'queued'"
+            " AND created_at < clock_timestamp() - make_interval(secs => $1)"
+            " ORDER BY created_at LIMIT $2",
+            float(older_than_s), limit,
+        )  # fmt: skip
+        return [_job(row) for row in rows]
+
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         kept = await self._pool.fetchval(
             "WITH new AS (INSERT INTO scan_stage_outputs (job_id, stage, output)"

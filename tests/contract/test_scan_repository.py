@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -113,3 +114,16 @@ async def test_a_job_ends_once(repo: ScanRepository) -> None:
     assert late.status == "completed" and late.result == {"status": "completed", "reward": None}
     found = await repo.get(made.id)
     assert found is not None and found.result == {"status": "completed", "reward": None}
+
+
+async def test_stale_queued_jobs_oldest_first(repo: ScanRepository) -> None:
+    aged = dataclasses.replace(job(), created_at=datetime.now(UTC) - timedelta(minutes=10))
+    older = dataclasses.replace(job(), created_at=datetime.now(UTC) - timedelta(minutes=20))
+    fresh = job()
+    done = dataclasses.replace(job(), created_at=datetime.now(UTC) - timedelta(minutes=30))
+    for made in (aged, older, fresh, done):
+        await repo.create(made, None, HOUR)
+    await repo.finish(done.id, "completed", {"status": "completed"})
+    stale = await repo.stale_queued(60, 10)
+    assert [j.id for j in stale] == [older.id, aged.id]
+    assert [j.id for j in await repo.stale_queued(60, 1)] == [older.id]

@@ -27,6 +27,7 @@ import (
 	eventingv1beta2 "knative.dev/eventing/pkg/apis/eventing/v1beta2"
 	eventingv1beta3 "knative.dev/eventing/pkg/apis/eventing/v1beta3"
 	"knative.dev/eventing/pkg/apis/feature"
+	sourcesv1 "knative.dev/eventing/pkg/apis/sources/v1"
 	eventingfake "knative.dev/eventing/pkg/client/clientset/versioned/fake"
 	eventingclient "knative.dev/eventing/pkg/client/injection/client"
 	servingcfg "knative.dev/serving/pkg/apis/config"
@@ -104,6 +105,7 @@ var (
 	gvService              = schema.GroupVersionKind{Group: "serving.knative.dev", Version: "v1", Kind: "Service"}
 	gvBroker               = eventingv1.SchemeGroupVersion.WithKind("Broker")
 	gvTrigger              = eventingv1.SchemeGroupVersion.WithKind("Trigger")
+	gvPingSource           = sourcesv1.SchemeGroupVersion.WithKind("PingSource")
 	gvEventTypeV1beta2     = eventingv1beta2.SchemeGroupVersion.WithKind("EventType")
 	gvEventTypeV1beta3     = eventingv1beta3.SchemeGroupVersion.WithKind("EventType")
 	gvRabbitmqBrokerConfig = rabbitv1alpha1.SchemeGroupVersion.WithKind("RabbitmqBrokerConfig")
@@ -125,6 +127,9 @@ func handlers() map[schema.GroupVersionKind]handler {
 		gvTrigger: {objects: []func() runtime.Object{
 			func() runtime.Object { return &eventingv1.Trigger{} },
 			func() runtime.Object { return &rabbitv1alpha1.RabbitTrigger{} },
+		}},
+		gvPingSource: {objects: []func() runtime.Object{
+			func() runtime.Object { return &sourcesv1.PingSource{} },
 		}},
 		gvEventTypeV1beta2: {objects: []func() runtime.Object{
 			func() runtime.Object { return &eventingv1beta2.EventType{} },

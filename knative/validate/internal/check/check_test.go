@@ -53,6 +53,23 @@ spec:
               path: /health
 `
 
+const validPingSource = `
+apiVersion: sources.knative.dev/v1
+kind: PingSource
+metadata:
+  name: sweep
+  namespace: eco2
+spec:
+  schedule: '* * * * *'
+  contentType: application/json
+  data: '{"function": "sweep"}'
+  sink:
+    ref:
+      apiVersion: eventing.knative.dev/v1
+      kind: Broker
+      name: default
+`
+
 const validTrigger = `
 apiVersion: eventing.knative.dev/v1
 kind: Trigger
@@ -122,6 +139,13 @@ func TestValidate(t *testing.T) {
 	}{
 		// ---- serving.knative.dev/v1 Service
 		{name: "service: valid with autoscaling annotations", yaml: validService},
+		// ---- sources.knative.dev/v1 PingSource
+		{name: "pingsource: valid", yaml: validPingSource},
+		{
+			name:    "pingsource: a schedule cron cannot parse",
+			yaml:    strings.Replace(validPingSource, "'* * * * *'", "'every minute'", 1),
+			wantErr: "spec.schedule",
+		},
 		{
 			name:    "service: min-scale -1",
 			yaml:    strings.Replace(validService, `min-scale: "0"`, `min-scale: "-1"`, 1),
