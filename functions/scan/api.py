@@ -8,6 +8,7 @@ served by the SSE gateway at the returned `stream_url`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from functions.scan.model import ScanJob
 from functions.scan.ports import ScanRepository
 
 PREFIX = "/api/v1/scan"
+log = logging.getLogger(__name__)
 
 
 class ScanIn(BaseModel):
@@ -65,12 +67,8 @@ def router(
             model=model, status="queued", result=None, created_at=datetime.now(UTC),
         )  # fmt: skip
         job = await scan_jobs.create(fresh, key, settings.scan_idempotency_ttl_s)
-        # A repeat of a live job re-publishes its request (same event id: run at most once).
-        # If publishing fails the client gets a 503 and the job is kept: a publish that timed
-        # out may still have reached the broker, and that run must find its job; the client's
-        # retry with the same X-Idempotency-Key re-publishes, and so does the sweeper.
-        if not job.finished:
-            await enqueue(job, event_bus, publisher)
+        if not job.finished:  # a repeat of a live job re-publishes (same event id: run once)
+            await _enqueue_or_leave_to_sweeper(job, event_bus, publisher)
         return {
             "job_id": job.id,
             "stream_url": f"{PREFIX}/{job.id}/events",
@@ -98,3 +96,13 @@ def router(
         return JSONResponse(body, status_code=202, headers={"Retry-After": "2"})
 
     return api
+
+
+async def _enqueue_or_leave_to_sweeper(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:
+    """The stored job is the promise (the job row is the outbox): if the stream or the broker
+    cannot take it now — a publish that timed out may even have reached the broker — the
+    request is still accepted and `scan-sweep` publishes it once it has waited too long."""
+    try:
+        await enqueue(job, bus, publisher)
+    except Exception as exc:
+        log.warning("scan job %s stored, not yet enqueued (the sweeper will): %s", job.id, exc)

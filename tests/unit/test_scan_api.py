@@ -1,5 +1,5 @@
-"""`POST /scan` when the broker refuses the request event: a 503 in the contract's format,
-and no job left behind as `queued` (it is ended on its stream and forgotten)."""
+"""`POST /scan` when the broker refuses the request event: the stored job is accepted and the
+sweeper publishes it later; and `GET /scan/{id}/result` while a job runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from eventing.bus.memory import InMemoryEventBus
 from eventing.catalog import default_catalog
 from eventing.errors import BrokerUnavailableError
+from eventing.events.mesh import Ping
 from functions.images.blob_stores import MemoryBlobStore
 from functions.images.local_store import LocalObjectStore
 from functions.kit import http as kit_http
@@ -25,6 +26,7 @@ from functions.scan import api
 from functions.scan.knowledge.loader import load_knowledge
 from functions.scan.memory_repository import MemoryScanRepository
 from functions.scan.model import ScanJob
+from functions.scan.sweep import sweep
 from tests.support.photos import png_1x1
 
 BASE = "http://mesh"
@@ -47,33 +49,34 @@ class FlakyBroker:
         self.sent.append(event)
 
 
-async def test_a_refused_publish_is_a_503_and_the_retry_with_the_key_enqueues_it() -> None:
+async def test_a_refused_publish_is_accepted_and_left_to_the_sweeper() -> None:
     user = str(uuid.uuid4())
     blobs = MemoryBlobStore()
     store = LocalObjectStore(blobs, BASE, b"k" * 32)
     key = f"scan/{user}/{uuid.uuid4().hex}.png"
     await blobs.put(key, png_1x1(), "image/png")
     jobs, bus, broker = MemoryScanRepository(), InMemoryEventBus(), FlakyBroker()
+    publisher = Publisher(default_catalog(), broker.send)
     llm = LLMClient({"offline": OfflineProvider()}, allowed_models=["offline"],
                     default_model="offline")  # fmt: skip
     app = FastAPI()
     kit_http.install(app)
     app.include_router(api.router(
-        scan_jobs=jobs, event_bus=bus, publisher=Publisher(default_catalog(), broker.send),
-        llm=llm, object_store=store, scan_knowledge=load_knowledge(), settings=Settings(),
+        scan_jobs=jobs, event_bus=bus, publisher=publisher, llm=llm, object_store=store,
+        scan_knowledge=load_knowledge(), settings=Settings(),
     ), prefix=api.PREFIX)  # fmt: skip
     body = {"image_url": store.public_url(key)}
-    headers = {"x-user-id": user, "X-Idempotency-Key": "k"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
-        refused = await http.post(api.PREFIX, json=body, headers=headers)
-        assert (refused.status_code, refused.json()["code"]) == (503, "BROKER_UNAVAILABLE")
-        broker.down = False
-        retried = await http.post(api.PREFIX, json=body, headers=headers)
-    assert retried.status_code == 202
-    job_id = retried.json()["job_id"]
-    job = await jobs.get(job_id)
-    assert job is not None and job.status == "queued"  # kept through the refusal, not doubled
+        accepted = await http.post(api.PREFIX, json=body, headers={"x-user-id": user})
+    assert accepted.status_code == 202  # the job is stored: that is the promise
+    job_id = accepted.json()["job_id"]
+    assert broker.sent == []
+    broker.down = False
+    settings = Settings(scan_sweep_after_s=0)
+    await sweep(Ping(function="scan-sweep"), jobs, bus, publisher, settings)
     assert [(e["type"], e["id"]) for e in broker.sent] == [("kr.eco2.scan.requested.v1", job_id)]
+    job = await jobs.get(job_id)
+    assert job is not None and job.status == "queued"
     history = (await bus.read_since(job_id, 0)).events
     assert [(e.event, e.data["status"]) for e in history] == [("queued", "completed")]
 
