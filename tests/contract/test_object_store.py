@@ -32,7 +32,7 @@ from functions.images.model import ImageNotFound
 from functions.images.ports import ObjectStore, StoredObject
 from functions.kit import http
 from functions.kit.settings import Settings
-from tests.support.oauth_fakes import serve
+from tests.support.loopback import serve
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 JPEG = b"\xff\xd8\xff\xe0" + bytes(64)

@@ -20,7 +20,7 @@ from tests.support.auth_mesh import (
     running,
     session_of,
 )
-from tests.support.oauth_fakes import serve
+from tests.support.loopback import serve
 from tests.support.recorder import eventually
 
 GRACE_S = 0.5

@@ -26,11 +26,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.support.loopback import serve
 
 API_KEY = "test-llm-key"
 SAMPLE_TEXT = "샘플"
@@ -167,7 +168,8 @@ class FakeLLM:
     async def running(self) -> AsyncIterator[str]:
         """Serve the fake on a free loopback port; yields the SDK's base URL."""
         self._stopping = asyncio.Event()
-        async with serve(self.app()) as root:
+        async with serve(self.app(), access_log=False, backlog=4096,
+                         timeout_graceful_shutdown=5) as root:  # fmt: skip
             try:
                 yield self.base_url(root)
             finally:
@@ -402,33 +404,3 @@ def _of_type(kind: str, schema: Mapping[str, Any], defs: Mapping[str, Any]) -> A
     if kind == "boolean":
         return False
     return None
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app on a free loopback port; yields its root URL."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
-        backlog=4096,
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    if not server.started:
-        task.cancel()
-        raise RuntimeError("loopback LLM fake did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)

@@ -10,7 +10,6 @@ answers at once with the 302 back to the redirect URI, as after the user's "allo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -18,36 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from functions.auth.model import pkce_challenge
+from tests.support.loopback import serve
 
 CLIENT_SECRET = "fake-secret"
 FORM = "application/x-www-form-urlencoded"
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any, lifespan: str = "off") -> AsyncIterator[str]:
-    """Serve an ASGI app on a free loopback port; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan)
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    if not server.started:
-        task.cancel()
-        raise RuntimeError("loopback server did not start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
 
 
 @dataclass(frozen=True)

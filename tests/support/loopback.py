@@ -1,0 +1,35 @@
+"""Serving an ASGI app on a free loopback port for a test (fakes of external APIs, stores)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, lifespan: str = "off", **config: Any) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1 and a free port; yields its base URL. `config` goes to
+    uvicorn.Config (e.g. a deeper backlog for a fake under load)."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan=lifespan, **config
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if not server.started:
+        task.cancel()
+        raise RuntimeError("loopback server did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
