@@ -4,34 +4,16 @@ dead-letter notice reaches `scan-failed`, which stores a failed result and emits
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-
 from eventing.events.scan import ScanContext, ScanRequested
-from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
-from functions.kit.settings import Settings
 from functions.scan.model import ScanJob
 from tests.support.recorder import eventually
 
 
-@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
-def settings(request: pytest.FixtureRequest) -> Settings:
-    found: Settings = request.getfixturevalue(f"{request.param}_settings")
-    return found
-
-
-@pytest.fixture
-async def mesh(settings: Settings) -> AsyncIterator[Mesh]:
-    running = Mesh(settings, build_registry())
-    await running.start()
-    yield running
-    await running.close()
-
-
-async def test_a_missing_photo_fails_the_job_with_a_terminal_event(mesh: Mesh) -> None:
+async def test_a_missing_photo_fails_the_job_with_a_terminal_event(full_mesh: Mesh) -> None:
+    mesh = full_mesh
     container = mesh.runtime.container
     jobs, bus, publisher = (
         await container.get("scan_jobs"), await container.get("event_bus"),

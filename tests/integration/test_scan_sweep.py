@@ -5,12 +5,10 @@ brokers; the tick comes from the mesh's stand-in for Knative's PingSource."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
-from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.scan.model import ScanJob
@@ -18,21 +16,14 @@ from tests.support.photos import png_1x1
 from tests.support.recorder import eventually
 
 
-@pytest.fixture(params=["embedded", pytest.param("real", marks=pytest.mark.integration)])
-def settings(request: pytest.FixtureRequest) -> Settings:
-    found: Settings = request.getfixturevalue(f"{request.param}_settings")
-    return found.model_copy(update={"ticker_interval_s": 0.3, "scan_sweep_after_s": 0})
-
-
 @pytest.fixture
-async def mesh(settings: Settings) -> AsyncIterator[Mesh]:
-    running = Mesh(settings, build_registry())
-    await running.start()
-    yield running
-    await running.close()
+def either_settings(either_settings: Settings) -> Settings:
+    """Tick every 0.3 s and sweep any queued job at once."""
+    return either_settings.model_copy(update={"ticker_interval_s": 0.3, "scan_sweep_after_s": 0})
 
 
-async def test_a_job_never_published_is_swept_and_completes(mesh: Mesh) -> None:
+async def test_a_job_never_published_is_swept_and_completes(full_mesh: Mesh) -> None:
+    mesh = full_mesh
     assert mesh.runtime is not None
     container = mesh.runtime.container
     jobs = await container.get("scan_jobs")
