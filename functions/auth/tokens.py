@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict
+from typing import Any
 
 import jwt
 
@@ -50,8 +52,15 @@ class TokenService:
         )
         return access, refresh
 
-    def mint(self, claims: Claims) -> str:
-        payload = {"iss": self.issuer, "aud": self.audience, **asdict(claims)}
+    def mint(self, claims: Claims, extra: Mapping[str, Any] | None = None) -> str:
+        """Sign `claims`; `extra` adds claims of its own (an operator token's `roles`) but may
+        not replace a registered one, so a token without extras is exactly as before."""
+        payload: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, **asdict(claims)}
+        if extra:
+            clash = payload.keys() & extra.keys()
+            if clash:
+                raise ValueError(f"extra claims may not replace {sorted(clash)}")
+            payload.update(extra)
         return jwt.encode(
             payload,
             self.keys.signing_key,
