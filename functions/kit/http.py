@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from eventing.errors import EventingError
+from functions.kit import openapi
 from functions.kit.errors import DEFAULT, Eco2Error, error_body, http_status_and_code, row_for
 
 log = logging.getLogger(__name__)
@@ -48,3 +49,4 @@ def install(app: FastAPI) -> None:
     for kind in (Eco2Error, EventingError, TimeoutError):  # answered, not re-raised
         app.add_exception_handler(kind, on_error)
     app.add_exception_handler(Exception, on_error)  # a 500, still logged by the server
+    openapi.install(app)  # the document says what these handlers answer
