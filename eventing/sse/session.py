@@ -9,6 +9,9 @@ instead of sending it out of order. An idle tick (nothing sent for `keepalive_s`
 history before the keepalive — the first time, then every `history_poll_s` — so a lost final
 `done` is found there, not never.
 
+A `Last-Event-ID` past the job's last event is not a position at all: the stream replays
+from the start (so a finished job still ends with `done`, never with keepalives only).
+
 When retention trimmed events the client has not seen, it gets the job's latest state and
 a `token_recovery` snapshot instead, ordered so that ids never go backwards: a reconnect
 after any id it received resumes without a duplicated or missing token.
@@ -35,6 +38,7 @@ TOKEN = "token"
 MAX_RECOVERIES = 3  # per catch-up; each one moves the cursor forward or stops
 Read = Callable[[str, int, int], Awaitable[History]]
 BURST = 4  # frames written back to back before yielding (see _breathe)
+MAX_SEQ = 2**53  # no job gets near it; keeps a forged Last-Event-ID a valid stream id
 
 
 class StreamSession:
@@ -53,7 +57,7 @@ class StreamSession:
         self._metrics = metrics
         self._config = config
         self.job_id = job_id
-        self.cursor = max(0, after_seq)  # the last seq this client has (or 0)
+        self.cursor = min(max(0, after_seq), MAX_SEQ)  # the last seq this client has (or 0)
         self.finished = False
         self._burst = 0
         self._polled = False  # the first idle tick always polls (a feed that subscribed late)
@@ -168,12 +172,22 @@ class StreamSession:
 
     async def _read_page(self, read: Read, page: int, peek: bool) -> History:
         """History after the cursor; with `peek` (a resume) from the client's own last event
-        on, in the same round trip, to see whether that was `done`."""
+        on, in the same round trip, to see whether that was `done`.
+
+        A resume whose "last event" does not exist (an id past the job's end: forged, or
+        from another job) would otherwise wait for seqs that never come, keepalive after
+        keepalive, even when the job is long done: it is replayed from the start instead."""
         if not peek:
             return await read(self.job_id, self.cursor, page)
         history = await read(self.job_id, self.cursor - 1, page)
         if history.trimmed:  # its last event is gone too: ask the usual way
             return await read(self.job_id, self.cursor, page)
+        if not history.events:  # nothing at or after the cursor, nothing trimmed: past the end
+            log.info(
+                "job %s: Last-Event-ID %d is past its end, replaying", self.job_id, self.cursor
+            )
+            self.cursor = 0
+            return await read(self.job_id, 0, page)
         return history
 
     async def _recover(self) -> list[bytes]:

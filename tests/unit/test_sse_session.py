@@ -413,3 +413,38 @@ async def test_a_bus_failure_mid_stream_is_one_error_temporary(bus: InMemoryEven
         assert frames[-1].id == 1
     finally:
         await gateway.close()
+
+
+@pytest.mark.parametrize("after", [35, 36, 1_000, 10**30])
+async def test_a_last_event_id_past_the_end_of_a_done_job_replays_to_done(
+    bus: InMemoryEventBus, gateway: Gateway, after: int
+) -> None:
+    """Not a position at all (forged, or another job's): a replay from the start, ending with
+    `done` — before, it got keepalives until the idle timeout."""
+    await chat_job(bus, "j", TOKENS)  # seqs 1..24
+    everything = as_frames((await bus.read_since("j", 0)).events)
+    frames = await collect(session(gateway, "j", after=after))
+    assert frames == everything
+    assert frames[-1].event == "done"
+
+
+async def test_a_last_event_id_past_the_end_of_a_live_job_follows_it_from_the_start(
+    bus: InMemoryEventBus, gateway: Gateway
+) -> None:
+    await bus.register_job("j", "alice", "chat")
+    await bus.publish_progress("j", "queued", "completed")
+    reader = asyncio.create_task(collect(session(gateway, "j", after=50)))
+    await asyncio.sleep(0.05)
+    await bus.publish_token("j", "hi", node="answer")
+    await bus.publish_progress("j", "done", "completed")
+    frames = await reader
+    assert [(f.event, f.id) for f in frames] == [("queued", 1), ("token", 2), ("done", 3)]
+
+
+@pytest.mark.parametrize("raw", ["9" * 5000, "99999999999999999999999999", "1e3", "--1", "7;x"])
+async def test_a_malformed_last_event_id_still_ends_with_done(
+    bus: InMemoryEventBus, gateway: Gateway, raw: str
+) -> None:
+    await chat_job(bus, "j", TOKENS[:2])
+    frames = await collect(session(gateway, "j", after=parse_last_event_id(raw)))
+    assert frames[-1].event == "done" and frames[0].id == 1
