@@ -87,7 +87,8 @@ func New(cfg config.Config, log *slog.Logger) (a *App, err error) {
 	}
 	engine := decision.New(verifier, a.set,
 		decision.WithAllowedOrigins(cfg.AllowedOrigins...),
-		decision.WithPublicPrefixes(cfg.PublicPrefixes...))
+		decision.WithPublicPrefixes(cfg.PublicPrefixes...),
+		decision.WithAdminPrefix(cfg.AdminPrefix))
 
 	if cfg.GRPCAddr != "" {
 		if a.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -169,7 +170,7 @@ func (a *App) Run(ctx context.Context) error {
 		"jwks_url", a.cfg.JWKSURL, "issuer", a.cfg.Issuer, "audience", a.cfg.Audience,
 		"revocations", a.revocationsDesc(), "stale_after", a.cfg.StaleAfter.String(),
 		"resync_every", a.cfg.ResyncEvery.String(), "allowed_origins", a.cfg.AllowedOrigins,
-		"public_prefixes", a.cfg.PublicPrefixes)
+		"public_prefixes", a.cfg.PublicPrefixes, "admin_prefix", a.cfg.AdminPrefix)
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup

@@ -104,6 +104,27 @@ func TestEndToEndRedis(t *testing.T) {
 		t.Fatalf("HTTP check = %d", st)
 	}
 
+	// Operator paths: a user token gets 404, an operator token passes with x-operator.
+	adminCheck := func(tok string) (int, string, string) {
+		req, _ := http.NewRequest("POST", base+"/check/admin/dead-letters/replay", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Operator", "operator:mallory")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Code string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Code, resp.Header.Get("X-Operator")
+	}
+	if st, code, _ := adminCheck(tok); st != 404 || code != "NOT_FOUND" {
+		t.Fatalf("admin path with a user token = %d %s, want 404 NOT_FOUND", st, code)
+	}
+	if st, _, who := adminCheck(key.Sign(testkit.Operator(time.Now()))); st != 200 || who != testkit.OperatorSubject {
+		t.Fatalf("admin path with an operator token = %d x-operator=%q", st, who)
+	}
+
 	// Outage: both servers fail closed with 503 and readiness drops; then they recover.
 	proxy.Cut()
 	testkit.Eventually(t, 5*time.Second, "503 during the outage", func() bool { st, code := httpCheck(); return st == 503 && code == "AUTHZ_UNAVAILABLE" })
@@ -137,6 +158,7 @@ func TestEndToEndRedis(t *testing.T) {
 		`authz_decisions_total{reason="allow",server="grpc"}`,
 		`authz_decisions_total{reason="token_revoked",server="http"}`,
 		`authz_decisions_total{reason="unavailable",server="http"}`,
+		`authz_decisions_total{reason="not_operator",server="http"} 1`,
 		"authz_revocation_set_size 1", "authz_revocation_lag_seconds", "authz_revocation_stale 0",
 		"authz_decision_duration_seconds_bucket", "authz_jwks_keys 1", `authz_revocation_syncs_total{result="ok"}`,
 	} {

@@ -32,6 +32,7 @@ type Config struct {
 
 	AllowedOrigins  []string
 	PublicPrefixes  []string
+	AdminPrefix     string
 	VerifyCacheSize int
 	LogLevel        string
 	Pprof           bool
@@ -106,6 +107,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.Var(listFlag{&c.AllowedOrigins}, "allowed-origins", "origins (comma-separated) that get CORS headers on denials [AUTHZ_ALLOWED_ORIGINS, ECO2_FRONTEND_ORIGINS]")
 	c.PublicPrefixes = splitList(env("", "AUTHZ_PUBLIC_PREFIXES"))
 	fs.Var(listFlag{&c.PublicPrefixes}, "public-prefix", "extra path prefix allowed without a token; repeatable [AUTHZ_PUBLIC_PREFIXES, comma-separated]")
+	fs.StringVar(&c.AdminPrefix, "admin-prefix", env("/admin/", "AUTHZ_ADMIN_PREFIX"), "operator path prefix: needs a token with the operator role (others get 404), never public [AUTHZ_ADMIN_PREFIX]")
 	cacheDef := 65536
 	if v := env("", "AUTHZ_VERIFY_CACHE_SIZE"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -158,6 +160,9 @@ func (c *Config) validate() []error {
 	}
 	if c.Leeway < 0 || c.VerifyCacheSize < 0 {
 		errs = append(errs, errors.New("-leeway and -verify-cache-size must not be negative"))
+	}
+	if p := strings.TrimRight(strings.TrimSpace(c.AdminPrefix), "/"); !strings.HasPrefix(p, "/") {
+		errs = append(errs, fmt.Errorf("-admin-prefix %q: want an absolute path prefix other than /", c.AdminPrefix))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -21,6 +21,9 @@ func TestDefaultsAndFlags(t *testing.T) {
 		c.RedisPrefix != "eco2:" || c.StaleAfter != 20*time.Second || c.ResyncEvery != 10*time.Second || c.Leeway != 30*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
+	if c.AdminPrefix != "/admin/" {
+		t.Fatalf("admin prefix = %q, want the default /admin/", c.AdminPrefix)
+	}
 	if strings.Join(c.PublicPrefixes, " ") != "/uploads/ /cdn/ /img/" {
 		t.Fatalf("public prefixes = %v", c.PublicPrefixes)
 	}
@@ -31,14 +34,14 @@ func TestEnvFallbacksAndPrecedence(t *testing.T) {
 		"AUTHZ_JWKS_URL": "http://env/jwks", "AUTHZ_REVOCATIONS_URL": "http://mesh/internal/auth/revocations",
 		"ECO2_JWT_ISSUER": "iss-from-eco2", "AUTHZ_AUDIENCE": "aud-from-authz", "ECO2_JWT_AUDIENCE": "ignored",
 		"ECO2_REDIS_PREFIX": "p:", "ECO2_FRONTEND_ORIGINS": "https://a.example, https://b.example",
-		"AUTHZ_STALE_AFTER": "45s", "AUTHZ_GRPC_ADDR": "127.0.0.1:7000",
+		"AUTHZ_STALE_AFTER": "45s", "AUTHZ_GRPC_ADDR": "127.0.0.1:7000", "AUTHZ_ADMIN_PREFIX": "/ops/",
 	})
 	c, err := config.Parse([]string{"-grpc-addr", "127.0.0.1:7001"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.JWKSURL != "http://env/jwks" || c.Issuer != "iss-from-eco2" || c.Audience != "aud-from-authz" || c.RedisPrefix != "p:" ||
-		c.StaleAfter != 45*time.Second || c.GRPCAddr != "127.0.0.1:7001" || len(c.AllowedOrigins) != 2 {
+		c.StaleAfter != 45*time.Second || c.GRPCAddr != "127.0.0.1:7001" || len(c.AllowedOrigins) != 2 || c.AdminPrefix != "/ops/" {
 		t.Fatalf("config = %+v", c)
 	}
 	c, err = config.Parse([]string{"-allowed-origins", "https://c.example"}, e, io.Discard)
@@ -59,6 +62,9 @@ func TestValidation(t *testing.T) {
 		"no listener":         {"-jwks-url", "http://a", "-redis-url", "redis://x", "-grpc-addr", "", "-http-addr", ""},
 		"bad log level":       {"-jwks-url", "http://a", "-redis-url", "redis://x", "-log-level", "loud"},
 		"stray argument":      {"-jwks-url", "http://a", "-redis-url", "redis://x", "extra"},
+		"root admin prefix":   {"-jwks-url", "http://a", "-redis-url", "redis://x", "-admin-prefix", "/"},
+		"empty admin prefix":  {"-jwks-url", "http://a", "-redis-url", "redis://x", "-admin-prefix", ""},
+		"relative admin":      {"-jwks-url", "http://a", "-redis-url", "redis://x", "-admin-prefix", "admin/"},
 	} {
 		if _, err := config.Parse(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: accepted %v", name, args)

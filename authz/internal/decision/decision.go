@@ -23,6 +23,9 @@ const (
 	TokenInvalid
 	TokenRevoked
 	Unavailable
+	// NotOperator is a valid token without the operator role on an operator path: answered
+	// 404, as if the path did not exist (never 403).
+	NotOperator
 	numReasons
 )
 
@@ -35,20 +38,22 @@ func Reasons() []Reason {
 	return r
 }
 
-var reasonNames = [...]string{"allow", "allow_public", "allow_preflight", "token_missing", "token_expired", "token_invalid", "token_revoked", "unavailable"}
+var reasonNames = [...]string{"allow", "allow_public", "allow_preflight", "token_missing", "token_expired", "token_invalid", "token_revoked", "unavailable", "not_operator"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
 // Allowed reports whether the reason lets the request through.
 func (r Reason) Allowed() bool { return r <= AllowPreflight }
 
-// Status is the HTTP status of the decision: 200 for every allow, 401 or 503 for denials.
+// Status is the HTTP status of the decision: 200 for every allow, 401, 404 or 503 for denials.
 func (r Reason) Status() int {
 	switch {
 	case r.Allowed():
 		return 200
 	case r == Unavailable:
 		return 503
+	case r == NotOperator:
+		return 404
 	default:
 		return 401
 	}
@@ -75,6 +80,7 @@ var denials = func() [numReasons]denial {
 	set(TokenInvalid, "TOKEN_INVALID", "Invalid access token")
 	set(TokenRevoked, "TOKEN_REVOKED", "Access token revoked")
 	set(Unavailable, "AUTHZ_UNAVAILABLE", "Authorization temporarily unavailable")
+	set(NotOperator, "NOT_FOUND", "Not Found")
 	return d
 }()
 
@@ -82,6 +88,7 @@ var denials = func() [numReasons]denial {
 const (
 	HeaderUserID        = "x-user-id"
 	HeaderAuthProvider  = "x-auth-provider"
+	HeaderOperator      = "x-operator"
 	HeaderAuthorization = "authorization"
 	HeaderCookie        = "cookie"
 	HeaderOrigin        = "origin"
@@ -92,7 +99,7 @@ const (
 var ReadHeaders = []string{HeaderAuthorization, HeaderCookie, HeaderOrigin}
 
 // IdentityHeaders are the headers the authz owns upstream; client-supplied values never pass.
-var IdentityHeaders = []string{HeaderUserID, HeaderAuthProvider}
+var IdentityHeaders = []string{HeaderUserID, HeaderAuthProvider, HeaderOperator}
 
 // Headers gives the request headers by lower-case name (the first value, or "").
 type Headers interface {
@@ -120,6 +127,9 @@ type Result struct {
 	// x-auth-provider. On other allows both identity headers are only removed.
 	UserID   string
 	Provider string
+	// Operator is set on an Allow of an operator path (the token's subject); it goes upstream
+	// as x-operator. Otherwise x-operator is only removed.
+	Operator string
 	// CORSOrigin is the request's Origin when it is allow-listed and the request is denied.
 	CORSOrigin string
 }
@@ -140,6 +150,7 @@ type Engine struct {
 	verifier Verifier
 	revoked  Revocations
 	public   *Public
+	admin    Admin
 	origins  map[string]struct{}
 	now      func() time.Time
 }
@@ -163,12 +174,15 @@ func WithPublicPrefixes(prefixes ...string) Option {
 	return func(e *Engine) { e.public.AddPrefixes(prefixes...) }
 }
 
+// WithAdminPrefix sets the operator path prefix (default DefaultAdminPrefix).
+func WithAdminPrefix(prefix string) Option { return func(e *Engine) { e.admin = NewAdmin(prefix) } }
+
 // WithClock injects the time source (tests).
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
 
 // New returns an engine.
 func New(v Verifier, r Revocations, opts ...Option) *Engine {
-	e := &Engine{verifier: v, revoked: r, public: NewPublic(), origins: map[string]struct{}{}, now: time.Now}
+	e := &Engine{verifier: v, revoked: r, public: NewPublic(), admin: NewAdmin(DefaultAdminPrefix), origins: map[string]struct{}{}, now: time.Now}
 	for _, o := range opts {
 		o(e)
 	}
@@ -177,11 +191,13 @@ func New(v Verifier, r Revocations, opts ...Option) *Engine {
 
 // Decide applies ADR 0005's decision steps to req.
 func (e *Engine) Decide(ctx context.Context, req Request) Result {
-	// 1. Preflights and public paths pass without a token (identity headers still removed).
-	if req.Method == "OPTIONS" {
+	// 1. Preflights and public paths pass without a token (identity headers still removed);
+	// operator paths are never public, whatever prefixes are configured, nor preflights.
+	admin := e.admin.Match(req.Path)
+	if !admin && req.Method == "OPTIONS" {
 		return Result{Reason: AllowPreflight}
 	}
-	if e.public.Match(req.Method, req.Path) {
+	if !admin && e.public.Match(req.Method, req.Path) {
 		return Result{Reason: AllowPublic}
 	}
 	// 2. Token: bearer header, else the access cookie.
@@ -209,8 +225,16 @@ func (e *Engine) Decide(ctx context.Context, req Request) Result {
 	if !e.revoked.Fresh(now) {
 		return e.deny(req, Unavailable)
 	}
-	// 6. Allow with identity.
-	return Result{Reason: Allow, UserID: claims.Subject, Provider: claims.Provider}
+	// 6. Operator paths need the operator role; anyone else is told they do not exist.
+	res := Result{Reason: Allow, UserID: claims.Subject, Provider: claims.Provider}
+	if admin {
+		if !claims.HasRole(OperatorRole) {
+			return e.deny(req, NotOperator)
+		}
+		res.Operator = claims.Subject
+	}
+	// 7. Allow with identity.
+	return res
 }
 
 func (e *Engine) deny(req Request, r Reason) Result {

@@ -26,8 +26,12 @@ func TestTable(t *testing.T) {
 						}
 					} else if res.Reason == decision.Allow {
 						o.Set[decision.HeaderUserID] = res.UserID
-						if res.Provider != "" {
-							o.Set[decision.HeaderAuthProvider] = res.Provider
+						for h, v := range map[string]string{decision.HeaderAuthProvider: res.Provider, decision.HeaderOperator: res.Operator} {
+							if v != "" {
+								o.Set[h] = v
+							} else {
+								o.Removed = append(o.Removed, h)
+							}
 						}
 					} else {
 						o.Removed = decision.IdentityHeaders

@@ -299,22 +299,30 @@ func (s *Server) checkWire(ctx context.Context, req *wireRequest) any {
 	case !res.Reason.Allowed() && res.CORSOrigin == "":
 		return encodedDenied[res.Reason]
 	case res.Reason == decision.Allow:
-		return encodeAllow(res.UserID, res.Provider)
+		return encodeAllow(res.UserID, res.Provider, res.Operator)
 	}
 	return Response(res)
 }
 
 // encodeAllow writes Response(Allow) by hand, byte for byte what proto.Marshal gives for it
 // (TestEncodeAllowMatchesProto), without the reflection.
-func encodeAllow(user, provider string) encoded {
-	// CheckResponse{status=1: {}, ok_response=3: OkHttpResponse{headers=2..., headers_to_remove=5}}
-	ok := make([]byte, 0, 96+len(user)+len(provider))
+func encodeAllow(user, provider, operator string) encoded {
+	// CheckResponse{status=1: {}, ok_response=3: OkHttpResponse{headers=2..., headers_to_remove=5...}}
+	ok := make([]byte, 0, 128+len(user)+len(provider)+len(operator))
 	ok = appendHeader(ok, decision.HeaderUserID, user)
 	if provider != "" {
 		ok = appendHeader(ok, decision.HeaderAuthProvider, provider)
-	} else {
+	}
+	if operator != "" {
+		ok = appendHeader(ok, decision.HeaderOperator, operator)
+	}
+	if provider == "" {
 		ok = protowire.AppendTag(ok, 5, protowire.BytesType)
 		ok = protowire.AppendString(ok, decision.HeaderAuthProvider)
+	}
+	if operator == "" {
+		ok = protowire.AppendTag(ok, 5, protowire.BytesType)
+		ok = protowire.AppendString(ok, decision.HeaderOperator)
 	}
 	b := make([]byte, 0, len(ok)+8)
 	b = protowire.AppendTag(b, 1, protowire.BytesType)

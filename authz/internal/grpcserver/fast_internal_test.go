@@ -74,13 +74,21 @@ func TestWireDecodeRejectsGarbage(t *testing.T) {
 }
 
 func TestEncodeAllowMatchesProto(t *testing.T) {
-	for _, c := range []struct{ user, provider string }{{"7f1c6a2e-4d0b-4b8e-9d51-3f0c2a9e8b11", "kakao"}, {"u", ""}, {string(make([]byte, 300)), "naver"}} {
-		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(Response(decision.Result{Reason: decision.Allow, UserID: c.user, Provider: c.provider}))
+	for _, c := range []struct{ user, provider, operator string }{
+		{"7f1c6a2e-4d0b-4b8e-9d51-3f0c2a9e8b11", "kakao", ""},
+		{"u", "", ""},
+		{string(make([]byte, 300)), "naver", ""},
+		{"operator:alice", "operator", "operator:alice"},
+		{"operator:bob", "", "operator:bob"},
+		{"operator:" + string(make([]byte, 300)), "operator", "operator:" + string(make([]byte, 300))},
+	} {
+		res := decision.Result{Reason: decision.Allow, UserID: c.user, Provider: c.provider, Operator: c.operator}
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(Response(res))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := encodeAllow(c.user, c.provider); string(got) != string(want) {
-			t.Fatalf("encodeAllow(%q, %q)\n got %x\nwant %x", c.user, c.provider, got, want)
+		if got := encodeAllow(c.user, c.provider, c.operator); string(got) != string(want) {
+			t.Fatalf("encodeAllow(%q, %q, %q)\n got %x\nwant %x", c.user, c.provider, c.operator, got, want)
 		}
 	}
 }

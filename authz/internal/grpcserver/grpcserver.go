@@ -153,6 +153,11 @@ func Response(res decision.Result) *authv3.CheckResponse {
 		} else {
 			ok.HeadersToRemove = []string{decision.HeaderAuthProvider}
 		}
+		if res.Operator != "" {
+			ok.Headers = append(ok.Headers, header(decision.HeaderOperator, res.Operator))
+		} else {
+			ok.HeadersToRemove = append(ok.HeadersToRemove, decision.HeaderOperator)
+		}
 		return &authv3.CheckResponse{Status: okStatus, HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: ok}}
 	case decision.AllowPublic, decision.AllowPreflight:
 		return anonymousOK

@@ -1,6 +1,7 @@
 // Package httpserver serves the decision in Envoy's ext_authz HTTP-service mode, plus the
 // liveness and readiness probes. A check is any method on /check/<original path> with the
-// original headers: 200 (identity in x-user-id / x-auth-provider response headers) allows;
+// original headers: 200 (identity in x-user-id / x-auth-provider, and x-operator on operator
+// paths, as response headers; x-envoy-auth-headers-to-remove names those not set) allows;
 // any other answer is meant to be returned to the client as is.
 package httpserver
 
@@ -112,6 +113,14 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request, path string) {
 	}
 }
 
+// The x-envoy-auth-headers-to-remove values, built once (the header map keeps the slices).
+var (
+	removeIdentity            = []string{strings.Join(decision.IdentityHeaders, ",")}
+	removeProvider            = []string{decision.HeaderAuthProvider}
+	removeOperator            = []string{decision.HeaderOperator}
+	removeProviderAndOperator = []string{decision.HeaderAuthProvider + "," + decision.HeaderOperator}
+)
+
 // WriteResult writes a decision in the HTTP mode's form.
 func WriteResult(w http.ResponseWriter, res decision.Result) {
 	hd := w.Header()
@@ -121,13 +130,22 @@ func WriteResult(w http.ResponseWriter, res decision.Result) {
 		hd[http.CanonicalHeaderKey(decision.HeaderUserID)] = []string{res.UserID}
 		if res.Provider != "" {
 			hd[http.CanonicalHeaderKey(decision.HeaderAuthProvider)] = []string{res.Provider}
-		} else {
-			hd[http.CanonicalHeaderKey(HeadersToRemove)] = []string{decision.HeaderAuthProvider}
+		}
+		if res.Operator != "" {
+			hd[http.CanonicalHeaderKey(decision.HeaderOperator)] = []string{res.Operator}
+		}
+		switch {
+		case res.Provider == "" && res.Operator == "":
+			hd[http.CanonicalHeaderKey(HeadersToRemove)] = removeProviderAndOperator
+		case res.Provider == "":
+			hd[http.CanonicalHeaderKey(HeadersToRemove)] = removeProvider
+		case res.Operator == "":
+			hd[http.CanonicalHeaderKey(HeadersToRemove)] = removeOperator
 		}
 		w.WriteHeader(http.StatusOK)
 		return
 	case decision.AllowPublic, decision.AllowPreflight:
-		hd[http.CanonicalHeaderKey(HeadersToRemove)] = []string{strings.Join(decision.IdentityHeaders, ",")}
+		hd[http.CanonicalHeaderKey(HeadersToRemove)] = removeIdentity
 		w.WriteHeader(http.StatusOK)
 		return
 	}

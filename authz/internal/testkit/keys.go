@@ -109,6 +109,15 @@ func Access(now time.Time) Claims {
 	}
 }
 
+// OperatorSubject is the subject of Operator tokens.
+const OperatorSubject = "operator:alice"
+
+// Operator returns valid operator-token claims issued at now: an access token for
+// OperatorSubject with provider "operator" and roles ["operator"].
+func Operator(now time.Time) Claims {
+	return Access(now).With("sub", OperatorSubject, "provider", "operator", "roles", []string{"operator"})
+}
+
 // With returns a copy with the given claims set (a nil value deletes the claim).
 func (c Claims) With(kv ...any) Claims {
 	out := Claims{}

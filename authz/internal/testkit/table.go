@@ -35,6 +35,8 @@ type Case struct {
 	// must be removed upstream.
 	WantUser     string
 	WantProvider string
+	// WantOperator is the x-operator set upstream on allow ("" = it must be removed).
+	WantOperator string
 	WantCORS     string // expected Access-Control-Allow-Origin ("" = absent)
 }
 
@@ -99,6 +101,12 @@ func (c Case) Assert(t testing.TB, o Outcome) {
 		if o.Set[decision.HeaderAuthProvider] != c.WantProvider {
 			t.Fatalf("upstream x-auth-provider = %q, want %q", o.Set[decision.HeaderAuthProvider], c.WantProvider)
 		}
+		if o.Set[decision.HeaderOperator] != c.WantOperator {
+			t.Fatalf("upstream x-operator = %q, want %q (set %v)", o.Set[decision.HeaderOperator], c.WantOperator, o.Set)
+		}
+		if c.WantOperator == "" && !slices.Contains(o.Removed, decision.HeaderOperator) {
+			t.Fatalf("allow without operator does not remove x-operator upstream (removed %v)", o.Removed)
+		}
 		return
 	}
 	if len(o.Set) > 0 {
@@ -138,8 +146,9 @@ const (
 	Stale
 )
 
-// NewFixture wires an engine whose clock is fixed at a whole second.
-func NewFixture(t testing.TB, state State) *Fixture {
+// NewFixture wires an engine whose clock is fixed at a whole second; opts come after the
+// fixture's own engine options.
+func NewFixture(t testing.TB, state State, opts ...decision.Option) *Fixture {
 	t.Helper()
 	f := &Fixture{Now: time.Now().Truncate(time.Second)}
 	f.Key = NewKey(t, "key-2026-01")
@@ -160,10 +169,10 @@ func NewFixture(t testing.TB, state State) *Fixture {
 	case Stale:
 		f.Set.MarkSynced(f.Now.Add(-31 * time.Second))
 	}
-	f.Engine = decision.New(f.Verifier, f.Set,
+	f.Engine = decision.New(f.Verifier, f.Set, append([]decision.Option{
 		decision.WithClock(now),
 		decision.WithAllowedOrigins(AllowedOrigin),
-		decision.WithPublicPrefixes(PublicPrefix))
+		decision.WithPublicPrefixes(PublicPrefix)}, opts...)...)
 	return f
 }
 
@@ -183,7 +192,10 @@ func with(h map[string]string, kv ...string) map[string]string {
 // Table is the decision table of ADR 0005, in three revocation states.
 func Table(t testing.TB) []Group {
 	t.Helper()
-	return []Group{freshGroup(t), unavailableGroup(t, NeverBootstrapped, "never_bootstrapped"), unavailableGroup(t, Stale, "stale")}
+	return []Group{
+		freshGroup(t), operatorGroup(t), adminNeverPublicGroup(t), customAdminPrefixGroup(t),
+		unavailableGroup(t, NeverBootstrapped, "never_bootstrapped"), unavailableGroup(t, Stale, "stale"),
+	}
 }
 
 func freshGroup(t testing.TB) Group {
@@ -355,6 +367,8 @@ func unavailableGroup(t testing.TB, state State, name string) Group {
 		{Name: "expired token is still 401", Method: "GET", Path: "/api/v1/users/me", Headers: bearer(f.Key.Sign(ok.With("exp", f.Now.Add(-time.Hour).Unix()))), WantStatus: 401, WantCode: "TOKEN_EXPIRED"},
 		{Name: "known revocation is still 401", Method: "GET", Path: "/api/v1/users/me", Headers: bearer(f.Key.Sign(ok.With("sid", RevokedSID))), WantStatus: 401, WantCode: "TOKEN_REVOKED"},
 		{Name: "missing token is still 401", Method: "GET", Path: "/api/v1/users/me", Headers: map[string]string{}, WantStatus: 401, WantCode: "TOKEN_MISSING"},
+		{Name: "operator token on an operator path fails closed with 503", Method: "POST", Path: "/admin/dead-letters/replay", Headers: bearer(f.Key.Sign(Operator(f.Now))), WantStatus: 503, WantCode: "AUTHZ_UNAVAILABLE"},
+		{Name: "operator path without a token is still 401", Method: "GET", Path: "/admin/dead-letters", Headers: map[string]string{}, WantStatus: 401, WantCode: "TOKEN_MISSING"},
 		{Name: "public path still allowed", Method: "POST", Path: "/api/v1/auth/refresh", WantStatus: 200},
 		{Name: "preflight still allowed", Method: "OPTIONS", Path: "/api/v1/users/me", WantStatus: 200},
 	}}

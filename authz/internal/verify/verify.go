@@ -57,6 +57,8 @@ type Claims struct {
 	Provider string
 	Type     string
 	Issuer   string
+	// Roles is the `roles` claim (operator tokens carry ["operator"]; user tokens none).
+	Roles []string
 	// Exp and Nbf are Unix times in nanoseconds (Nbf 0 when absent).
 	Exp int64
 	Nbf int64
@@ -164,6 +166,7 @@ type payload struct {
 	Sid      *string         `json:"sid"`
 	Type     *string         `json:"type"`
 	Provider *string         `json:"provider"`
+	Roles    []string        `json:"roles"`
 	Exp      *float64        `json:"exp"`
 	Nbf      *float64        `json:"nbf"`
 }
@@ -250,6 +253,14 @@ func (v *Verifier) checkStatic(pl *payload) (*Claims, error) {
 		}
 		c.Provider = *pl.Provider
 	}
+	if len(pl.Roles) > 0 {
+		for i := range pl.Roles {
+			if !idLike(&pl.Roles[i]) {
+				return nil, invalid("bad roles")
+			}
+		}
+		c.Roles = pl.Roles
+	}
 	if pl.Exp == nil {
 		return nil, invalid("missing exp")
 	}
@@ -312,6 +323,16 @@ func quote(s string) string {
 	}
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// HasRole reports whether the token's roles claim holds role.
+func (c *Claims) HasRole(role string) bool {
+	for _, r := range c.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
 }
 
 // IsExpired reports whether err is an expiry failure.
