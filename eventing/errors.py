@@ -54,8 +54,24 @@ class HandlerTimeoutError(TransientError):
     """The handler exceeded its per-attempt timeout."""
 
 
-class BrokerUnavailableError(EventingError):
+class NotFoundError(EventingError):
+    """What was asked for does not exist *or is not the caller's* (a job's stream): the
+    client must not learn which, so both are one 404, never a 403."""
+
+    disposition = Disposition.DEAD_LETTER
+
+
+class UnavailableError(EventingError):
+    """A dependency of the eventing layer cannot answer right now: retry later (HTTP 503)."""
+
+
+class BrokerUnavailableError(UnavailableError):
     """The broker cannot accept or confirm a publish right now (HTTP 503 at the ingress)."""
+
+
+class BusUnavailableError(UnavailableError):
+    """The event bus (Redis) did not answer: its adapter's translation of every redis-py
+    connection, timeout and server error, so callers never catch a library's exception."""
 
 
 def disposition_of(exc: BaseException) -> Disposition:
@@ -67,3 +83,8 @@ def disposition_of(exc: BaseException) -> Disposition:
     if isinstance(exc, EventingError):
         return exc.disposition
     return Disposition.RETRY
+
+
+def error_body(detail: str, code: str) -> dict[str, str]:
+    """The one shape of an error answered to a client (http-api.md): `{"detail", "code"}`."""
+    return {"detail": detail, "code": code}

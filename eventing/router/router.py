@@ -41,9 +41,10 @@ log = logging.getLogger(__name__)
 Entry = tuple[str, str, dict[str, str] | None]  # shard key, entry id, fields (None: trimmed)
 
 
-def default_consumer_name() -> str:
-    """The pod name in Kubernetes (HOSTNAME), plus the pid for several routers on one host."""
-    return f"{os.environ.get('HOSTNAME') or socket.gethostname()}-{os.getpid()}"
+def default_consumer_name(host: str | None = None) -> str:
+    """The pod name in Kubernetes (the host its deployable passes from its settings, e.g.
+    HOSTNAME), plus the pid for several routers on one host."""
+    return f"{host or socket.gethostname()}-{os.getpid()}"
 
 
 @dataclass(frozen=True, slots=True)

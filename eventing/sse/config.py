@@ -1,11 +1,9 @@
-"""The gateway's knobs (`ECO2_SSE_*`), separate from the mesh settings so the gateway
-Deployment can be tuned without touching any function."""
+"""The gateway's knobs. The deployable fills them from the one `Settings` (`ECO2_SSE_*`),
+so the gateway Deployment can be tuned without touching any function."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,26 +25,3 @@ class GatewayConfig:
             raise ValueError("queue_size, page_size and max_concurrent_reads must be >= 1")
         if not 0 < self.retry_min_ms <= self.retry_max_ms:
             raise ValueError("need 0 < retry_min_ms <= retry_max_ms")
-
-
-class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ECO2_SSE_", extra="ignore")
-
-    keepalive_s: float = 15.0
-    history_poll_s: float = 60.0
-    queue_size: int = 256
-    page_size: int = 500
-    idle_timeout_s: float = 600.0
-    drain_grace_s: float = 5.0
-    max_concurrent_reads: int = 64
-
-    def config(self) -> GatewayConfig:
-        return GatewayConfig(
-            keepalive_s=self.keepalive_s,
-            history_poll_s=self.history_poll_s,
-            queue_size=self.queue_size,
-            page_size=self.page_size,
-            idle_timeout_s=self.idle_timeout_s,
-            drain_grace_s=self.drain_grace_s,
-            max_concurrent_reads=self.max_concurrent_reads,
-        )

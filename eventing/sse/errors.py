@@ -1,11 +1,15 @@
-"""The gateway's errors, answered by the kit's one error table (`{"detail", "code"}`)."""
+"""The gateway's errors: eventing errors, so the gateway needs nothing above `eventing`.
+
+The host answers them through the kit's one error table (`{"detail", "code"}`): a not-found is
+404 `NOT_FOUND`, an unavailable one 503 `UNAVAILABLE`.
+"""
 
 from __future__ import annotations
 
-from functions.kit.errors import Eco2Error, NotFoundError, UnavailableError
+from eventing.errors import EventingError, NotFoundError, UnavailableError
 
 
-class GatewayError(Eco2Error):
+class GatewayError(EventingError):
     """Base of every SSE gateway error."""
 
 

@@ -9,6 +9,7 @@ replica) with `Last-Event-ID` and resumes exactly. See docs/adr/0008-sse-gateway
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import cast
 
 import anyio
@@ -16,15 +17,16 @@ from sse_starlette import EventSourceResponse
 from starlette.responses import JSONResponse, Response
 
 from eventing.bus.port import EventBus
+from eventing.errors import EventingError, error_body
 from eventing.sse.config import GatewayConfig
 from eventing.sse.errors import GatewayDraining, StreamNotFound, StreamUnavailable
 from eventing.sse.hub import FanOutHub
 from eventing.sse.metrics import GatewayMetrics
 from eventing.sse.reads import BoundedReads
 from eventing.sse.session import StreamSession
-from functions.kit.errors import error_body, row_for
 
 log = logging.getLogger(__name__)
+Describe = Callable[[BaseException], tuple[int, str]]  # an error's HTTP status and code
 
 
 class _DrainOnShutdown:
@@ -49,11 +51,12 @@ def parse_last_event_id(value: str | None) -> int:
         return 0
 
 
-def unavailable() -> JSONResponse:
-    """503 in the contract's error format, with a hint when to come back."""
+def unavailable(describe: Describe) -> JSONResponse:
+    """503 in the contract's error format (status and code from the host's error table),
+    with a hint when to come back."""
     error = StreamUnavailable("event stream temporarily unavailable")
-    body = error_body(error.detail, row_for(error).code)
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+    status, code = describe(error)
+    return JSONResponse(error_body(str(error), code), status, headers={"Retry-After": "2"})
 
 
 class Gateway:
@@ -62,8 +65,12 @@ class Gateway:
         bus: EventBus,
         config: GatewayConfig | None = None,
         metrics: GatewayMetrics | None = None,
+        describe: Describe | None = None,
     ) -> None:
+        """`describe` is the host's error table; without one, a bus failure at subscription
+        is raised (`StreamUnavailable`) for the host's exception handler to answer."""
         self.bus = bus
+        self._describe = describe
         self.config = config or GatewayConfig()
         self.metrics = metrics or GatewayMetrics()
         self.hub = FanOutHub(bus, self.metrics)
@@ -76,12 +83,14 @@ class Gateway:
             raise GatewayDraining("server restarting, reconnect")
         try:
             owner = await self.reads.owner_of(job_id)
-        except Exception as exc:  # the bus: Redis down, timeouts, a full pool
+        except EventingError as exc:  # the bus: Redis down, timeouts, a full pool
             # Answered here, not raised: in a reconnect storm the kit's handler would log a
             # traceback per refused client, which is the last thing a struggling replica needs.
             log.warning("owner of job %s unreadable: %r", job_id, exc)
             self.metrics.rejected["unavailable"] += 1
-            return unavailable()
+            if self._describe is None:
+                raise StreamUnavailable("event stream temporarily unavailable") from exc
+            return unavailable(self._describe)
         if owner != user:
             self.metrics.rejected["not_found"] += 1
             raise StreamNotFound("job not found")

@@ -29,7 +29,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "functions.kit.llm.functions",
     "functions.images.functions",
     "functions.scan.functions",
-    "eventing.sse.functions",
+    "functions.kit.deploy.sse_gateway",
 )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eventing import errors as eventing
 from eventing.errors import (
     BrokerUnavailableError,
+    BusUnavailableError,
     Disposition,
     EventingError,
     MalformedEventError,
@@ -18,6 +20,7 @@ from eventing.errors import (
     TransientError,
     UnknownEventTypeError,
 )
+from eventing.errors import error_body as error_body  # noqa: PLC0414 - re-exported
 
 
 class Eco2Error(Exception):
@@ -64,6 +67,9 @@ TABLE: tuple[tuple[type[BaseException], Row], ...] = (
     (UnknownEventTypeError, Row(400, "UNKNOWN_EVENT_TYPE", Disposition.DEAD_LETTER)),
     (MalformedEventError, Row(400, "MALFORMED_EVENT", Disposition.DEAD_LETTER)),
     (BrokerUnavailableError, Row(503, "BROKER_UNAVAILABLE", Disposition.RETRY)),
+    (BusUnavailableError, Row(503, "EVENT_BUS_UNAVAILABLE", Disposition.RETRY)),
+    (eventing.NotFoundError, Row(404, "NOT_FOUND", Disposition.DEAD_LETTER)),
+    (eventing.UnavailableError, Row(503, "UNAVAILABLE", Disposition.RETRY)),
     (PermanentError, Row(422, "UNPROCESSABLE_EVENT", Disposition.DEAD_LETTER)),
     (TransientError, Row(503, "TEMPORARILY_UNAVAILABLE", Disposition.RETRY)),
     (EventingError, Row(500, "EVENTING_ERROR", Disposition.RETRY)),
@@ -95,7 +101,3 @@ def http_status_and_code(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, Eco2Error):
         return exc.status or row.status, exc.code or row.code
     return row.status, row.code
-
-
-def error_body(detail: str, code: str) -> dict[str, str]:
-    return {"detail": detail, "code": code}

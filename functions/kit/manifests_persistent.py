@@ -101,7 +101,7 @@ SSE_GATEWAY = Persistent(
     name="sse-gateway",
     description="Streams each job's progress and tokens to its owner over SSE, with resume.",
     command=(
-        *("uvicorn", "--factory", "eventing.sse.app:create_gateway_app"),
+        *("uvicorn", "--factory", "functions.kit.deploy.sse_gateway:create_gateway_app"),
         *("--host", "0.0.0.0", "--port", str(PORT)),
     ),
     triggers=(connections_trigger("sse-gateway", per_pod=2_000),),
@@ -123,7 +123,7 @@ SSE_GATEWAY = Persistent(
 EVENT_ROUTER = Persistent(
     name="event-router",
     description="Moves job events from the shard streams to Pub/Sub (at least once, reclaims).",
-    command=("python", "-m", "eventing.router"),
+    command=("python", "-m", "functions.kit.deploy.event_router"),
     triggers=lag_triggers(per_replica=1_000),
     min_replicas=1,
     max_replicas=4,

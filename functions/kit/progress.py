@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -138,14 +137,18 @@ def bus_limits(settings: Settings) -> BusLimits:
 
 
 def router_config(settings: Settings) -> RouterConfig:
-    from eventing.router.router import RouterConfig  # noqa: PLC0415 - real mode only
-
-    config = RouterConfig(
-        batch=settings.router_batch, claim_min_idle_ms=settings.router_claim_min_idle_ms
+    """The router's knobs from settings; its consumer name is `router_consumer`, else the
+    pod's name (`hostname`, from HOSTNAME) plus the pid."""
+    from eventing.router.router import (  # noqa: PLC0415 - real mode only
+        RouterConfig,
+        default_consumer_name,
     )
-    if settings.router_consumer:
-        config = dataclasses.replace(config, consumer=settings.router_consumer)
-    return config
+
+    return RouterConfig(
+        consumer=settings.router_consumer or default_consumer_name(settings.hostname),
+        batch=settings.router_batch,
+        claim_min_idle_ms=settings.router_claim_min_idle_ms,
+    )
 
 
 async def event_bus(container: Container) -> EventBus:

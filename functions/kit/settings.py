@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -80,6 +81,16 @@ class Settings(BaseSettings):
     bus_terminal_ttl_s: int = 600  # once the job is done
     # Event router (a consumer of the shard streams; its own process when deployed)
     router_consumer: str | None = None  # default: HOSTNAME-pid (the pod name)
+    # The pod's name in Kubernetes: HOSTNAME as the kubelet sets it (no ECO2_ prefix).
+    hostname: str | None = Field(default=None, validation_alias="HOSTNAME")
+    # The SSE gateway (docs/adr/0008-sse-gateway.md): keepalive at most 30 s (contract)
+    sse_keepalive_s: float = 15.0
+    sse_history_poll_s: float = 60.0  # an idle stream re-reads its history this often
+    sse_queue_size: int = 256  # live events buffered per client before a resync from history
+    sse_page_size: int = 500  # events per history read while catching up
+    sse_idle_timeout_s: float = 600.0  # a job silent this long ends its stream (error timeout)
+    sse_drain_grace_s: float = 5.0  # how long draining streams get to say goodbye
+    sse_max_concurrent_reads: int = 64  # bus reads in flight (bounds Redis connections)
     router_batch: int = 256
     router_claim_min_idle_ms: int = 10_000  # pending this long: its router is presumed dead
 

@@ -1,7 +1,8 @@
 """The event router on real Redis: replicas, a SIGKILLed replica, ack-after-publish, metrics.
 
-Routers run as real processes (`python -m eventing.router`, as deployed); a subscriber on the
-bus's live feed collects events and dedupes them by (job, seq), as the SSE gateway does.
+Routers run as real processes (`python -m functions.kit.deploy.event_router`, as deployed);
+a subscriber on the bus's live feed collects events and dedupes them by (job, seq), as the SSE
+gateway does.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ async def _spawn_router(ns: RedisNamespace, consumer: str, min_idle_ms: int) -> 
         "ECO2_LOG_LEVEL": "WARNING",
     }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "eventing.router", cwd=ROOT, env=env
+        sys.executable, "-m", "functions.kit.deploy.event_router", cwd=ROOT, env=env
     )
     router = RouterProcess(proc, consumer, port)
     async with httpx.AsyncClient() as client:

@@ -1,5 +1,5 @@
 """Graceful drain of the deployed gateway process: SIGTERM to `uvicorn --factory
-eventing.sse.app:create_gateway_app` (real mode, Redis) while clients stream.
+functions.kit.deploy.sse_gateway:create_gateway_app` (real mode, Redis) while clients stream.
 
 Each open stream gets the goodbye `keepalive` (last id, a `retry:` hint) and ends; the process
 exits; a client that resumes with Last-Event-ID on another gateway misses nothing.
@@ -19,8 +19,8 @@ import pytest
 from redis.asyncio import Redis
 
 from eventing.bus.redis_streams import RedisEventBus
-from eventing.sse.app import create_gateway_app
 from eventing.sse.config import GatewayConfig
+from functions.kit.deploy.sse_gateway import create_gateway_app
 from tests.load.sse.harness import base_url, read_sse, serve
 from tests.rig import RedisNamespace
 
@@ -55,7 +55,8 @@ async def test_sigterm_drains_every_stream_and_clients_resume_elsewhere(
     bus = RedisEventBus(redis, prefix=prefix)
     port = free_port()
     env = {**os.environ, "ECO2_MODE": "real", "ECO2_REDIS_URL": url, "ECO2_REDIS_PREFIX": prefix}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "eventing.sse.app:create_gateway_app",
+    factory = "functions.kit.deploy.sse_gateway:create_gateway_app"
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory,
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     gateway = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
     try:

@@ -15,8 +15,9 @@ import pytest
 from eventing.bus.limits import BusLimits
 from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import EventBus
-from eventing.sse.app import create_gateway_app
+from eventing.errors import BusUnavailableError
 from eventing.sse.config import GatewayConfig
+from functions.kit.deploy.sse_gateway import create_gateway_app
 from tests.load.sse.harness import Frame, base_url, parse_frames, read_sse, serve, token_text
 from tests.support.buses import BusFactory
 
@@ -273,7 +274,7 @@ class _OwnerUnreadable:
         return getattr(self._bus, name)
 
     async def owner_of(self, job_id: str) -> str | None:
-        raise ConnectionError("redis timed out")
+        raise BusUnavailableError("redis timed out")  # what the Redis adapter translates to
 
 
 async def test_a_bus_failure_at_subscription_is_a_503_not_a_500() -> None:

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from eventing.bus.port import EventBus
-from eventing.sse.app import create_gateway_app
 from functions.kit.bootstrap import build_registry
+from functions.kit.deploy.sse_gateway import create_gateway_app
 from functions.kit.mesh import Mesh
 from functions.kit.progress import Progress
 from functions.kit.settings import Settings

@@ -21,8 +21,8 @@ from redis.asyncio import Redis
 from eventing.bus.limits import BusLimits
 from eventing.bus.redis_streams import RedisEventBus
 from eventing.router.router import EventRouter, RouterConfig
-from eventing.sse.app import create_gateway_app
 from eventing.sse.config import GatewayConfig
+from functions.kit.deploy.sse_gateway import create_gateway_app
 from functions.kit.progress import Progress
 from tests.load.sse.harness import Frame, base_url, read_sse, serve
 from tests.rig import RedisNamespace

@@ -8,11 +8,11 @@ OpenAI adapter.
 
 Per N it starts, on a database, vhost and Redis prefix of its own: the fake LLM
 (tests/load/scan/fake_llm.py, vision 3 s + answer 8 s), `--workers` event workers (`eco2 run
---real --serve events --functions ...`), the event router (`python -m eventing.router`), the
-HTTP mesh (`eco2 run --real --serve http --no-router`: API, SSE gateway, ingress, edge) and
-the Go ext-authz it consults; then load-driver processes run the users: the Go driver
-(tests/load/scan/godriver, built here; the default) or the Python one
-(tests/load/scan/driver.py), same protocol, same per-job records. It prints outcomes, jobs/min
+--real --serve events --functions ...`), the event router (`python -m
+functions.kit.deploy.event_router`), the HTTP mesh (`eco2 run --real --serve http --no-router`:
+API, SSE gateway, ingress, edge) and the Go ext-authz it consults; then load-driver processes
+run the users: the Go driver (tests/load/scan/godriver, built here; the default) or the Python
+one (tests/load/scan/driver.py), same protocol, same per-job records. It prints outcomes, jobs/min
 against the ceiling N x 60 / 11 s, end-to-end latency, CPU and peak RSS per process, and the
 database checks. See tests/load/README.md.
 """

@@ -4,9 +4,10 @@
         [--interval 1.0] [--client-procs 4] [--gateways 1] [--phases steady,reconnect] [--quick]
 
 One command starts and stops everything on loopback: the event router (`python -m
-eventing.router`), the gateway (`uvicorn --factory eventing.sse.app:create_gateway_app`, as
-deployed), a publisher process and load-client processes (httpx + httpx-sse), all on the real
-Redis (`scripts/services up`) under a key prefix of their own, purged at the end. Phases:
+functions.kit.deploy.event_router`), the gateway (`uvicorn --factory
+functions.kit.deploy.sse_gateway:create_gateway_app`, as deployed), a publisher process and
+load-client processes (httpx + httpx-sse), all on the real Redis (`scripts/services up`) under
+a key prefix of their own, purged at the end. Phases:
 
 1. steady: every client connects (ramp), then each job streams `tokens` tokens `interval` s
    apart and `done`; every client must get every token exactly once, in order;
@@ -84,6 +85,7 @@ class Bench:
     started: list[asyncio.subprocess.Process]
     workdir: Path
     router_pid: int
+    rss_idle: float = 0.0  # the gateways once ready, before any phase's first client
 
     def rss(self) -> float:
         return sum(procs.rss_mib(pid) for pid in self.pids)
@@ -99,7 +101,8 @@ class Bench:
 
 @dataclass
 class Measured:
-    rss_base: float
+    rss_idle: float
+    rss_base: float  # at this phase's start: after an earlier phase, what its clients left
     held: int = 0
     start_s: float = 0.0
     ramp_s: float = 0.0
@@ -193,7 +196,7 @@ async def run_phase(bench: Bench, name: str, n: int) -> dict[str, Any]:
     for job in jobs:  # registered, and `queued` already there: a client's first event
         await bench.bus.register_job(job, USER, "chat")
         await bench.bus.publish_progress(job, "queued", "completed", progress=0)
-    m = Measured(rss_base=bench.rss())
+    m = Measured(rss_idle=bench.rss_idle, rss_base=bench.rss())
     before = await procs.gateway_metrics(bench.urls)
     clients = procs.Clients(bench.started, bench.workdir)
     await clients.start(client_configs(bench, name, jobs))
@@ -211,7 +214,7 @@ def gateway_command(port: int, profile: str | None) -> list[str]:
     profiler = ("-m", "cProfile", "-o", f"{profile}.{port}") if profile else ()
     return procs.python(
         *profiler,
-        *("-m", "uvicorn", "--factory", "eventing.sse.app:create_gateway_app"),
+        *("-m", "uvicorn", "--factory", "functions.kit.deploy.sse_gateway:create_gateway_app"),
         *("--host", "127.0.0.1", "--port", str(port), "--backlog", "4096"),
         *("--no-access-log", "--log-level", "warning"),
     )
@@ -251,7 +254,8 @@ async def run_all(
     async with procs.running(started):
         router_port = procs.free_port()
         router_env = {**env, "ECO2_HOST": "127.0.0.1", "ECO2_PORT": str(router_port)}
-        router = await procs.spawn(procs.python("-m", "eventing.router"), router_env)
+        router_command = procs.python("-m", "functions.kit.deploy.event_router")
+        router = await procs.spawn(router_command, router_env)
         started.append(router)
         urls, gateways = [], []
         for _ in range(args.gateways):
@@ -263,6 +267,7 @@ async def run_all(
             await procs.wait_ready(f"{url}/ready")
         pids = [g.pid for g in gateways]
         bench = Bench(args, env, urls, pids, bus, started, workdir, router.pid)
+        bench.rss_idle = bench.rss()
         for n, name in enumerate(args.phases.split(",")):
             if name not in ("steady", "reconnect"):
                 raise SystemExit(f"unknown phase {name!r}")

@@ -168,7 +168,7 @@ def test_a_persistent_workload_declared_as_a_function_gets_no_knative_service(
         name="sse-gateway",
         domain="sse",
         kind=Kind.HTTP,
-        handler="eventing.sse.api:router",
+        handler="functions.kit.deploy.sse_gateway:router",
         route_prefix="/api/v1",
         scaling=Scaling(min_scale=1, max_scale=2, target_concurrency=50, container_concurrency=99),
     )

@@ -206,7 +206,7 @@ def build_stack(
         pool.append(service(f"worker-{k}", command, f"http://127.0.0.1:{port}/ready"))
     router = service(
         "router",
-        [py, "-m", "eventing.router"],
+        [py, "-m", "functions.kit.deploy.event_router"],
         f"http://127.0.0.1:{ports.router}/ready",
         ECO2_PORT=str(ports.router),
     )

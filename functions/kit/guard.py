@@ -1,0 +1,183 @@
+"""The outermost middleware of every app: malformed requests end here, with a 4xx.
+
+Nothing behind it has to cope with control characters or non-ASCII bytes in a path, a header
+or a cookie (the edge forwards headers to the authorizer, handlers put path parameters into
+keys and SQL): such a request gets 400 in the contract's `{"detail", "code"}` format before
+anything runs. It also bounds every request body (`max_body_bytes`): a declared length over
+the limit is refused without reading a byte, a chunked body is counted as it streams and cut
+off at the limit, so no request can make a process buffer more than that. Routes that keep
+their own, larger cap (the embedded media upload) are exempt by path prefix.
+
+Pure ASGI on purpose: it wraps FastAPI and anything else, and costs a few checks per request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_EXEMPT = ("/media/upload/",)  # images stream to the store, capped at images_max_bytes
+# C0 controls, DEL and the C1 range: never part of a legitimate path, query or cookie.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SESSION_COOKIES = (b"s_access", b"s_refresh")
+_TOKEN_VALUE = re.compile(rb'"?[A-Za-z0-9._~+/=-]*"?')  # a JWT, possibly quoted
+
+
+class _TooLarge(Exception):
+    """Raised from `receive` when a streamed body passes the limit."""
+
+
+def _printable(data: bytes, *, tab: bool = False) -> bool:
+    """Only visible ASCII and space (and tab, where allowed)."""
+    return all(0x20 <= b < 0x7F or (tab and b == 0x09) for b in data)
+
+
+def path_problem(scope: Scope) -> str | None:
+    path = scope.get("path", "")
+    if _CONTROL.search(path) or not path.isascii():
+        return "the path contains control or non-ASCII characters"
+    raw = scope.get("raw_path")
+    if raw is not None and not all(0x21 <= b < 0x7F for b in raw):
+        return "the raw path contains control or non-ASCII bytes"
+    return None
+
+
+def query_problem(scope: Scope) -> str | None:
+    raw: bytes = scope.get("query_string", b"")
+    if not raw:
+        return None
+    if not all(0x21 <= b < 0x7F for b in raw):
+        return "the query string contains control or non-ASCII bytes"
+    try:
+        decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the query string is not UTF-8"
+    if _CONTROL.search(decoded):
+        return "the query string contains control characters"
+    return None
+
+
+def header_problem(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+    """(code, detail) for the first bad header: names are visible ASCII, values printable
+    ASCII (tab allowed), cookies also well-formed (our session cookies: token characters)."""
+    for name, value in headers:
+        if not name or not all(0x21 <= b < 0x7F and b != 0x3A for b in name):
+            return "INVALID_HEADER", "a header name contains invalid bytes"
+        if name.lower() == b"cookie":
+            problem = cookie_problem(value)
+            if problem:
+                return "INVALID_COOKIE", problem
+        elif not _printable(value, tab=True):
+            return "INVALID_HEADER", f"header {name.decode()!r} contains invalid bytes"
+    return None
+
+
+def cookie_problem(value: bytes) -> str | None:
+    if not _printable(value):
+        return "the Cookie header contains control or non-ASCII bytes"
+    for pair in value.split(b";"):  # others' cookies on a shared host are left alone
+        name, _, content = pair.strip().partition(b"=")
+        if name in _SESSION_COOKIES and not _TOKEN_VALUE.fullmatch(content.strip()):
+            return f"cookie {name.decode()!r} is malformed"
+    return None
+
+
+def declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | str | None:
+    """The Content-Length, None when absent, or a problem (str) when unusable."""
+    values = [v for k, v in headers if k.lower() == b"content-length"]
+    if not values:
+        return None
+    if len(set(values)) > 1 or not values[0].strip().isdigit():
+        return "the Content-Length header is invalid"
+    return int(values[0].strip())
+
+
+class Guard:
+    """ASGI middleware: 400 for malformed requests, 413 for bodies over `max_body_bytes`."""
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, exempt: tuple[str, ...] = DEFAULT_EXEMPT
+    ) -> None:
+        self._app = app
+        self._limit = max_body_bytes
+        self._exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        problem = self._problem(scope)
+        if problem is not None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await respond(send, 400, problem[1], problem[0])
+            return
+        if scope["type"] == "websocket" or scope["path"].startswith(self._exempt):
+            await self._app(scope, receive, send)
+            return
+        length = declared_length(scope["headers"])
+        if isinstance(length, str):
+            await respond(send, 400, length, "INVALID_HEADER")
+        elif length is not None and length > self._limit:
+            await self._too_large(send)
+        else:
+            await self._bounded(scope, receive, send)
+
+    def _problem(self, scope: Scope) -> tuple[str, str] | None:
+        path = path_problem(scope)
+        if path:
+            return "INVALID_PATH", path
+        query = query_problem(scope)
+        if query:
+            return "INVALID_QUERY", query
+        return header_problem(scope.get("headers", ()))
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app, counting body bytes as they arrive; past the limit the app's answer
+        (to the error its read got) is dropped and replaced by a 413."""
+        seen = 0
+        exceeded = started = False
+
+        async def counted() -> Message:
+            nonlocal seen, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self._limit:
+                    exceeded = True
+                    raise _TooLarge
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, counted, sending)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = f"the request body is larger than {self._limit} bytes"
+        await respond(send, 413, detail, "PAYLOAD_TOO_LARGE", close=True)
+
+
+async def respond(send: Send, status: int, detail: str, code: str, *, close: bool = False) -> None:
+    body = json.dumps({"detail": detail, "code": code}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:  # the unread rest of the body makes the connection unusable
+        headers.append((b"connection", b"close"))
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
