@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     ticker_interval_s: float | None = None
     scan_sweep_after_s: int = 120  # a queued scan job this old gets its request re-published
 
+    # Operator calls (`eco2 dead-letters --url`, `eco2 canary`): a token with the operator role
+    # (docs/runbooks/authz.md); else the credential file (None: ~/.local/state/eco2/operator-token)
+    operator_token: str | None = None
+    operator_token_file: str | None = None
+
     drain_timeout_s: float = 10.0
     log_level: str = "INFO"
 
