@@ -16,13 +16,17 @@ import time
 import uuid
 from pathlib import Path
 
+from functions.auth.keys import KeyRing
 from functions.auth.model import ACCESS, Claims
 from functions.auth.tokens import TokenService
+from functions.kit.settings import Settings
 
 OPERATOR_ROLE = "operator"
 OPERATOR_PROVIDER = "operator"
 SUBJECT_PREFIX = "operator:"
 DEFAULT_CREDENTIAL = "~/.local/state/eco2/operator-token"
+LOCAL_OPERATOR = "local"
+LOCAL_TTL_S = 24 * 3600
 MAX_TTL_S = 30 * 24 * 3600  # an operator token is revocable by sid, but should not live forever
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -48,6 +52,23 @@ def mint_operator(tokens: TokenService, name: str, ttl_s: int) -> str:
         exp=iat + ttl_s,
     )
     return tokens.mint(claims, {"roles": [OPERATOR_ROLE]})
+
+
+def operator_tokens(keyring: KeyRing, settings: Settings) -> TokenService:
+    """The token service of the auth functions, for minting outside them (CLI, local mesh)."""
+    return TokenService(
+        keyring,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.access_ttl_s,
+        settings.refresh_ttl_s,
+    )
+
+
+def issue_local_credential(keyring: KeyRing, settings: Settings, ttl_s: int = LOCAL_TTL_S) -> Path:
+    """A running mesh's token for `operator:local`, written where `eco2` looks for one."""
+    token = mint_operator(operator_tokens(keyring, settings), LOCAL_OPERATOR, ttl_s)
+    return write_local_credential(credential_path(settings.operator_token_file), token)
 
 
 def credential_path(configured: str | None) -> Path:

@@ -16,11 +16,13 @@ from functions.auth.keys import KeyRing
 from functions.auth.model import ACCESS
 from functions.auth.operator import (
     credential_path,
+    issue_local_credential,
     mint_operator,
     read_local_credential,
     write_local_credential,
 )
 from functions.auth.tokens import TokenService
+from functions.kit.settings import Settings
 
 REGISTERED = {"iss", "aud", "sub", "jti", "sid", "type", "provider", "iat", "nbf", "exp"}
 
@@ -115,3 +117,15 @@ def test_missing_credential_reads_as_none(tmp_path: Path) -> None:
 def test_credential_path_defaults_to_the_state_directory() -> None:
     assert credential_path(None) == Path.home() / ".local/state/eco2/operator-token"
     assert credential_path("/run/eco2/tok") == Path("/run/eco2/tok")
+
+
+def test_a_running_mesh_issues_a_local_operator_credential(tmp_path: Path) -> None:
+    ring = KeyRing(keys.generate())
+    settings = Settings(operator_token_file=str(tmp_path / "tok"))
+    path = issue_local_credential(ring, settings)
+    assert path == tmp_path / "tok" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    token = read_local_credential(path)
+    assert token is not None
+    tokens = TokenService(ring, settings.jwt_issuer, settings.jwt_audience, 900, 900)
+    body = _decode(tokens, token)
+    assert body["sub"] == "operator:local" and body["roles"] == ["operator"]
