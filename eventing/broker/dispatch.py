@@ -56,10 +56,12 @@ class Retry:
 
 @dataclass(frozen=True, slots=True)
 class Dead:
-    """Out of attempts or permanently failed; `kept` is False when the trigger drops them."""
+    """Out of attempts or permanently failed; `kept` is False when the trigger drops them.
+    `error_type` is the failure's kind (its exception's class name), carried as data."""
 
     error: str
     kept: bool = True
+    error_type: str | None = None
 
 
 Outcome = Ack | Retry | Dead
@@ -193,7 +195,7 @@ class Dispatcher:
         log.warning("trigger %s attempt %d failed: %s", sub.name, attempt, error)
         if self._classify(exc) is Disposition.RETRY and attempt < sub.delivery.max_attempts:
             return Retry(sub.delivery.delay_before(attempt + 1), error)
-        return Dead(error, kept=sub.delivery.dead_letter)
+        return Dead(error, kept=sub.delivery.dead_letter, error_type=type(exc).__name__)
 
     async def _notify(
         self, sub: Subscription, event: CloudEvent, attempt: int, outcome: Outcome
@@ -203,7 +205,8 @@ class Dispatcher:
         if not isinstance(outcome, Dead) or is_notice(event):
             return outcome
         try:
-            await self._publish(notice_for(sub.name, event, attempt, outcome.error))
+            notice = notice_for(sub.name, event, attempt, outcome.error, outcome.error_type)
+            await self._publish(notice)
         except Exception as exc:
             log.warning("trigger %s: dead-letter notice not published: %s", sub.name, exc)
             return Retry(BUSY_DELAY_S, f"{outcome.error}; notice not published: {describe(exc)}")

@@ -23,12 +23,20 @@ def is_notice(event: CloudEvent) -> bool:
     return str(event["type"]) == DEAD_LETTERED
 
 
-def notice_for(trigger: str, event: CloudEvent, attempts: int, error: str) -> CloudEvent:
-    """The notice for `event`, which `trigger` gave up on after `attempts` attempts."""
+def notice_for(
+    trigger: str,
+    event: CloudEvent,
+    attempts: int,
+    error: str,
+    error_type: str | None = None,
+) -> CloudEvent:
+    """The notice for `event`, which `trigger` gave up on after `attempts` attempts; the
+    failure's kind travels as its own field (`error_type`), never inside `error`."""
     payload = event.get_data()
     data = DeadLettered(
         trigger=trigger,
         error=error[:2000],
+        error_type=error_type,
         attempts=attempts,
         event_type=str(event["type"]),
         event_source=str(event["source"]),

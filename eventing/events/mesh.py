@@ -28,13 +28,16 @@ class DeadLettered(EventData):
     visibly (e.g. a scan job's terminal failed `done`) instead of leaving clients waiting."""
 
     trigger: str
-    error: str
+    error: str  # the whole cause, for operators; never parsed
     attempts: int
     event_type: str
     event_source: str
     event_id: str
     subject: str | None = None
     data: dict[str, Any] | None = None  # the dead event's JSON payload
+    # The failure's kind (the exception's class, or `HTTP <status>` from Knative's dispatcher):
+    # what the owner of the work may act on or show, without parsing `error`.
+    error_type: str | None = None
 
 
 PING = "dev.knative.sources.ping"

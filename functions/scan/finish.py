@@ -89,7 +89,7 @@ async def failed(data: DeadLettered, event_bus: EventBus, scan_jobs: ScanReposit
         return  # not a scan job's event (nothing to end)
     ctx = ScanContext.model_validate(context)
     stage = STAGE_OF_FUNCTION.get(data.trigger, "queued")
-    detail = _public_detail(stage, data.error)
+    detail = _public_detail(stage, data.error_type)
     result = failed_result(ctx.job_id, stage, "SCAN_STAGE_FAILED", detail)
     if await scan_jobs.get(ctx.job_id) is None:
         return  # unknown job: nothing stored to end
@@ -101,8 +101,8 @@ async def failed(data: DeadLettered, event_bus: EventBus, scan_jobs: ScanReposit
     await progress.fail(detail, result=job.result)
 
 
-def _public_detail(stage: str, error: str) -> str:
-    """The cause as the client may read it: the stage and the error's kind, never its text
-    (which may hold internals); operators read the whole cause in the dead letter."""
-    kind = error.split(":", 1)[0].strip() or "Error"
-    return f"'{stage}' 단계를 끝내지 못했어요 ({kind})."
+def _public_detail(stage: str, error_type: str | None) -> str:
+    """The cause as the client may read it: the stage and the error's kind (the notice's
+    `error_type`), never its text (which may hold internals); operators read the whole cause
+    in the dead letter."""
+    return f"'{stage}' 단계를 끝내지 못했어요 ({error_type or 'Error'})."

@@ -173,3 +173,22 @@ async def test_a_dead_letter_notice_ends_the_job_as_failed(kb: KnowledgeBase) ->
     late = await pipe.run(request)  # a stage redelivered after the job failed for good
     assert late == []
     assert (await pipe.jobs.get(request.context.job_id)).status == "failed"  # type: ignore[union-attr]
+
+
+async def test_a_failed_job_names_the_notice_s_error_type_never_its_text(
+    kb: KnowledgeBase,
+) -> None:
+    """The kind shown to the client is the notice's `error_type` field; `error` (free text
+    that may hold internals, and colons) is not parsed."""
+    pipe = Pipeline(kb)
+    request = await pipe.submit("우유팩")
+    notice = DeadLettered(
+        trigger="scan-answer", error="internal: db at 10.0.0.7: refused", attempts=3,
+        error_type="LLMUnavailable", event_type="kr.eco2.scan.ruled.v1",
+        event_source="/eco2/scan/rule", event_id="e1", data=request.model_dump(mode="json"),
+    )  # fmt: skip
+    await finish.failed(notice, pipe.bus, pipe.jobs)
+    job = await pipe.jobs.get(request.context.job_id)
+    assert job is not None and job.result is not None
+    detail = job.result["error"]["detail"]
+    assert "LLMUnavailable" in detail and "internal" not in detail and "10.0.0.7" not in detail
