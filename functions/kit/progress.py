@@ -1,15 +1,19 @@
 """Progress for stage functions: stage events, tokens and the terminal `done`, on the event bus.
 
     progress = Progress(event_bus, job_id)
+    await progress.queued()                       # the job is on its way (progress 0)
     async with progress.stage("vision", start=10, end=40):
         ...                                       # started at 10 %, completed at 40 %
     await progress.token(delta, node="answer")    # shares the job's seq with the stages
     await progress.done(result={...})             # terminal: completed, progress 100
 
-A stage that raises emits `<stage> failed` and re-raises (the broker may retry it). When the
-job gives up — the last stage failed for good, or the kit dead-letters it — `fail(error)` emits
-the terminal `done` with status `failed`; `async with progress.job():` does that for any
-exception escaping its block. A job never ends in silence.
+This is the one way handlers report progress: none calls `emit` itself. A stage that raises
+emits `<stage> failed` and re-raises (the broker may retry it) — unless it says
+`failures=False`: its failure is then reported once, when the broker gives up (the dead-letter
+notice's handler calls `fail(error, stage=...)`). When the job gives up — the last stage failed
+for good, or the kit dead-letters it — `fail(error)` emits the terminal `done` with status
+`failed`; `async with progress.job():` does that for any exception escaping its block. A job
+never ends in silence.
 
 Everything is idempotent under redelivery: the bus keeps one event per (job, stage, status)
 and one `done` per job, so a re-run emits nothing twice (tokens excepted: a re-run stage
@@ -48,6 +52,22 @@ def public_message(error: BaseException | str) -> str:
     return http_status_and_code(error)[1]
 
 
+QUEUED_STAGE = "queued"
+
+
+class Stage:
+    """A stage in progress, as `Progress.stage` yields it."""
+
+    __slots__ = ("completes",)
+
+    def __init__(self) -> None:
+        self.completes = True
+
+    def abandon(self) -> None:
+        """The job ended another way meanwhile (it failed for good): no `completed` event."""
+        self.completes = False
+
+
 class Progress:
     def __init__(self, bus: EventBus, job_id: str) -> None:
         self.bus = bus
@@ -75,16 +95,25 @@ class Progress:
         start: int | None = None,
         end: int | None = None,
         message: str | None = None,
-    ) -> AsyncIterator[Progress]:
-        """`started` (at `start` %) on entry, `completed` (at `end` %) on exit; `failed` when
-        the block raises, then the exception propagates unchanged."""
+        failures: bool = True,
+    ) -> AsyncIterator[Stage]:
+        """`started` (at `start` %) on entry, `completed` (at `end` %) on exit unless the block
+        `abandon()`s it; `failed` when the block raises (not with `failures=False`: the
+        broker's retries come first), then the exception propagates unchanged."""
         await self.emit(name, "started", progress=start, message=message)
+        stage = Stage()
         try:
-            yield self
+            yield stage
         except Exception as exc:
-            await self._quietly(self.emit(name, "failed", message=public_message(exc)))
+            if failures:
+                await self._quietly(self.emit(name, "failed", message=public_message(exc)))
             raise
-        await self.emit(name, "completed", progress=end)
+        if stage.completes:
+            await self.emit(name, "completed", progress=end)
+
+    async def queued(self) -> StreamEvent | None:
+        """The job is on its way (`queued` completed, progress 0): a stream's first event."""
+        return await self.emit(QUEUED_STAGE, "completed", progress=0)
 
     async def token(self, content: str, *, node: str) -> StreamEvent:
         return await self.bus.publish_token(self.job_id, content, node=node)
@@ -101,10 +130,18 @@ class Progress:
         return await self.emit(TERMINAL_STAGE, status, message=message, result=result)
 
     async def fail(
-        self, error: BaseException | str, *, result: Mapping[str, Any] | None = None
+        self,
+        error: BaseException | str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        stage: str | None = None,
     ) -> StreamEvent | None:
-        """End the job as failed (`done`, status `failed`), with a message fit for the client."""
-        return await self.done(result, failed=True, message=public_message(error))
+        """End the job as failed (`done`, status `failed`), with a message fit for the client;
+        with `stage`, that stage's `failed` first (a stage that gave up for good)."""
+        message = public_message(error)
+        if stage is not None:
+            await self.emit(stage, "failed", message=message)
+        return await self.done(result, failed=True, message=message)
 
     @contextlib.asynccontextmanager
     async def job(self) -> AsyncIterator[Progress]:

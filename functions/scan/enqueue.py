@@ -17,7 +17,7 @@ async def enqueue(job: ScanJob, bus: EventBus, publisher: Publisher) -> None:
     """Register the stream (owner, kind), say `queued`, then publish the request (its id is
     the job id): the SSE stream exists before any stage can emit into it."""
     await bus.register_job(job.id, job.user_id, KIND)
-    await Progress(bus, job.id).emit("queued", "completed", progress=0)
+    await Progress(bus, job.id).queued()
     context = ScanContext(
         job_id=job.id, user_id=job.user_id, image_url=job.image_url, image_key=job.image_key,
         content_type=job.content_type, user_input=job.user_input, model=job.model,

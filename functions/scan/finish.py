@@ -57,13 +57,16 @@ async def reward(
     redelivery asks for the same grant, which that domain applies once)."""
     ctx = data.context
     progress = Progress(event_bus, ctx.job_id)
-    await progress.emit("reward", "started", progress=PLAN["reward"][0])
-    granted = decide_reward(character_catalog, data)
-    result = completed_result(ctx.job_id, data.classification, data.ruling, data.answer, granted)
-    job = await scan_jobs.finish(ctx.job_id, "completed", result)
-    if job.status != "completed" or job.result is None:
-        return []  # it had already failed for good; that path emitted the terminal event
-    await progress.emit("reward", "completed", progress=PLAN["reward"][1])
+    start, end = PLAN["reward"]
+    async with progress.stage("reward", start=start, end=end, failures=False) as stage:
+        granted = decide_reward(character_catalog, data)
+        result = completed_result(
+            ctx.job_id, data.classification, data.ruling, data.answer, granted
+        )
+        job = await scan_jobs.finish(ctx.job_id, "completed", result)
+        if job.status != "completed" or job.result is None:
+            stage.abandon()  # it had already failed for good; that path emitted the end
+            return []
     await progress.done(result=job.result)
     stored = job.result.get("reward")
     code = granted.code if granted and stored else None
@@ -96,9 +99,7 @@ async def failed(data: DeadLettered, event_bus: EventBus, scan_jobs: ScanReposit
     job = await scan_jobs.finish(ctx.job_id, "failed", result)
     if job.status != "failed":
         return  # it completed after all (a redelivered stage won the race)
-    progress = Progress(event_bus, ctx.job_id)
-    await progress.emit(stage, "failed", message=detail)
-    await progress.fail(detail, result=job.result)
+    await Progress(event_bus, ctx.job_id).fail(detail, result=job.result, stage=stage)
 
 
 def _public_detail(stage: str, error_type: str | None) -> str:

@@ -11,6 +11,7 @@ output when redelivered, so a crash after the LLM answered never pays for a seco
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from eventing.bus.port import EventBus
@@ -27,7 +28,7 @@ from eventing.events.scan import (
 from functions.images.model import ImageContentMismatch, looks_like
 from functions.images.ports import ObjectStore
 from functions.kit.llm.port import LLM, ImageInput, LLMRequest
-from functions.kit.progress import Progress
+from functions.kit.progress import Progress, Stage
 from functions.scan import offline, prompts
 from functions.scan.knowledge.engine import RuleEngine, step_dict
 from functions.scan.knowledge.model import KnowledgeBase
@@ -48,10 +49,11 @@ async def _live(jobs: ScanRepository, job_id: str) -> bool:
     return True
 
 
-async def _started(bus: EventBus, job_id: str, stage: str) -> Progress:
-    progress = Progress(bus, job_id)
-    await progress.emit(stage, "started", progress=PLAN[stage][0])
-    return progress
+def _stage(bus: EventBus, job_id: str, stage: str) -> AbstractAsyncContextManager[Stage]:
+    """`started`/`completed` at the plan's percentages; a failure is the broker's to retry,
+    and reported once it gives up (the dead-letter notice, `finish.failed`)."""
+    start, end = PLAN[stage]
+    return Progress(bus, job_id).stage(stage, start=start, end=end, failures=False)
 
 
 async def vision(
@@ -67,13 +69,13 @@ async def vision(
     ctx = data.context
     if not await _live(scan_jobs, ctx.job_id):
         return None
-    progress = await _started(event_bus, ctx.job_id, "vision")
-    saved = await scan_jobs.stage_output(ctx.job_id, "vision")
-    if saved is None:
-        found = await _classify(ctx, llm, object_store, scan_knowledge)
-        saved = await scan_jobs.save_stage(ctx.job_id, "vision", found.model_dump(mode="json"))
-    classification = ClassificationData.model_validate(saved)
-    await progress.emit("vision", "completed", progress=PLAN["vision"][1])
+    async with _stage(event_bus, ctx.job_id, "vision"):
+        saved = await scan_jobs.stage_output(ctx.job_id, "vision")
+        if saved is None:
+            found = await _classify(ctx, llm, object_store, scan_knowledge)
+            output = found.model_dump(mode="json")
+            saved = await scan_jobs.save_stage(ctx.job_id, "vision", output)
+        classification = ClassificationData.model_validate(saved)
     return ScanClassified(context=ctx, classification=classification)
 
 
@@ -132,22 +134,22 @@ def normalize(kb: KnowledgeBase, output: prompts.VisionOutput) -> Classification
 async def rule(data: ScanClassified, event_bus: EventBus, rule_engine: RuleEngine) -> ScanRuled:
     """`scan-rule`: match the disposal rule document and adjust it for the situation tags."""
     ctx, found = data.context, data.classification
-    progress = await _started(event_bus, ctx.job_id, "rule")
-    outcome = rule_engine.apply(
-        found.major_category, found.middle_category, found.minor_category, found.situation_tags
-    )
-    if outcome.ignored_tags:
-        log.info("job %s: tags ignored by the rules: %s", ctx.job_id, outcome.ignored_tags)
-    document = outcome.document
-    ruling = RulingData(
-        rule_key=document.key if document else None,
-        disposal_rules=document.as_contract() if document else None,
-        disposal_steps=list(outcome.disposal_steps),
-        insufficiencies=list(outcome.insufficiencies),
-        major_category=outcome.major,
-        middle_category=outcome.middle,
-    )
-    await progress.emit("rule", "completed", progress=PLAN["rule"][1])
+    async with _stage(event_bus, ctx.job_id, "rule"):
+        outcome = rule_engine.apply(
+            found.major_category, found.middle_category, found.minor_category,
+            found.situation_tags,
+        )  # fmt: skip
+        if outcome.ignored_tags:
+            log.info("job %s: tags ignored by the rules: %s", ctx.job_id, outcome.ignored_tags)
+        document = outcome.document
+        ruling = RulingData(
+            rule_key=document.key if document else None,
+            disposal_rules=document.as_contract() if document else None,
+            disposal_steps=list(outcome.disposal_steps),
+            insufficiencies=list(outcome.insufficiencies),
+            major_category=outcome.major,
+            middle_category=outcome.middle,
+        )
     return ScanRuled(context=ctx, classification=found, ruling=ruling)
 
 
@@ -158,13 +160,12 @@ async def answer(
     ctx = data.context
     if not await _live(scan_jobs, ctx.job_id):
         return None
-    progress = await _started(event_bus, ctx.job_id, "answer")
-    saved = await scan_jobs.stage_output(ctx.job_id, "answer")
-    if saved is None:
-        written = await _write_answer(data, llm)
-        saved = await scan_jobs.save_stage(ctx.job_id, "answer", written)
-    final = AnswerData.model_validate(saved)
-    await progress.emit("answer", "completed", progress=PLAN["answer"][1])
+    async with _stage(event_bus, ctx.job_id, "answer"):
+        saved = await scan_jobs.stage_output(ctx.job_id, "answer")
+        if saved is None:
+            written = await _write_answer(data, llm)
+            saved = await scan_jobs.save_stage(ctx.job_id, "answer", written)
+        final = AnswerData.model_validate(saved)
     return ScanAnswered(
         context=ctx, classification=data.classification, ruling=data.ruling, answer=final
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +154,48 @@ async def test_the_embedded_container_provides_one_memory_bus_and_no_router() ->
         assert await start_event_router(container) is None
     finally:
         await container.close()
+
+
+async def test_a_stage_without_failures_leaves_them_to_the_dead_letter_path(
+    bus: InMemoryEventBus,
+) -> None:
+    """A retried stage (`failures=False`) says nothing on a failed attempt; when the broker
+    gives up, `fail(..., stage=)` reports that stage's failure and ends the job once."""
+    progress = Progress(bus, "job")
+    await progress.queued()
+    with pytest.raises(ValueError):
+        async with progress.stage("vision", start=10, end=40, failures=False):
+            raise ValueError("attempt 1")
+    await progress.fail("gave up", stage="vision")
+    await progress.fail("gave up", stage="vision")  # a redelivered notice
+    assert await _timeline(bus) == [
+        ("queued", "completed", 0),
+        ("vision", "started", 10),
+        ("vision", "failed", 10),  # the bus keeps the stage's last percentage
+        ("done", "failed", 100),
+    ]
+
+
+async def test_an_abandoned_stage_emits_no_completed(bus: InMemoryEventBus) -> None:
+    progress = Progress(bus, "job")
+    async with progress.stage("reward", start=90, end=95) as stage:
+        stage.abandon()  # the job had ended another way meanwhile
+    assert await _timeline(bus) == [("reward", "started", 90)]
+
+
+def test_handlers_report_progress_only_through_the_helper() -> None:
+    """No module but the helper itself emits raw stage events (`.emit(...)`)."""
+    root = Path(__file__).resolve().parents[2] / "functions"
+    helper = root / "kit" / "progress.py"
+    raw = []
+    for path in sorted(root.rglob("*.py")):
+        if path == helper:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "emit"
+            ):
+                raw.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert raw == []
