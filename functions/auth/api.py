@@ -7,16 +7,17 @@ the cookies themselves, never from the edge-injected identity.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from functions.auth.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_session, set_session
 from functions.auth.keys import KeyRing
-from functions.auth.logins import Logins
+from functions.auth.logins import LoginRateLimitedError, Logins
 from functions.auth.model import SessionRejectedError
 from functions.auth.ports import OAuthClient, RevocationStore, SessionStore, StateStore
 from functions.auth.sessions import Sessions, TokenPair
@@ -24,6 +25,7 @@ from functions.auth.tokens import TokenService
 from functions.kit.errors import error_body, http_status_and_code
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
+from functions.kit.text import Text
 from functions.users.ports import UserRepository
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,19 @@ def _refreshed(pair: TokenPair, settings: Settings) -> JSONResponse:
     response = JSONResponse({"success": True, "data": data})
     set_session(response, pair, settings)
     return response
+
+
+def client_address(request: Request) -> str:
+    """The ASGI client address. Deployed, uvicorn runs with `--forwarded-allow-ips` set to
+    the edge, so this is the edge's trusted forwarded address (X-Forwarded-For as Envoy set
+    it), never a header the client could choose; locally it is the TCP peer."""
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limited(exc: LoginRateLimitedError) -> JSONResponse:
+    retry_after = str(max(1, math.ceil(exc.retry_after_s)))
+    body = error_body(exc.detail, exc.code)
+    return JSONResponse(body, status_code=429, headers={"Retry-After": retry_after})
 
 
 def router(
@@ -111,20 +126,26 @@ def router(
 
     @api.get("/{provider}")
     async def start(
-        provider: str,
-        redirect_uri: str | None = None,
-        dev_user: str | None = None,
-        x_frontend_origin: Annotated[str | None, Header()] = None,
-    ) -> dict[str, Any]:
-        data = await logins.start(provider, x_frontend_origin, redirect_uri, dev_user)
-        return {"success": True, "data": data}
+        request: Request,
+        provider: Annotated[Text, Path(max_length=32)],
+        redirect_uri: Annotated[Text | None, Query(max_length=2048)] = None,
+        dev_user: Annotated[Text | None, Query(max_length=32)] = None,
+        x_frontend_origin: Annotated[Text | None, Header(max_length=2048)] = None,
+    ) -> JSONResponse:
+        try:
+            data = await logins.start(
+                provider, x_frontend_origin, redirect_uri, dev_user, client_address(request)
+            )
+        except LoginRateLimitedError as exc:
+            return rate_limited(exc)
+        return JSONResponse({"success": True, "data": data})
 
     @api.get("/{provider}/callback")
-    async def callback(
-        provider: str,
-        code: str | None = None,
-        state: str | None = None,
-        error: str | None = None,
+    async def callback(  # no length limits: any failure must still be the 302 to the PWA
+        provider: Text,
+        code: Text | None = None,
+        state: Text | None = None,
+        error: Text | None = None,
     ) -> RedirectResponse:
         done = await logins.complete(provider, code, state, error)
         response = RedirectResponse(done.redirect_to, status_code=302)

@@ -30,6 +30,17 @@ log = logging.getLogger(__name__)
 DEV_USER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
+class LoginRateLimitedError(model.AuthError):
+    """Too many login starts from one client address: 429, and when to come back."""
+
+    code = "RATE_LIMITED"
+    status = 429
+
+    def __init__(self, detail: str, retry_after_s: float) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(frozen=True, slots=True)
 class Completed:
     redirect_to: str
@@ -77,7 +88,9 @@ class Logins:
         frontend_origin: str | None,
         redirect_uri: str | None,
         dev_user: str | None = None,
+        address: str = "unknown",
     ) -> dict[str, Any]:
+        """`address` is the caller's (rate-limited per address; see `_admit`)."""
         client = self._client(provider)
         allowed = self._settings.allowed_origins
         origin = model.allowed_origin(frontend_origin, allowed) if frontend_origin else allowed[0]
@@ -95,6 +108,7 @@ class Logins:
             dev_user=dev_user,
             expires_at=time.time() + self._settings.auth_state_ttl_s,
         )
+        await self._admit(address)
         await self._states.put(login)
         challenge = model.pkce_challenge(verifier) if verifier else None
         return {
@@ -103,6 +117,15 @@ class Logins:
             "authorization_url": client.authorization_url(login, challenge),
             "expires_at": datetime.fromtimestamp(login.expires_at, UTC).isoformat(),
         }
+
+    async def _admit(self, address: str) -> None:
+        """Only a start that would store a state counts: a refused one costs nothing."""
+        limit = self._settings.auth_login_rate_per_min
+        wait_s = await self._states.admit(address, limit, 60)
+        if wait_s > 0:
+            raise LoginRateLimitedError(
+                f"too many login starts from this address (at most {limit} a minute)", wait_s
+            )
 
     async def complete(
         self, provider: str, code: str | None, state: str | None, error: str | None

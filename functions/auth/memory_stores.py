@@ -21,16 +21,41 @@ from functions.auth.model import (
     Successor,
 )
 
+MAX_STATES = 10_000  # logins in flight in one process; past it the oldest is forgotten
+MAX_CLIENTS = 100_000  # rate windows kept; past it the oldest window is forgotten
+
 
 class MemoryStateStore:
-    def __init__(self) -> None:
+    """Bounded: at most `max_states` logins (expired ones go first, then the oldest, whose
+    user simply starts again) and `max_clients` rate windows."""
+
+    def __init__(self, max_states: int = MAX_STATES, max_clients: int = MAX_CLIENTS) -> None:
         self._logins: dict[str, LoginState] = {}
+        self._windows: dict[str, tuple[float, int]] = {}  # client -> (window end, starts)
+        self._max_states = max_states
+        self._max_clients = max_clients
 
     async def put(self, login: LoginState) -> None:
         now = time.time()
         for state in [s for s, v in self._logins.items() if v.expires_at <= now]:
             del self._logins[state]  # forget the abandoned ones
+        while len(self._logins) >= self._max_states:
+            del self._logins[next(iter(self._logins))]  # the oldest (insertion order)
         self._logins[login.state] = login
+
+    def __len__(self) -> int:
+        """Logins kept (expired ones included until the next put)."""
+        return len(self._logins)
+
+    async def admit(self, client: str, limit: int, window_s: int) -> float:
+        now = time.monotonic()
+        ends, starts = self._windows.pop(client, (0.0, 0))
+        if ends <= now:
+            ends, starts = now + window_s, 0
+        if len(self._windows) >= self._max_clients:
+            del self._windows[next(iter(self._windows))]
+        self._windows[client] = (ends, starts + 1)  # re-inserted: now the newest
+        return 0.0 if starts < limit else ends - now
 
     async def take(self, state: str) -> LoginState | None:
         login = self._logins.pop(state, None)  # pop: single use

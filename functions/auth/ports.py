@@ -20,6 +20,12 @@ class StateStore(Protocol):
         """The login, exactly once: None when unknown, expired or already taken."""
         ...
 
+    async def admit(self, client: str, limit: int, window_s: int) -> float:
+        """Count one login start by `client` (its address): 0 when it is within `limit`
+        starts per `window_s`, else the seconds until it may start again. This is also what
+        bounds the stored states: a client holds at most `limit * ttl / window_s` of them."""
+        ...
+
 
 class SessionStore(Protocol):
     async def open(self, record: RefreshRecord) -> None:

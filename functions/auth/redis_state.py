@@ -1,4 +1,8 @@
-"""Login state in Redis: `SET … EXAT` to keep it, `GETDEL` to take it exactly once."""
+"""Login state in Redis: `SET … EXAT` to keep it, `GETDEL` to take it exactly once.
+
+Every key expires with its login; how many a client can create is bounded by `admit` (a
+per-client start counter), so a flood of starts cannot grow the keyspace without bound.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ class RedisStateStore:
     def __init__(self, redis: Any, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}auth:state:"
+        self._rate_prefix = f"{prefix}auth:login-rate:"
 
     async def put(self, login: LoginState) -> None:
         try:
@@ -23,6 +28,19 @@ class RedisStateStore:
             )
         except (RedisError, OSError) as exc:
             raise AuthStoreUnavailableError(f"state store unavailable: {exc}") from exc
+
+    async def admit(self, client: str, limit: int, window_s: int) -> float:
+        """A fixed window per client: INCR, and the key's expiry set by the first start."""
+        key = f"{self._rate_prefix}{client}"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, window_s, nx=True)
+                pipe.pttl(key)
+                starts, _, ttl_ms = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise AuthStoreUnavailableError(f"state store unavailable: {exc}") from exc
+        return 0.0 if int(starts) <= limit else max(int(ttl_ms), 1) / 1000
 
     async def take(self, state: str) -> LoginState | None:
         try:

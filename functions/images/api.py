@@ -16,11 +16,12 @@ from functions.images.ports import ObjectStore
 from functions.images.services import UploadResponse
 from functions.kit.identity import CurrentUser
 from functions.kit.settings import Settings
+from functions.kit.text import Text
 
 
 class UploadIn(BaseModel):
-    filename: str | None = Field(default=None, max_length=1024)  # accepted, ignored (ADR 0009)
-    content_type: str = Field(max_length=255)
+    filename: Text | None = Field(default=None, max_length=1024)  # accepted, ignored (ADR 0009)
+    content_type: Text = Field(max_length=255)
 
 
 class UploadOut(BaseModel):

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     auth_cookie_domain: str | None = None
     auth_refresh_grace_s: float = 30.0
     auth_state_ttl_s: int = 600
+    auth_login_rate_per_min: int = 20  # login starts per client address; 429 past it
     auth_dev_provider: bool | None = None  # None: on in embedded mode, off in real mode
     auth_dev_user: str = "dev"
     auth_public_base_url: str | None = None  # where providers send users back; None: own port
@@ -140,6 +141,8 @@ class Settings(BaseSettings):
     operator_token_file: str | None = None
 
     drain_timeout_s: float = 10.0
+    # Every request body is bounded (functions/kit/guard.py); uploads keep images_max_bytes.
+    max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
 
     @property

@@ -24,6 +24,7 @@ from functions.kit.identity import CurrentUser
 from functions.kit.llm.port import LLM
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
+from functions.kit.text import MultilineText, Text
 from functions.scan.enqueue import enqueue
 from functions.scan.errors import ScanJobNotFound
 from functions.scan.knowledge.model import KnowledgeBase
@@ -37,12 +38,12 @@ log = logging.getLogger(__name__)
 class ScanIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    image_url: str = Field(min_length=1, max_length=2048)
-    user_input: str | None = Field(default=None, max_length=500)
-    model: str | None = Field(default=None, max_length=100)
+    image_url: Text = Field(min_length=1, max_length=2048)
+    user_input: MultilineText | None = Field(default=None, max_length=500)
+    model: Text | None = Field(default=None, max_length=100)
 
 
-IdempotencyKey = Annotated[str | None, Header(alias="X-Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[Text | None, Header(alias="X-Idempotency-Key", max_length=200)]
 
 
 def router(

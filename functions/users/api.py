@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from functions.kit.identity import CurrentUser
+from functions.kit.text import Text
 from functions.users import services
 from functions.users.model import NICKNAME_MAX, InvalidNicknameError, User, normalize_nickname
 from functions.users.ports import UserRepository
@@ -22,7 +23,7 @@ class Me(BaseModel):
 class NicknameChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    nickname: str
+    nickname: Text
 
     @field_validator("nickname")
     @classmethod
