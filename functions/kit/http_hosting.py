@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from functions.kit import http
 from functions.kit.bootstrap import build_container, build_registry
 from functions.kit.declare import Kind
+from functions.kit.guard import Guard
 from functions.kit.http_publisher import IngressSender
 from functions.kit.invoke import resolve
 from functions.kit.publisher import Publisher
@@ -43,11 +44,13 @@ def create_http_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await container.close()
 
-    app = FastAPI(lifespan=lifespan)
+    # No trailing-slash redirects: Starlette builds their Location from the Host header.
+    app = FastAPI(lifespan=lifespan, redirect_slashes=False)
     http.install(app)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"function": settings.function, "modules": len(sys.modules)}
 
+    app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)  # outermost
     return app
