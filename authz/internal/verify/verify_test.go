@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +219,31 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("mutated token accepted at %d with %q", pos, b)
 		}
 	})
+}
+
+func TestRolesReturned(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock.Now()
+	for _, c := range []struct {
+		name     string
+		claims   testkit.Claims
+		roles    int
+		operator bool
+		result   string
+	}{
+		{"user token: no roles", testkit.Access(now), 0, false, "ok"},
+		{"operator token", testkit.Operator(now), 1, true, "ok"},
+		{"null roles", testkit.Access(now).With("roles", json.RawMessage("null")), 0, false, "ok"},
+		{"roles as a string", testkit.Access(now).With("roles", "operator"), 0, false, "invalid"},
+		{"roles with a number", testkit.Access(now).With("roles", []any{"operator", 1}), 0, false, "invalid"},
+		{"empty role", testkit.Access(now).With("roles", []string{""}), 0, false, "invalid"},
+	} {
+		got, err := e.verify(e.key.Sign(c.claims))
+		if kind(err) != c.result {
+			t.Fatalf("%s: %v, want %s", c.name, err, c.result)
+		}
+		if err == nil && (len(got.Roles) != c.roles || got.HasRole("operator") != c.operator) {
+			t.Fatalf("%s: roles %v", c.name, got.Roles)
+		}
+	}
 }
