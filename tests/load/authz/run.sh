@@ -95,7 +95,10 @@ ghz_base=("${LOAD_CPU[@]}" "$BIN/ghz" --insecure --protoset "$WORK/auth.protoset
 
 # measure NAME SERVER_PID LOADER ADDR [RATE]: one measured run (after an unmeasured warm-up)
 # with ghz or the lean driver, closed loop or at RATE checks/s; keeps the report and the CPU
-# seconds of the server and of the load generator.
+# seconds of the server and of the load generator over the interval its checks are counted in:
+# ghz's warm-up is a separate run before the server's CPU is sampled (the measured ghz run
+# counts every call it made); the lean driver warms up inside its run and counts only the
+# window after it, so it samples both CPUs itself at the window's edges (-cpu-out).
 measure() {
   local name=$1 pid=$2 loader=$3 addr=$4 rate=${5:-0} s0 s1
   local TIMEFORMAT='%3U %3S'
@@ -104,14 +107,14 @@ measure() {
     "${ghz_base[@]}" "${rflag[@]}" -z 3s -O json -o /dev/null "$addr" >/dev/null
     s0=$(ticks "$pid")
     { time "${ghz_base[@]}" "${rflag[@]}" -z "$DURATION" -O json -o "$WORK/$name.json" "$addr" >/dev/null; } 2>"$WORK/$name.time"
+    s1=$(ticks "$pid")
+    secs $((s1 - s0)) >"$WORK/$name.srvcpu"
+    awk '{printf "%.2f", $1+$2}' "$WORK/$name.time" >"$WORK/$name.clicpu"
   else
-    s0=$(ticks "$pid")
-    { time "${LOAD_CPU[@]}" "$BIN/authzbench" grpcload -addr "$addr" -data "$WORK/ghz-data.json" -c "$CONCURRENCY" -connections "$CONNECTIONS" \
-        -d "$DURATION" -warmup 3s -rate "$rate" -o "$WORK/$name.json" >"$WORK/$name.out"; } 2>"$WORK/$name.time"
+    "${LOAD_CPU[@]}" "$BIN/authzbench" grpcload -addr "$addr" -data "$WORK/ghz-data.json" -c "$CONCURRENCY" -connections "$CONNECTIONS" \
+      -d "$DURATION" -warmup 3s -rate "$rate" -o "$WORK/$name.json" \
+      -server-pid "$pid" -clk-tck "$CLK_TCK" -cpu-out "$WORK/$name" >"$WORK/$name.out"
   fi
-  s1=$(ticks "$pid")
-  secs $((s1 - s0)) >"$WORK/$name.srvcpu"
-  awk '{printf "%.2f", $1+$2}' "$WORK/$name.time" >"$WORK/$name.clicpu"
   echo "  $name done"
 }
 

@@ -68,6 +68,9 @@ func cmdGRPCLoad(args []string) error {
 	warm := fs.Duration("warmup", 3*time.Second, "unmeasured warm-up")
 	out := fs.String("o", "", "write a ghz-compatible JSON report here (count, total, rps, details)")
 	rate := fs.Float64("rate", 0, "open loop: start calls at this rate (calls/s) and time each from its scheduled start; 0 = closed loop (each stream calls again at once)")
+	serverPid := fs.Int("server-pid", 0, "the server's pid: its CPU over the measured window is written to <cpu-out>.srvcpu")
+	clkTck := fs.Float64("clk-tck", 100, "clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK)")
+	cpuOut := fs.String("cpu-out", "", "write the window's CPU seconds to <cpu-out>.srvcpu (server) and <cpu-out>.clicpu (this driver)")
 	_ = fs.Parse(args)
 	b, err := os.ReadFile(*data)
 	if err != nil {
@@ -159,14 +162,12 @@ func cmdGRPCLoad(args []string) error {
 			}
 		})
 	}
-	time.Sleep(*warm)
-	measuring.Store(true)
-	start := time.Now()
-	time.Sleep(*dur)
-	measuring.Store(false)
-	elapsed := time.Since(start)
+	span, elapsed, err := measureWindow(*warm, *dur, time.Sleep, procCPU(*serverPid, *clkTck), measuring.Store)
 	stop.Store(true)
 	wg.Wait()
+	if err != nil {
+		return err
+	}
 	var all []time.Duration
 	var allow, deny, errs int
 	for _, r := range results {
@@ -183,6 +184,11 @@ func cmdGRPCLoad(args []string) error {
 	}
 	fmt.Printf("grpcload (%s, %d streams over %d connections): %d calls in %.1fs (%d allowed, %d denied, %d errors)\n",
 		mode, *conc, *conns, n, elapsed.Seconds(), allow, deny, errs)
+	if *cpuOut != "" {
+		if err := writeCPU(*cpuOut, span); err != nil {
+			return err
+		}
+	}
 	if *out == "" {
 		return nil
 	}
