@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import aio_pika
@@ -562,17 +563,26 @@ def codec_us(rounds: int = 2000) -> tuple[float, float]:
 SERVICES = ("beam.smp", "redis-server")  # RabbitMQ and Redis count as part of the bench
 
 
-def _proc_stats() -> dict[int, tuple[str, int, int]]:
-    """pid -> (command, parent pid, CPU ticks used) for every process we can read."""
-    found: dict[int, tuple[str, int, int]] = {}
+class ProcTicks(NamedTuple):
+    """One process's line of /proc/<pid>/stat, in clock ticks."""
+
+    command: str
+    parent: int
+    ticks: int  # its own user + system time
+    reaped: int  # user + system time of its children that exited and that it waited for
+
+
+def _proc_stats() -> dict[int, ProcTicks]:
+    """pid -> its ticks, for every process we can read."""
+    found: dict[int, ProcTicks] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError, ValueError, IndexError):
             raw = (entry / "stat").read_text()
             command = raw[raw.index("(") + 1 : raw.rindex(")")]
-            fields = raw[raw.rindex(")") + 2 :].split()
-            found[int(entry.name)] = (command, int(fields[1]), int(fields[11]) + int(fields[12]))
+            f = [int(x) for x in raw[raw.rindex(")") + 2 :].split()[1:15]]
+            found[int(entry.name)] = ProcTicks(command, f[0], f[10] + f[11], f[12] + f[13])
     return found
 
 
@@ -581,38 +591,56 @@ def _busy_ticks() -> int:
     return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
 
 
+def _used_between(before: dict[int, ProcTicks], after: dict[int, ProcTicks]) -> int:
+    """Ticks a set of processes used between two snapshots, those that exited meanwhile
+    included: a process that exited was reaped by its parent (the bench reaps its workers), whose
+    `reaped` then holds all of its time, so only what it had used before the window is taken
+    off. A worker started and stopped within a scenario is in neither snapshot, yet counted."""
+    used = 0
+    for pid, now in after.items():
+        then = before.get(pid)
+        used += now.ticks + now.reaped - (then.ticks + then.reaped if then else 0)
+    for pid, then in before.items():
+        if pid not in after:
+            used -= then.ticks + then.reaped
+    return used
+
+
+def _ours(stats: dict[int, ProcTicks]) -> dict[int, ProcTicks]:
+    """This process, all its descendants (bench workers), RabbitMQ and Redis."""
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        grew = False
+        for pid, s in stats.items():
+            if s.parent in ours and pid not in ours:
+                ours.add(pid)
+                grew = True
+    return {pid: s for pid, s in stats.items() if pid in ours or s.command in SERVICES}
+
+
 class Interference:
     """How much CPU processes outside the bench (this process tree, RabbitMQ, Redis) used."""
 
     def __init__(self) -> None:
-        self._start = (time.monotonic(), _busy_ticks(), self._bench_ticks(_proc_stats()))
+        self._start = (time.monotonic(), _busy_ticks(), _ours(_proc_stats()))
         self.restarted = False
-
-    @staticmethod
-    def _bench_ticks(stats: dict[int, tuple[str, int, int]]) -> dict[int, int]:
-        ours = {os.getpid()}
-        grew = True
-        while grew:  # this process and all its descendants (bench workers)
-            grew = False
-            for pid, (_, parent, _) in stats.items():
-                if parent in ours and pid not in ours:
-                    ours.add(pid)
-                    grew = True
-        return {pid: t for pid, (cmd, _, t) in stats.items() if pid in ours or cmd in SERVICES}
 
     def service_seconds(self, command: str) -> float:
         """CPU seconds a service (e.g. beam.smp, RabbitMQ) used since construction."""
-        before = self._start[2]
-        now = {pid: t for pid, (cmd, _, t) in _proc_stats().items() if cmd == command}
-        ticks = sum(t - before.get(pid, 0) for pid, t in now.items())
-        return ticks / os.sysconf("SC_CLK_TCK")
+        before = {pid: s for pid, s in self._start[2].items() if s.command == command}
+        now = {pid: s for pid, s in _proc_stats().items() if s.command == command}
+        return _used_between(before, now) / os.sysconf("SC_CLK_TCK")
+
+    def bench_seconds(self) -> float:
+        """CPU seconds the bench's processes, RabbitMQ and Redis used since construction."""
+        return _used_between(self._start[2], _ours(_proc_stats())) / os.sysconf("SC_CLK_TCK")
 
     def others_percent(self) -> float:
         """CPU used by everything else, in % of the whole machine, since construction."""
-        now, busy, bench = time.monotonic(), _busy_ticks(), self._bench_ticks(_proc_stats())
-        start, busy0, bench0 = self._start
-        ours = sum(t - bench0.get(pid, 0) for pid, t in bench.items())
-        ours += sum(t for pid, t in bench0.items() if pid not in bench)  # exited meanwhile
+        now, busy, stats = time.monotonic(), _busy_ticks(), _ours(_proc_stats())
+        start, busy0, stats0 = self._start
+        ours = _used_between(stats0, stats)
         hz = os.sysconf("SC_CLK_TCK")
         cores = len(os.sched_getaffinity(0))
         return max(0.0, 100.0 * (busy - busy0 - ours) / hz / (now - start) / cores)

@@ -1,0 +1,52 @@
+"""The load benches' bookkeeping: CPU and memory are divided by what was counted over the same
+interval, and the bench's own processes are never reported as someone else's load."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.load import broker_bench
+from tests.load.broker_bench import Interference, ProcTicks, _used_between
+
+BENCH, WORKER, RABBIT = 100, 200, 50
+
+
+def test_a_worker_started_and_reaped_within_the_window_is_the_bench_s_own_cpu() -> None:
+    before = {
+        BENCH: ProcTicks("python", 1, ticks=500, reaped=0),
+        RABBIT: ProcTicks("beam.smp", 1, ticks=1_000, reaped=0),
+    }
+    # the worker ran 300 ticks and exited; the bench waited for it, so the kernel moved its
+    # time into the bench's children's time
+    after = {
+        BENCH: ProcTicks("python", 1, ticks=600, reaped=300),
+        RABBIT: ProcTicks("beam.smp", 1, ticks=1_100, reaped=0),
+    }
+    assert _used_between(before, after) == 100 + 300 + 100
+
+
+def test_a_process_alive_at_the_start_and_gone_at_the_end_counts_only_its_window() -> None:
+    before = {
+        BENCH: ProcTicks("python", 1, ticks=500, reaped=0),
+        WORKER: ProcTicks("python", BENCH, ticks=40, reaped=0),
+    }
+    after = {BENCH: ProcTicks("python", 1, ticks=510, reaped=40 + 60)}  # 60 more, then exited
+    assert _used_between(before, after) == 10 + 60
+
+
+def test_interference_counts_a_child_that_ran_and_exited_in_the_window() -> None:
+    interference = Interference()
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    child = subprocess.run([sys.executable, "-c", burn], check=True)
+    assert child.returncode == 0
+    assert interference.bench_seconds() >= 0.25
+
+
+def test_the_proc_stat_line_is_read_after_the_command_name() -> None:
+    stat = broker_bench._proc_stats()
+    ours = stat[os.getpid()]
+    assert ours.parent > 0
+    assert ours.ticks >= 0
+    assert ours.reaped >= 0
