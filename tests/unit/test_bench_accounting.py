@@ -3,12 +3,15 @@ interval, and the bench's own processes are never reported as someone else's loa
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 from tests.load import broker_bench
 from tests.load.broker_bench import Interference, ProcTicks, _used_between
+from tests.load.sse import report as sse_report
 
 BENCH, WORKER, RABBIT = 100, 200, 50
 
@@ -50,3 +53,32 @@ def test_the_proc_stat_line_is_read_after_the_command_name() -> None:
     assert ours.parent > 0
     assert ours.ticks >= 0
     assert ours.reaped >= 0
+
+
+def _measured(**rss: float) -> SimpleNamespace:
+    return SimpleNamespace(
+        held=10_000,
+        start_s=0.0,
+        ramp_s=0.0,
+        peak_rss=rss["held"],
+        peak_conn=10_000.0,
+        cpu_used=0.0,
+        wall=1.0,
+        publish_ns=0,
+        published={"published": 1, "seconds": 1.0},
+        others={"router": 0.0, "redis": 0.0},
+        gateway={},
+        probe_ms=[],
+        rss_idle=rss["idle"],
+        rss_base=rss["start"],
+        rss_held=rss["held"],
+    )
+
+
+def test_sse_memory_per_connection_is_above_the_idle_gateway_in_every_phase() -> None:
+    args = argparse.Namespace(clients=10_000, jobs=1_000, tokens=10)
+    # the reconnect phase after a steady one: the gateway kept the 500 MiB its clients used
+    reconnect = _measured(idle=100.0, start=600.0, held=610.0)
+    summary = sse_report.summarize("reconnect", args, [], reconnect)
+    assert summary["gateway RSS per connection KiB (held - idle)"] == 52.2
+    assert summary["gateway RSS MiB idle / phase start / held / peak"] == "100 / 600 / 610 / 610"
