@@ -10,25 +10,75 @@ import logging
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
 from functions.auth.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_session, set_session
 from functions.auth.keys import KeyRing
-from functions.auth.logins import LoginRateLimitedError, Logins
-from functions.auth.model import SessionRejectedError
+from functions.auth.logins import DEV_USER, LoginRateLimitedError, Logins
+from functions.auth.model import LOGIN_PROVIDERS, SessionRejectedError
 from functions.auth.ports import OAuthClient, RevocationStore, SessionStore, StateStore
 from functions.auth.sessions import Sessions, TokenPair
 from functions.auth.tokens import TokenService
 from functions.kit.errors import error_body, http_status_and_code
+from functions.kit.openapi import errors
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 from functions.kit.text import Text
 from functions.users.ports import UserRepository
 
 log = logging.getLogger(__name__)
+
+
+class LoginStart(BaseModel):
+    provider: str
+    state: str
+    authorization_url: str
+    expires_at: datetime
+
+
+class LoginStarted(BaseModel):
+    success: Literal[True]
+    data: LoginStart
+
+
+class Refresh(BaseModel):
+    message: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+
+
+class Refreshed(BaseModel):
+    success: Literal[True]
+    data: Refresh
+
+
+class LogoutMessage(BaseModel):
+    message: str
+
+
+class LoggedOut(BaseModel):
+    success: Literal[True]
+    data: LogoutMessage
+
+
+class Jwks(BaseModel):
+    """The access tokens' public keys (RFC 7517), read by the authorizer."""
+
+    keys: list[dict[str, Any]]
+
+
+PROVIDER_DOC: dict[str, Any] = {"enum": list(LOGIN_PROVIDERS)}  # any other: 404
+REDIRECT: dict[int | str, dict[str, Any]] = {
+    302: {
+        "description": "To the PWA: `#/home` with the session cookies set, or "
+        "`#/login?error=oauth_failed` on any failure",
+        "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
+    }
+}
 
 
 def _iso(epoch: int) -> str:
@@ -94,11 +144,11 @@ def router(
     )
     api = APIRouter(tags=["auth"])
 
-    @api.get("/.well-known/jwks.json")
+    @api.get("/.well-known/jwks.json", response_model=Jwks)
     async def jwks() -> JSONResponse:
         return JSONResponse(auth_keyring.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
-    @api.post("/refresh")
+    @api.post("/refresh", response_model=Refreshed, responses=errors(401))
     async def refresh(request: Request) -> JSONResponse:
         try:
             pair = await sessions.refresh(request.cookies.get(REFRESH_COOKIE))
@@ -109,7 +159,7 @@ def router(
             return response
         return _refreshed(pair, settings)
 
-    @api.post("/logout")
+    @api.post("/logout", response_model=LoggedOut)
     async def logout(request: Request) -> JSONResponse:
         """Always 200 (the PWA would otherwise loop refresh → logout), cookies cleared."""
         try:
@@ -124,12 +174,19 @@ def router(
         clear_session(response, settings)
         return response
 
-    @api.get("/{provider}")
+    @api.api_route("/refresh", methods=["GET", "HEAD"], include_in_schema=False)
+    @api.api_route("/logout", methods=["GET", "HEAD"], include_in_schema=False)
+    async def post_only() -> JSONResponse:
+        """A GET of these would otherwise reach `/{provider}` (a 404 for no provider)."""
+        body = error_body("use POST", "METHOD_NOT_ALLOWED")
+        return JSONResponse(body, status_code=405, headers={"Allow": "POST"})
+
+    @api.get("/{provider}", response_model=LoginStarted, responses=errors(400, 404, 429))
     async def start(
         request: Request,
-        provider: Annotated[Text, Path(max_length=32)],
+        provider: Annotated[Text, Path(max_length=32, json_schema_extra=PROVIDER_DOC)],
         redirect_uri: Annotated[Text | None, Query(max_length=2048)] = None,
-        dev_user: Annotated[Text | None, Query(max_length=32)] = None,
+        dev_user: Annotated[str | None, Query(pattern=DEV_USER.pattern)] = None,  # no controls
         x_frontend_origin: Annotated[Text | None, Header(max_length=2048)] = None,
     ) -> JSONResponse:
         try:
@@ -140,7 +197,12 @@ def router(
             return rate_limited(exc)
         return JSONResponse({"success": True, "data": data})
 
-    @api.get("/{provider}/callback")
+    @api.get(
+        "/{provider}/callback",
+        status_code=302,
+        response_class=RedirectResponse,
+        responses=REDIRECT,
+    )
     async def callback(  # no length limits: any failure must still be the 302 to the PWA
         provider: Text,
         code: Text | None = None,

@@ -16,6 +16,7 @@ from functions.character import services
 from functions.character.model import CharacterCatalog, OwnedCharacter
 from functions.character.ports import OwnershipRepository
 from functions.kit.identity import CurrentUser
+from functions.kit.openapi import errors
 
 
 class CharacterOut(BaseModel):
@@ -45,7 +46,7 @@ def router(
     """Mounted at `/api/v1/users/me/characters` (the declaration's route_prefix)."""
     api = APIRouter(tags=["characters"])
 
-    @api.get("", response_model=list[CharacterOut])
+    @api.get("", response_model=list[CharacterOut], responses=errors(401))
     async def my_characters(user: CurrentUser) -> list[CharacterOut]:
         owned = await services.owned_characters(character_ownerships, character_catalog, user)
         return [CharacterOut.of(o) for o in owned]

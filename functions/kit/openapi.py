@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 PUBLIC_PREFIX = "/api/v1/"
 PUBLIC_PATHS = ("/health", "/ready")
@@ -83,23 +86,60 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def install(app: FastAPI) -> None:
-    """Serve the public document (built once, after every router is mounted) as `app.openapi`."""
+    """Serve the public document (built once, after every router is mounted) as `app.openapi`,
+    and make a 405's `Allow` list every method of the path (Starlette names only the first
+    route's, so `/users/me` would claim GET alone)."""
+
+    async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        methods = allowed_methods(app, request.url.path) or [(exc.headers or {}).get("Allow", "")]
+        body = {"detail": str(exc.detail), "code": "METHOD_NOT_ALLOWED"}
+        return JSONResponse(body, status_code=405, headers={"Allow": ", ".join(methods)})
+
+    app.add_exception_handler(405, method_not_allowed)
+
+    built: dict[int, dict[str, Any]] = {}  # by route count: routers mount after creation
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = document(app)
-        return app.openapi_schema
+        routes = len(public_routes(app))
+        if routes not in built:
+            built.clear()
+            built[routes] = document(app)
+        return built[routes]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the documented routes of `path` answer (HEAD with GET), sorted; a static
+    path's own routes win over templates that also match it (`/auth/refresh`, `/{provider}`)."""
+    static: set[str] = set()
+    templated: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        route, pattern = context.original_route, context.path or ""
+        if not isinstance(route, APIRoute) or not route.include_in_schema or not route.methods:
+            continue
+        if compile_path(pattern)[0].fullmatch(path):
+            methods = route.methods | ({"HEAD"} if "GET" in route.methods else set())
+            (templated if "{" in pattern else static).update(methods)
+    return sorted(static or templated)
 
 
 def is_public(path: str) -> bool:
     return path.startswith(PUBLIC_PREFIX) or path in PUBLIC_PATHS
 
 
+def public_routes(app: FastAPI) -> list[RouteContext]:
+    return [
+        found
+        for found in iter_route_contexts(app.routes)
+        if isinstance(found.original_route, APIRoute) and is_public(found.path or "")
+    ]
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document of `app`'s public routes, errors normalised to ErrorBody."""
-    routes = [r for r in app.routes if isinstance(r, APIRoute) and is_public(r.path)]
+    routes = public_routes(app)
     doc = get_openapi(
         title=app.title,
         version=app.version,

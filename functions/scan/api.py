@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
@@ -22,6 +22,7 @@ from functions.images.ports import ObjectStore
 from functions.images.services import resolve_image
 from functions.kit.identity import CurrentUser
 from functions.kit.llm.port import LLM
+from functions.kit.openapi import errors
 from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 from functions.kit.text import MultilineText, Text
@@ -43,6 +44,51 @@ class ScanIn(BaseModel):
     model: Text | None = Field(default=None, max_length=100)
 
 
+class ScanAccepted(BaseModel):
+    job_id: str
+    stream_url: str  # relative: /api/v1/scan/{job_id}/events
+    result_url: str  # relative: /api/v1/scan/{job_id}/result
+    status: Literal["queued"]
+
+
+class MiddleCategory(BaseModel):
+    middle_category: str
+    display_name: str
+    items: list[str]
+
+
+class Category(BaseModel):
+    major_category: str
+    middle_categories: list[MiddleCategory]
+
+
+class ScanResult(BaseModel):
+    """The stored final result (http-api.md, Scan): completed, or failed with `error`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    task_id: str
+    status: Literal["completed", "failed"]
+    message: str
+    pipeline_result: dict[str, Any] | None
+    reward: dict[str, Any] | None
+
+
+class ScanProcessing(BaseModel):
+    status: Literal["processing"]
+    current_stage: str
+    progress: int
+
+
+RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": ScanResult, "description": "The final result"},
+    202: {
+        "model": ScanProcessing,
+        "description": "Still processing: poll again after `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+    },
+    **errors(401, 404),
+}
 IdempotencyKey = Annotated[Text | None, Header(alias="X-Idempotency-Key", max_length=200)]
 
 
@@ -58,7 +104,12 @@ def router(
 ) -> APIRouter:
     api = APIRouter(tags=["scan"])
 
-    @api.post("", status_code=202)
+    @api.post(
+        "",
+        status_code=202,
+        response_model=ScanAccepted,
+        responses=errors(400, 401, 404, 413, 503),
+    )
     async def submit(body: ScanIn, user: CurrentUser, key: IdempotencyKey = None) -> dict[str, Any]:
         model = llm.check_model(body.model)
         image = await resolve_image(object_store, body.image_url, user, settings.images_max_bytes)
@@ -77,11 +128,11 @@ def router(
             "status": "queued",
         }
 
-    @api.get("/categories")
+    @api.get("/categories", response_model=list[Category], responses=errors(401))
     async def categories() -> list[dict[str, Any]]:
         return scan_knowledge.categories()
 
-    @api.get("/{job_id}/result", response_model=None)
+    @api.get("/{job_id}/result", response_model=None, responses=RESULT_RESPONSES)
     async def result(job_id: str, user: CurrentUser) -> dict[str, Any] | JSONResponse:
         job = await scan_jobs.get(job_id)
         if job is None or job.user_id != user:

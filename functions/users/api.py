@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from functions.kit.identity import CurrentUser
+from functions.kit.openapi import errors
 from functions.kit.text import Text
 from functions.users import services
 from functions.users.model import NICKNAME_MAX, InvalidNicknameError, User, normalize_nickname
@@ -23,7 +24,8 @@ class Me(BaseModel):
 class NicknameChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    nickname: Text
+    # Trimmed before the limit applies; the pattern: not blank.
+    nickname: Text = Field(min_length=1, max_length=NICKNAME_MAX, pattern=r"\S")
 
     @field_validator("nickname")
     @classmethod
@@ -48,11 +50,11 @@ def _me(user: User) -> Me:
 def router(users_repository: UserRepository) -> APIRouter:
     api = APIRouter(tags=["users"])
 
-    @api.get("/me")
+    @api.get("/me", responses=errors(401, 404))
     async def me(user_id: CurrentUser) -> Me:
         return _me(await services.profile_of(users_repository, user_id))
 
-    @api.patch("/me")
+    @api.patch("/me", responses=errors(401, 404))
     async def change_nickname(user_id: CurrentUser, body: NicknameChange) -> Me:
         return _me(await services.rename(users_repository, user_id, body.nickname))
 
