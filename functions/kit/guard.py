@@ -5,10 +5,15 @@ or a cookie (the edge forwards headers to the authorizer, handlers put path para
 keys and SQL): such a request gets 400 in the contract's `{"detail", "code"}` format before
 anything runs. It also bounds every request body (`max_body_bytes`): a declared length over
 the limit is refused without reading a byte, a chunked body is counted as it streams and cut
-off at the limit, so no request can make a process buffer more than that. Routes that keep
-their own, larger cap (the embedded media upload) are exempt by path prefix.
+off at the limit (read before the app runs, so every route answers alike), so no request can
+make a process hold more than that. Routes that keep their own, larger cap (the embedded
+media upload, which streams to the store) are exempt by path prefix.
 
 Pure ASGI on purpose: it wraps FastAPI and anything else, and costs a few checks per request.
+Some bytes never reach it: uvicorn's own parser refuses control bytes in a header value or
+a malformed request line and answers plain text; `HttpProtocol` is uvicorn's protocol with
+that answer in the contract's format (`uvicorn --http functions.kit.guard:HttpProtocol`, or
+`uvicorn.Config(http=HttpProtocol)`).
 """
 
 from __future__ import annotations
@@ -19,16 +24,13 @@ from collections.abc import Iterable
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 DEFAULT_EXEMPT = ("/media/upload/",)  # images stream to the store, capped at images_max_bytes
 # C0 controls, DEL and the C1 range: never part of a legitimate path, query or cookie.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SESSION_COOKIES = (b"s_access", b"s_refresh")
 _TOKEN_VALUE = re.compile(rb'"?[A-Za-z0-9._~+/=-]*"?')  # a JWT, possibly quoted
-
-
-class _TooLarge(Exception):
-    """Raised from `receive` when a streamed body passes the limit."""
 
 
 def _printable(data: bytes, *, tab: bool = False) -> bool:
@@ -125,6 +127,8 @@ class Guard:
             await respond(send, 400, length, "INVALID_HEADER")
         elif length is not None and length > self._limit:
             await self._too_large(send)
+        elif length is not None:  # the server frames the body by it: no more can arrive
+            await self._app(scope, receive, send)
         else:
             await self._bounded(scope, receive, send)
 
@@ -138,35 +142,27 @@ class Guard:
         return header_problem(scope.get("headers", ()))
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app, counting body bytes as they arrive; past the limit the app's answer
-        (to the error its read got) is dropped and replaced by a 413."""
+        """A body of unknown length (chunked) is read up to the limit before the app runs:
+        past it, 413 and the rest is never read; within it, the app gets it replayed. Every
+        route answers the same, whether or not it would have read its body."""
+        buffered: list[Message] = []
         seen = 0
-        exceeded = started = False
-
-        async def counted() -> Message:
-            nonlocal seen, exceeded
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self._limit:
-                    exceeded = True
-                    raise _TooLarge
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if exceeded and not started:
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: let the app see it
+            seen += len(message.get("body", b""))
+            if seen > self._limit:
+                await self._too_large(send)
                 return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self._app(scope, counted, sending)
-        except Exception:
-            if not exceeded:
-                raise
-        if exceeded and not started:
-            await self._too_large(send)
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self._app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
         detail = f"the request body is larger than {self._limit} bytes"
@@ -181,3 +177,18 @@ async def respond(send: Send, status: int, detail: str, code: str, *, close: boo
     start: Message = {"type": "http.response.start", "status": status, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body})
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools), whose parser-level 400 (a request no ASGI app
+    ever sees) is in the contract's error format too."""
+
+    def send_400_response(self, msg: str) -> None:
+        detail = f"malformed HTTP request ({msg.rstrip('.').lower()})"
+        body = json.dumps({"detail": detail, "code": "MALFORMED_REQUEST"}).encode()
+        head = (
+            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body)
+        )
+        self.transport.write(head + body)
+        self.transport.close()
