@@ -61,6 +61,12 @@ class NotFoundError(EventingError):
     disposition = Disposition.DEAD_LETTER
 
 
+class ConflictError(EventingError):
+    """The request contradicts what is already there (a job registered to someone else)."""
+
+    disposition = Disposition.DEAD_LETTER
+
+
 class UnavailableError(EventingError):
     """A dependency of the eventing layer cannot answer right now: retry later (HTTP 503)."""
 

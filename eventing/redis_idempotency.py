@@ -83,13 +83,13 @@ class RedisProcessedStore:
                     raise _unavailable(exc) from exc
                 log.info("Redis has no SET NX GET (< 7.0); claiming with a Lua script")
                 self._set_get = False
-            except RedisError as exc:
+            except (RedisError, OSError) as exc:
                 raise _unavailable(exc) from exc
             else:
                 return self._claim_of(_text(previous))
         try:
             value = _text(await self._claim(keys=[name], args=[lease_ms]))
-        except RedisError as exc:
+        except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
         return self._claim_of(None if value == "claimed" else value)
 
@@ -103,13 +103,13 @@ class RedisProcessedStore:
     async def complete(self, key: str, result: str = "") -> None:
         try:
             await self._command("SET", self._prefix + key, _DONE + result, "EX", self._done_ttl_s)
-        except RedisError as exc:
+        except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
 
     async def result(self, key: str) -> str | None:
         try:
             value = _text(await self._redis.get(self._prefix + key))
-        except RedisError as exc:
+        except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
         if value is None or not value.startswith(_DONE):
             return None
@@ -118,13 +118,13 @@ class RedisProcessedStore:
     async def renew(self, key: str, lease_s: float) -> None:
         try:
             await self._renew(keys=[self._prefix + key], args=[int(lease_s * 1000)])
-        except RedisError as exc:
+        except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
 
     async def release(self, key: str) -> None:
         try:
             await self._release(keys=[self._prefix + key])
-        except RedisError as exc:
+        except (RedisError, OSError) as exc:
             raise _unavailable(exc) from exc
 
     # -------------------------------------------------------------- batching

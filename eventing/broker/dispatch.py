@@ -25,6 +25,7 @@ from eventing.codec import (
 )
 from eventing.errors import (
     Disposition,
+    EventingError,
     HandlerTimeoutError,
     InProgressError,
     PermanentError,
@@ -107,7 +108,7 @@ class _Lease:
     async def _renew(self) -> None:
         try:
             await self._store.renew(self._key, self._lease_s)
-        except Exception:
+        except EventingError:  # the store translates its library's errors into these
             log.warning("could not renew idempotency claim %r", self._key, exc_info=True)
         if not self._stopped:
             self._timer = self._loop.call_later(self._lease_s / 3, self._due)
@@ -141,7 +142,7 @@ class Dispatcher:
         key = event_key(sub.name, str(event["source"]), str(event["id"]))
         try:
             claim = await self._store.claim(key, self._lease_s)
-        except Exception as exc:
+        except EventingError as exc:
             return await self._notify(sub, event, attempt, self.failed(sub, attempt, exc))
         if claim is Claim.DONE:
             return await self._duplicate(key)
@@ -171,7 +172,7 @@ class Dispatcher:
             try:
                 for reply in decode_replies(await self._store.result(key) or "[]"):
                     await self._publish(reply)
-            except Exception as exc:
+            except EventingError as exc:
                 return Retry(BUSY_DELAY_S, describe(exc))
         return Ack("duplicate")
 
@@ -207,7 +208,7 @@ class Dispatcher:
         try:
             notice = notice_for(sub.name, event, attempt, outcome.error, outcome.error_type)
             await self._publish(notice)
-        except Exception as exc:
+        except EventingError as exc:
             log.warning("trigger %s: dead-letter notice not published: %s", sub.name, exc)
             return Retry(BUSY_DELAY_S, f"{outcome.error}; notice not published: {describe(exc)}")
         return outcome
@@ -215,5 +216,5 @@ class Dispatcher:
     async def _release(self, key: str) -> None:
         try:
             await self._store.release(key)
-        except Exception:  # the lease expires on its own; the retry then claims it
+        except EventingError:  # the lease expires on its own; the retry then claims it
             log.exception("could not release idempotency claim %r", key)

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
+from eventing.errors import ConflictError, NotFoundError
 
 TOKEN_EVENT = "token"
 # SSE event names that are not stages (the gateway's own events and tokens).
@@ -36,11 +37,11 @@ KINDS = ("scan", "chat")
 Fields = Mapping[str, str]
 
 
-class JobNotRegistered(LookupError):
+class JobNotRegistered(NotFoundError, LookupError):
     """A publish for a job nobody registered (or whose keys expired)."""
 
 
-class JobOwnerConflict(ValueError):
+class JobOwnerConflict(ConflictError, ValueError):
     """`register_job` for a job already registered to someone else (first owner wins)."""
 
 

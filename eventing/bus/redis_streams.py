@@ -21,15 +21,16 @@ The router only moves shard entries to Pub/Sub; `live()` subscribes to every sha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventing.bus.entries import (
@@ -54,6 +55,7 @@ from eventing.bus.port import (
     StreamEvent,
     TokenSnapshot,
 )
+from eventing.errors import BusUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +122,22 @@ return {seq, kind, pr}
 """
 
 
-def _raise_mapped(exc: ResponseError, job_id: str) -> None:
-    text = str(exc)
-    if "NOJOB" in text:
-        raise JobNotRegistered(f"job {job_id} is not registered (or expired)") from None
-    if "OWNER" in text:
-        raise JobOwnerConflict(f"job {job_id} belongs to another user") from None
-    raise exc
+@contextlib.contextmanager
+def _translated(job_id: str) -> Iterator[None]:
+    """The adapter's boundary: redis-py's errors become eventing errors (the scripts' own
+    refusals their bus errors, anything else `BusUnavailableError`), so no caller ever
+    catches a library's exception, or `Exception`."""
+    try:
+        yield
+    except ResponseError as exc:
+        text = str(exc)
+        if "NOJOB" in text:
+            raise JobNotRegistered(f"job {job_id} is not registered (or expired)") from None
+        if "OWNER" in text:
+            raise JobOwnerConflict(f"job {job_id} belongs to another user") from None
+        raise BusUnavailableError(f"event bus refused a command: {exc}") from exc
+    except (RedisError, OSError) as exc:  # connection refused or lost, timeouts, full pool
+        raise BusUnavailableError(f"event bus unavailable: {exc!r}") from exc
 
 
 def _str(value: str | bytes) -> str:
@@ -152,15 +163,14 @@ class RedisEventBus:
     # ------------------------------------------------------------------ jobs
 
     async def register_job(self, job_id: str, owner: str, kind: JobKind) -> None:
-        try:
+        with _translated(job_id):
             await self._register(
                 keys=[self.keys.meta(job_id)], args=[owner, kind, self.limits.ttl_s]
             )
-        except ResponseError as exc:
-            _raise_mapped(exc, job_id)
 
     async def owner_of(self, job_id: str) -> str | None:
-        owner = await self._redis.hget(self.keys.meta(job_id), "owner")
+        with _translated(job_id):
+            owner = await self._redis.hget(self.keys.meta(job_id), "owner")
         return None if owner is None else _str(owner)
 
     # ------------------------------------------------------------------ publish
@@ -181,10 +191,8 @@ class RedisEventBus:
         ]
         for name, value in fields.items():
             args += [name, value]
-        try:
+        with _translated(job_id):
             reply = await self._publish(keys=keys, args=args)
-        except ResponseError as exc:
-            _raise_mapped(exc, job_id)
         if reply is None:
             return None
         seq, kind, progress = reply
@@ -214,10 +222,11 @@ class RedisEventBus:
     # ------------------------------------------------------------------ read
 
     async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xrange(self.keys.history(job_id), min=f"{after_seq + 1}-0", count=limit)
-            pipe.hget(self.keys.meta(job_id), "seq")
-            entries, last = await pipe.execute()
+        with _translated(job_id):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xrange(self.keys.history(job_id), min=f"{after_seq + 1}-0", count=limit)
+                pipe.hget(self.keys.meta(job_id), "seq")
+                entries, last = await pipe.execute()
         events = [event_from_fields(job_id, decode(fields)) for _, fields in entries]
         return History(
             events=events,
@@ -225,14 +234,16 @@ class RedisEventBus:
         )
 
     async def latest_state(self, job_id: str) -> JobState | None:
-        fields = await self._redis.hgetall(self.keys.state(job_id))
+        with _translated(job_id):
+            fields = await self._redis.hgetall(self.keys.state(job_id))
         return state_from_fields(job_id, decode(fields)) if fields else None
 
     async def token_snapshot(self, job_id: str) -> TokenSnapshot | None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(self.keys.text(job_id))
-            pipe.hmget(self.keys.meta(job_id), ["tokseq", "terminal"])
-            text, (last_seq, terminal) = await pipe.execute()
+        with _translated(job_id):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.get(self.keys.text(job_id))
+                pipe.hmget(self.keys.meta(job_id), ["tokseq", "terminal"])
+                text, (last_seq, terminal) = await pipe.execute()
         if last_seq is None:
             return None
         accumulated = text.decode() if isinstance(text, bytes) else (text or "")

@@ -69,6 +69,7 @@ TABLE: tuple[tuple[type[BaseException], Row], ...] = (
     (BrokerUnavailableError, Row(503, "BROKER_UNAVAILABLE", Disposition.RETRY)),
     (BusUnavailableError, Row(503, "EVENT_BUS_UNAVAILABLE", Disposition.RETRY)),
     (eventing.NotFoundError, Row(404, "NOT_FOUND", Disposition.DEAD_LETTER)),
+    (eventing.ConflictError, Row(409, "CONFLICT", Disposition.DEAD_LETTER)),
     (eventing.UnavailableError, Row(503, "UNAVAILABLE", Disposition.RETRY)),
     (PermanentError, Row(422, "UNPROCESSABLE_EVENT", Disposition.DEAD_LETTER)),
     (TransientError, Row(503, "TEMPORARILY_UNAVAILABLE", Disposition.RETRY)),

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventing.bus.port import EventBus
+from eventing.errors import UnavailableError
 from functions.images.ports import ObjectStore
 from functions.images.services import resolve_image
 from functions.kit.identity import CurrentUser
@@ -156,5 +157,5 @@ async def _enqueue_or_leave_to_sweeper(job: ScanJob, bus: EventBus, publisher: P
     request is still accepted and `scan-sweep` publishes it once it has waited too long."""
     try:
         await enqueue(job, bus, publisher)
-    except Exception as exc:
+    except UnavailableError as exc:  # the bus or the broker, as their adapters translate them
         log.warning("scan job %s stored, not yet enqueued (the sweeper will): %s", job.id, exc)

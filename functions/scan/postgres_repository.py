@@ -1,14 +1,21 @@
 """PostgreSQL scan repository (asyncpg). First-writer-wins is `ON CONFLICT DO NOTHING` and a
-`WHERE status = 'queued'` guard, so concurrent redeliveries agree on one outcome."""
+`WHERE status = 'queued'` guard, so concurrent redeliveries agree on one outcome.
+
+asyncpg's errors stop here: a server that cannot be reached or answer becomes the kit's
+`UnavailableError` (503, retried), text PostgreSQL refuses to store (a NUL character) a
+`BadRequestError` (400, never retried), so callers never catch a library's exception."""
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 
+from functions.kit.errors import BadRequestError, UnavailableError
 from functions.scan.model import JobStatus, ScanJob
 
 COLUMNS = (
@@ -33,6 +40,34 @@ def _job(row: asyncpg.Record) -> ScanJob:
     )
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+# Not reachable, or not able to answer now: worth retrying later.
+UNAVAILABLE = (
+    OSError,  # refused, reset, timed out (TimeoutError is an OSError)
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # e.g. the connection or the pool closed under us
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # serialization failure, deadlock
+)
+
+
+def _translated(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except asyncpg.DataError as exc:  # class 22: e.g. 0x00 has no place in a text column
+            raise BadRequestError("the request holds characters that cannot be stored") from exc
+        except UNAVAILABLE as exc:
+            raise UnavailableError("the scan store is unavailable, retry later") from exc
+
+    return translated
+
+
 def _uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
@@ -44,6 +79,7 @@ class PostgresScanRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    @_translated
     async def create(self, job: ScanJob, idempotency_key: str | None, ttl_s: int) -> ScanJob:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -76,6 +112,7 @@ class PostgresScanRepository:
             )  # fmt: skip
         return _job(row)
 
+    @_translated
     async def get(self, job_id: str) -> ScanJob | None:
         key = _uuid(job_id)
         if key is None:
@@ -83,6 +120,7 @@ class PostgresScanRepository:
         row = await self._pool.fetchrow(f"SELECT {COLUMNS} FROM scan_jobs WHERE id = $1", key)
         return _job(row) if row else None
 
+    @_translated
     async def stale_queued(self, older_than_s: float, limit: int) -> list[ScanJob]:
         rows = await self._pool.fetch(
             f"SELECT {COLUMNS} FROM scan_jobs WHERE status = 'queued'"
@@ -92,6 +130,7 @@ class PostgresScanRepository:
         )  # fmt: skip
         return [_job(row) for row in rows]
 
+    @_translated
     async def save_stage(self, job_id: str, stage: str, output: dict[str, Any]) -> dict[str, Any]:
         kept = await self._pool.fetchval(
             "WITH new AS (INSERT INTO scan_stage_outputs (job_id, stage, output)"
@@ -102,6 +141,7 @@ class PostgresScanRepository:
         )  # fmt: skip
         return dict(json.loads(kept))
 
+    @_translated
     async def stage_output(self, job_id: str, stage: str) -> dict[str, Any] | None:
         kept = await self._pool.fetchval(
             "SELECT output FROM scan_stage_outputs WHERE job_id = $1 AND stage = $2",
@@ -109,6 +149,7 @@ class PostgresScanRepository:
         )  # fmt: skip
         return dict(json.loads(kept)) if kept is not None else None
 
+    @_translated
     async def finish(self, job_id: str, status: JobStatus, result: dict[str, Any]) -> ScanJob:
         key = uuid.UUID(job_id)
         async with self._pool.acquire() as conn:
