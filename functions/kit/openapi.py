@@ -2,7 +2,7 @@
 
 Routes say in their decorators which error statuses they answer (`responses=errors(401, 404)`);
 this module adds what the kit and the edge answer on every route (400 for malformed bytes, 413
-for an oversized body, 422 for a failed validation, 401/503 from the edge), always with the
+for an oversized body, 422 for a failed validation, 503 from the edge), always with the
 contract's `{"detail", "code"}` body: FastAPI's own 422 schema (an array) is not what the kit
 answers. Internal surfaces (ingress, /internal, /admin, /media) are left out: they are not the
 PWA's API, and the document is what clients and the fuzzer trust.
@@ -170,9 +170,11 @@ def _component_schemas(*models: type[BaseModel]) -> dict[str, Any]:
 def _normalise(path: str, operation: dict[str, Any]) -> None:
     """Kit- and edge-wide answers added, and every error answer made an ErrorBody."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    added = [400]
-    if "requestBody" in operation:
-        added += [413, 422]
+    added = [400, 413]  # the Guard's: malformed bytes, and a body over the limit (any method)
+    if "requestBody" in operation or operation.get("parameters"):
+        added.append(422)
+    else:  # FastAPI's 422 for a hidden parameter (the edge's identity header) cannot happen
+        responses.pop("422", None)
     if path.startswith(PUBLIC_PREFIX):
         added.append(503)  # the edge fails closed when the authorizer is unreachable
     if path == "/ready":
