@@ -21,6 +21,7 @@ from eventing.errors import MalformedEventError, UnknownEventTypeError
 
 PARTITION_KEY = "partitionkey"  # CloudEvents partitioning extension
 PROPAGATED_EXTENSIONS = (PARTITION_KEY, "traceparent", "tracestate")
+_VALIDATED = "_eco2_validated_data"  # where `Catalog.parse` keeps a delivery's data
 
 
 class EventData(BaseModel):
@@ -93,14 +94,25 @@ class Catalog:
         return CloudEvent(attributes, data.model_dump(mode="json"))
 
     def parse(self, event: CloudEvent) -> EventData:
-        """Validate an event's data against its catalogued model."""
+        """Validate an event's data against its catalogued model, once per delivery.
+
+        Every delivery decodes its own CloudEvent object (a broker message, an HTTP request);
+        the validated data is kept on that object, so whoever asks again on the way to the
+        handler (the host's early 400, then the handler's `data`) gets it without a second
+        validation.
+        """
         spec = self.spec(str(event["type"]))
+        kept = getattr(event, _VALIDATED, None)
+        if isinstance(kept, spec.data):
+            return kept
         try:
-            return spec.data.model_validate(event.get_data() or {})
+            data = spec.data.model_validate(event.get_data() or {})
         except ValidationError as exc:
             raise MalformedEventError(
                 f"{spec.type}: data does not match its schema: {exc}"
             ) from exc
+        setattr(event, _VALIDATED, data)
+        return data
 
     def _spec_for_model(self, model: type[EventData]) -> EventSpec:
         found = [s for s in self._specs.values() if s.data is model]

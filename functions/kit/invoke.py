@@ -1,9 +1,10 @@
 """Turning a declared handler into a broker subscriber.
 
 Dependencies are injected by parameter name (cosmicpython's bootstrap style): `event` is the
-CloudEvent, `data` its payload parsed against the catalog, anything else comes from the
-composition root. Replies get deterministic ids derived from the cause, so a re-run after a
-crash emits the *same* events and downstream idempotency drops the copies.
+CloudEvent, `data` its payload validated against the catalog (once per delivery: a host that
+validated it first hands the same object on), anything else comes from the composition root.
+Replies get deterministic ids derived from the cause, so a re-run after a crash emits the
+*same* events and downstream idempotency drops the copies.
 """
 
 from __future__ import annotations
