@@ -2,7 +2,8 @@
 document (plus the media URLs it hands out), gets what a careless client or an attacker
 sends — control characters in the path, a non-ASCII header byte, a malformed cookie, NUL and
 other control characters in each text field of its body, query and headers, an oversized
-body (declared, and chunked) — through the real edge on a real socket. Every answer is a 4xx
+body (declared, and chunked), a trailing slash with a foreign Host — through the real edge
+on a real socket. Every answer is a 4xx
 in the contract's `{"detail", "code"}` format, and nothing is stored.
 
 Requests are written by hand on a raw socket: no HTTP client sends these bytes.
@@ -77,6 +78,7 @@ class Probe:
     chunked: int | None = None  # stream this many bytes chunked
     codes: tuple[str, ...] = ()
     mentions: str | None = None  # the detail names this field
+    host: bytes | None = None  # another Host header than the mesh's
 
 
 class Rig:
@@ -107,7 +109,8 @@ class Rig:
 async def send(rig: Rig, probe: Probe) -> Answer:
     reader, writer = await asyncio.open_connection(rig.host, rig.port)
     head = [b"%s %s HTTP/1.1" % (probe.route.method.encode(), probe.target),
-            b"host: %s:%d" % (rig.host.encode(), rig.port), b"connection: close"]  # fmt: skip
+            b"host: " + (probe.host or b"%s:%d" % (rig.host.encode(), rig.port)),
+            b"connection: close"]  # fmt: skip
     head += [k + b": " + v for k, v in probe.headers]
     if probe.chunked is not None:
         head.append(b"transfer-encoding: chunked")
@@ -207,6 +210,7 @@ def probes_of(rig: Rig, route: Route, limit: int) -> Iterable[Probe]:
     for control in PATH_CONTROLS:
         bad = rig.target(route, (params[0], f"a{control}b")) if params else target + control
         yield Probe(route, f"path {bad}", bad.encode(), base, codes=("INVALID_PATH",))
+    yield Probe(route, "trailing slash", (target + "/").encode(), base, host=b"evil.example")
     yield Probe(route, "non-ASCII header", target.encode(), [*base, (b"x-note", "café".encode())],
                 codes=("INVALID_HEADER",))  # fmt: skip
     for cookie in (b"s_access=a\x01b", "s_access=토큰".encode(), b"s_refresh=<script>"):
@@ -273,20 +277,30 @@ def media_probes(rig: Rig, images_max_bytes: int) -> Iterable[Probe]:
 def check(probe: Probe, answer: Answer) -> str | None:
     """What is wrong with the answer, or None."""
     said = f"{probe.route.method} {probe.route.path} [{probe.what}]: {answer.status}"
-    if not 400 <= answer.status < 500:
-        return f"{said} {answer.body[:200]!r}"
-    try:
-        body = json.loads(answer.body)
-    except ValueError:
-        return f"{said} not JSON: {answer.body[:200]!r}"
-    if not (isinstance(body, dict) and set(body) == {"detail", "code"}
-            and isinstance(body["detail"], str) and CODE.match(str(body["code"]))):  # fmt: skip
-        return f"{said} not the contract's error format: {body}"
+    body = contract_error(answer)
+    if isinstance(body, str):
+        return f"{said} {body}"
     if probe.codes and body["code"] not in probe.codes:
         return f"{said} code {body['code']}, expected one of {probe.codes}: {body['detail']}"
     if probe.mentions and probe.mentions not in body["detail"]:
         return f"{said} detail does not name {probe.mentions}: {body['detail']}"
     return None
+
+
+def contract_error(answer: Answer) -> dict[str, str] | str:
+    """The answer's error body if it is a 4xx in the contract's format, else what it is."""
+    if "location" in answer.headers:  # no redirect, least of all to a Host it was sent
+        return f"redirects to {answer.headers['location']}"
+    if not 400 <= answer.status < 500:
+        return f"not a 4xx: {answer.body[:200]!r}"
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        return f"not JSON: {answer.body[:200]!r}"
+    if not (isinstance(body, dict) and set(body) == {"detail", "code"}
+            and isinstance(body["detail"], str) and CODE.match(str(body["code"]))):  # fmt: skip
+        return f"not the contract's error format: {body}"
+    return body
 
 
 async def stored(running: RunningMesh) -> dict[str, Any]:
