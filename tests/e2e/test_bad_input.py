@@ -11,7 +11,6 @@ Requests are written by hand on a raw socket: no HTTP client sends these bytes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import json
@@ -30,6 +29,7 @@ from functions.images.blob_stores import DirectoryBlobStore
 from functions.kit.text import MULTI_LINE_PATTERN
 from tests.e2e.conftest import ORIGIN, RunningMesh, login
 from tests.e2e.test_scan_flow import upload
+from tests.support.raw_http import Answer, exchange
 
 CONTROLS = ("\x00", "\x1b", "\x7f", "\x85")  # NUL, another C0, DEL, a C1
 PATH_CONTROLS = ("%00", "%0a", "%7f")
@@ -47,13 +47,6 @@ def contract_parser_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     value never reach the app) is in the contract format, as `eco2 run` should serve it.
     Runs before `running_mesh` builds its uvicorn.Config (autouse: first in its scope)."""
     monkeypatch.setitem(uvicorn.config.HTTP_PROTOCOLS, "auto", "functions.kit.guard:HttpProtocol")
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 @dataclass
@@ -107,63 +100,13 @@ class Rig:
 
 
 async def send(rig: Rig, probe: Probe) -> Answer:
-    reader, writer = await asyncio.open_connection(rig.host, rig.port)
     head = [b"%s %s HTTP/1.1" % (probe.route.method.encode(), probe.target),
             b"host: " + (probe.host or b"%s:%d" % (rig.host.encode(), rig.port)),
-            b"connection: close"]  # fmt: skip
-    head += [k + b": " + v for k, v in probe.headers]
-    if probe.chunked is not None:
-        head.append(b"transfer-encoding: chunked")
-    elif probe.declared is not None or probe.body:
+            *(k + b": " + v for k, v in probe.headers)]  # fmt: skip
+    if probe.chunked is None and (probe.declared is not None or probe.body):
         length = probe.declared if probe.declared is not None else len(probe.body)
         head.append(b"content-length: %d" % length)
-    writer.write(b"\r\n".join(head) + b"\r\n\r\n" + probe.body)
-
-    async def stream_body() -> None:
-        sent, chunk = 0, b"x" * 65536
-        while probe.chunked is not None and sent < probe.chunked:
-            writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            await writer.drain()
-            sent += len(chunk)
-        if probe.chunked is not None:
-            writer.write(b"0\r\n\r\n")
-            await writer.drain()
-
-    sender = asyncio.create_task(stream_body())
-    data = b""
-    try:
-        async with asyncio.timeout(20):
-            while chunk := await reader.read(65536):
-                data += chunk
-    except (ConnectionResetError, BrokenPipeError):
-        pass  # the server hung up on a body it refused: its answer is already read
-    finally:
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
-        writer.close()
-    return parse(data)
-
-
-def parse(data: bytes) -> Answer:
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower().decode()] = value.strip().decode("latin-1")
-    if headers.get("transfer-encoding") == "chunked":
-        body = b""
-        while rest:
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line.split(b";")[0], 16)
-            if size == 0:
-                break
-            body, rest = body + rest[:size], rest[size + 2 :]
-        rest = body
-    elif "content-length" in headers:
-        rest = rest[: int(headers["content-length"])]
-    return Answer(status, headers, rest)
+    return await exchange(rig.host, rig.port, head, probe.body, chunked=probe.chunked)
 
 
 def routes_of(document: dict[str, Any]) -> list[Route]:

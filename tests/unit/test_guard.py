@@ -5,7 +5,6 @@ send (NUL in a decoded path, non-ASCII header bytes) still reach a server."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -17,6 +16,7 @@ from starlette.types import Message
 from functions.kit import http
 from functions.kit.guard import Guard, HttpProtocol
 from tests.support.loopback import serve
+from tests.support.raw_http import exchange
 
 LIMIT = 1000
 
@@ -229,25 +229,12 @@ async def test_lifespan_and_other_scopes_pass_through() -> None:
     assert seen == ["lifespan"]
 
 
-async def raw_exchange(url: str, request: bytes) -> tuple[int, bytes]:
-    host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write(request)
-    data = await reader.read()
-    writer.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
-
-
 async def test_what_uvicorn_refuses_itself_is_answered_in_the_contract_format() -> None:
     guard, reached = build()
     async with serve(guard, http=HttpProtocol) as url:
-        status, body = await raw_exchange(
-            url, b"GET /items/a HTTP/1.1\r\nhost: x\r\nx-note: a\x01b\r\nconnection: close\r\n\r\n"
-        )
-        assert status == 400
-        assert json.loads(body)["code"] == "MALFORMED_REQUEST" and reached == []
-        status, body = await raw_exchange(
-            url, b"GET /items/a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-        )
-        assert status == 200 and reached == ["a"]
+        host, port = url.removeprefix("http://").split(":")
+        head = [b"GET /items/a HTTP/1.1", b"host: x"]
+        refused = await exchange(host, int(port), [*head, b"x-note: a\x01b"])
+        assert refused.status == 400 and refused.headers["content-type"] == "application/json"
+        assert json.loads(refused.body)["code"] == "MALFORMED_REQUEST" and reached == []
+        assert (await exchange(host, int(port), head)).status == 200 and reached == ["a"]
