@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from functions.kit.declare import Function, Kind, Scaling
+from functions.auth import wiring
+from functions.kit.container import Provider
+from functions.kit.declare import Exposure, Function, Kind, Scaling
 
 AUTH_PREFIX = "/api/v1/auth"
 REVOCATIONS_PREFIX = "/internal/auth/revocations"
@@ -24,15 +26,16 @@ FUNCTIONS = (
         kind=Kind.HTTP,
         handler="functions.auth.revocations_api:router",
         route_prefix=REVOCATIONS_PREFIX,
+        exposure=Exposure.INTERNAL,  # the ext-authz's feed: which sessions are revoked
         scaling=Scaling(min_scale=0, max_scale=2, target_concurrency=50, container_concurrency=100),
         description="Revocation snapshot and SSE stream for the ext-authz when it has no Redis.",
     ),
 )
 
-PROVIDERS = {
-    "auth_keyring": "functions.auth.wiring:auth_keyring",
-    "auth_state_store": "functions.auth.wiring:auth_state_store",
-    "auth_session_store": "functions.auth.wiring:auth_session_store",
-    "auth_revocation_store": "functions.auth.wiring:auth_revocation_store",
-    "auth_oauth_clients": "functions.auth.wiring:auth_oauth_clients",
+PROVIDERS: dict[str, Provider] = {
+    "auth_keyring": wiring.auth_keyring,
+    "auth_state_store": wiring.auth_state_store,
+    "auth_session_store": wiring.auth_session_store,
+    "auth_revocation_store": wiring.auth_revocation_store,
+    "auth_oauth_clients": wiring.auth_oauth_clients,
 }

@@ -31,7 +31,8 @@ def authz_command(settings: Settings, binary: str) -> list[str]:
     if settings.mode == "real":
         args += ["-redis-url", settings.redis_url, "-redis-prefix", settings.redis_prefix]
     else:
-        args += ["-revocations-url", f"{mesh}/internal/auth/revocations"]
+        internal = f"http://127.0.0.1:{settings.internal_port}"  # the feed is cluster-local
+        args += ["-revocations-url", f"{internal}/internal/auth/revocations"]
     return args
 
 

@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,17 @@ import httpx
 import uvicorn
 
 from functions.kit.authz_process import authz_command
-from functions.kit.bootstrap import build_broker, build_container, build_registry, build_store
+from functions.kit.bootstrap import build_container, build_registry
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.kit.worker import SERVES, Role, RoleError
+
+TOKEN_HELP = "operator token (default: ECO2_OPERATOR_TOKEN, else the operator credential file)"
+NO_TOKEN_HINT = (
+    "no operator token: pass --token, set ECO2_OPERATOR_TOKEN, or run `eco2 operator-token "
+    "--name NAME --save` (a running embedded mesh writes one for operator:local)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--real", action="store_true", help="RabbitMQ + Redis instead of memory")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--internal-port", type=int, help="ingress, sinks, feeds, operator calls")
     run.add_argument("--authz-binary", help="start this ext-authz and put the edge in front")
     run.add_argument(
         "--serve",
@@ -58,9 +65,24 @@ def _parser() -> argparse.ArgumentParser:
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("--id", action="append", dest="ids", help="replay only these (repeat)")
     dead.add_argument("--limit", type=int, default=100)
-    dead.add_argument("--url", help="a running mesh (its admin API); default: RabbitMQ directly")
+    dead.add_argument(
+        "--url",
+        nargs="?",
+        const="",
+        help="a running mesh's internal listener (bare --url: http://127.0.0.1:<internal port>);"
+        " without --url: RabbitMQ directly",
+    )
+    dead.add_argument("--token", help=TOKEN_HELP)
     canary = commands.add_parser("canary", help="time a probe through a running mesh")
-    canary.add_argument("--url", default="http://127.0.0.1:8080")
+    canary.add_argument("--url", help="a running mesh's internal listener (default: "
+                        "http://127.0.0.1:<internal port>)")  # fmt: skip
+    canary.add_argument("--token", help=TOKEN_HELP)
+    operator = commands.add_parser(
+        "operator-token", help="mint an operator token with the configured signing key"
+    )
+    operator.add_argument("--name", required=True, help="the operator: sub is operator:<name>")
+    operator.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    operator.add_argument("--save", action="store_true", help="also write the credential file")
     manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
     manifests.add_argument("action", choices=["generate", "check"])
     manifests.add_argument("--out", default="knative")
@@ -73,6 +95,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port:
         overrides["port"] = args.port
+    if args.internal_port:
+        overrides["internal_port"] = args.internal_port
     if args.authz_binary:
         overrides["authz_binary"] = args.authz_binary
     settings = Settings(**overrides)
@@ -82,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the edge's per-request checks
     try:
         role = Role.parse(args.serve, args.functions, args.router)
-        mesh = Mesh(settings, build_registry(), role=role)
+        mesh = Mesh(settings, build_registry(), role=role, listen_internal=True)
     except RoleError as exc:
         print(f"eco2 run: {exc}", file=sys.stderr)
         return 2
@@ -90,7 +114,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         serving += f", {args.workers} workers"
     print(
-        f"Eco² mesh ({settings.mode}{serving}) on http://{settings.host}:{settings.port}",
+        f"Eco² mesh ({settings.mode}{serving}) on http://{settings.host}:{settings.port}"
+        f" (internal: http://{settings.host}:{settings.internal_port})",
         flush=True,
     )
     if args.workers > 1:
@@ -112,7 +137,8 @@ def _run_workers(settings: Settings, role: Role, workers: int) -> int:
         print("eco2 run: --workers needs --real (the embedded mode lives in one process's "
               "memory)", file=sys.stderr)  # fmt: skip
         return 2
-    env = {"ECO2_MODE": "real", "ECO2_HOST": settings.host, "ECO2_PORT": str(settings.port)}
+    env = {"ECO2_MODE": "real", "ECO2_HOST": settings.host, "ECO2_PORT": str(settings.port),
+           "ECO2_INTERNAL_PORT": str(settings.internal_port)}  # fmt: skip
     os.environ.update(env | role.to_env())
     authz = None
     if settings.authz_binary and role.http:
@@ -143,22 +169,71 @@ def _functions() -> int:
     return 0
 
 
-async def _dead_letters(args: argparse.Namespace) -> int:
-    if args.url:
-        async with httpx.AsyncClient(base_url=args.url) as http:
-            if args.action == "list":
-                found = (await http.get("/admin/dead-letters", params={"limit": args.limit})).json()
-            else:
-                body = {"ids": args.ids}
-                found = (await http.post("/admin/dead-letters/replay", json=body)).json()
-        print(json.dumps(found, ensure_ascii=False, indent=2))
-        return 0
-    settings = Settings(mode="real")
-    container = build_container(settings, build_registry())
-    broker = build_broker(settings, await build_store(settings, container))
-    await broker.start()
-    container.on_close(broker.close)
+def _operator_token(explicit: str | None, settings: Settings) -> str | None:
+    """--token, else ECO2_OPERATOR_TOKEN, else the credential file (a running mesh's)."""
+    from functions.auth.operator import credential_path, read_local_credential  # noqa: PLC0415
+
+    if explicit:
+        return explicit
+    if settings.operator_token:
+        return settings.operator_token
+    return read_local_credential(credential_path(settings.operator_token_file))
+
+
+def _error_text(response: httpx.Response) -> str:
     try:
+        body = response.json()
+        return f"{body['code']}: {body['detail']}"
+    except (ValueError, KeyError, TypeError):
+        return response.text[:500]
+
+
+async def _operator_call(
+    url: str | None, token: str | None, method: str, path: str, **kwargs: Any
+) -> httpx.Response | None:
+    """One operator request on the internal listener, as the operator; None (and the reason
+    on stderr) unless it answered 2xx."""
+    settings = Settings()
+    base = url or f"http://127.0.0.1:{settings.internal_port}"
+    token = _operator_token(token, settings)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=70) as http:
+            response = await http.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        print(f"eco2: {method} {base}{path}: {exc or type(exc).__name__}", file=sys.stderr)
+        return None
+    if response.is_success:
+        return response
+    print(f"eco2: {method} {base}{path}: {response.status_code} {_error_text(response)}",
+          file=sys.stderr)  # fmt: skip
+    if token is None:
+        print(NO_TOKEN_HINT, file=sys.stderr)
+    return None
+
+
+async def _dead_letters_http(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        params = {"limit": args.limit}
+        response = await _operator_call(args.url, args.token, "GET", "/admin/dead-letters",
+                                        params=params)  # fmt: skip
+    else:
+        body = {"ids": args.ids}
+        response = await _operator_call(args.url, args.token, "POST",
+                                        "/admin/dead-letters/replay", json=body)  # fmt: skip
+    if response is None:
+        return 1
+    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _dead_letters(args: argparse.Namespace) -> int:
+    if args.url is not None:
+        return await _dead_letters_http(args)
+    settings = Settings(mode="real")
+    container = build_container(settings, build_registry(domains=["kit"]))
+    try:
+        broker = await container.get("dead_letters")  # straight to RabbitMQ: AMQP credentials
         if args.action == "replay":
             print(json.dumps({"replayed": await broker.replay(args.ids)}))
             return 0
@@ -182,11 +257,35 @@ async def _dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _canary(url: str) -> int:
-    async with httpx.AsyncClient(base_url=url) as http:
-        response = await http.post("/admin/canary")
+async def _canary(args: argparse.Namespace) -> int:
+    response = await _operator_call(args.url, args.token, "POST", "/admin/canary")
+    if response is None:
+        return 1
     print(response.text)
-    return 0 if response.status_code == 200 else 1
+    return 0
+
+
+def _mint_operator_token(args: argparse.Namespace) -> int:
+    """A token for operator:<name>, signed with the configured key (ECO2_JWT_PRIVATE_KEY)."""
+    from functions.auth import keys, operator  # noqa: PLC0415 - only this command needs them
+
+    settings = Settings()
+    if not settings.jwt_private_key:
+        print("eco2 operator-token: no signing key configured (ECO2_JWT_PRIVATE_KEY); an "
+              "embedded mesh signs with a key of its own run and writes a token for "
+              "operator:local to the credential file itself", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        tokens = operator.operator_tokens(keys.keyring_from_settings(settings), settings)
+        token = operator.mint_operator(tokens, args.name, args.ttl)
+    except ValueError as exc:
+        print(f"eco2 operator-token: {exc}", file=sys.stderr)
+        return 2
+    if args.save:
+        path = operator.credential_path(settings.operator_token_file)
+        print(f"saved to {operator.write_local_credential(path, token)}", file=sys.stderr)
+    print(token)
+    return 0
 
 
 def _manifests(args: argparse.Namespace) -> int:
@@ -216,10 +315,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scan(args)
     if args.command == "functions":
         return _functions()
-    if args.command == "dead-letters":
-        return asyncio.run(_dead_letters(args))
-    if args.command == "canary":
-        return asyncio.run(_canary(args.url))
+    operator_commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "dead-letters": lambda a: asyncio.run(_dead_letters(a)),
+        "canary": lambda a: asyncio.run(_canary(a)),
+        "operator-token": _mint_operator_token,
+    }
+    if args.command in operator_commands:
+        return operator_commands[args.command](args)
     return _manifests(args)
 
 

@@ -17,6 +17,7 @@ from eventing.filters import AttributeFilter, exact, prefix, suffix
 __all__ = [
     "Backoff",
     "Delivery",
+    "Exposure",
     "Function",
     "Kind",
     "Scaling",
@@ -33,6 +34,13 @@ _NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a Knative Service na
 class Kind(enum.Enum):
     EVENT = "event"  # triggered by CloudEvents from the broker
     HTTP = "http"  # serves a FastAPI router
+
+
+class Exposure(enum.Enum):
+    """Who may reach a function: the PWA through the edge, or only the cluster's own callers."""
+
+    PUBLIC = "public"  # behind the edge (Envoy + ext-authz); the PWA's API
+    INTERNAL = "internal"  # cluster-local: broker deliveries, sinks, feeds for other services
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +119,15 @@ class Function:
     scaling: Scaling = field(default_factory=Scaling)
     route_prefix: str | None = None  # HTTP functions: where the router is mounted
     schedule: Schedule | None = None  # event functions triggered by time (trigger: scheduled())
+    exposure: Exposure | None = None  # None: HTTP functions are public, event functions internal
     description: str = ""
+
+    @property
+    def public(self) -> bool:
+        """Served behind the edge on the public listener; everything else is cluster-local."""
+        if self.exposure is None:
+            return self.kind is Kind.HTTP
+        return self.exposure is Exposure.PUBLIC
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -122,5 +138,7 @@ class Function:
             raise ValueError(f"{self.name}: an event function needs a trigger")
         if self.kind is Kind.HTTP and (self.trigger is not None or not self.route_prefix):
             raise ValueError(f"{self.name}: an HTTP function has a route_prefix and no trigger")
+        if self.kind is Kind.EVENT and self.exposure is Exposure.PUBLIC:
+            raise ValueError(f"{self.name}: an event function is only reached through the broker")
         if (self.schedule is not None) != (self.trigger == scheduled(self.name)):
             raise ValueError(f"{self.name}: a schedule goes with trigger=scheduled(name)")

@@ -15,14 +15,19 @@ from collections.abc import Iterable
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from functions.kit.identity import PROVIDER_HEADER, USER_HEADER
+from functions.kit.errors import error_body
+from functions.kit.identity import OPERATOR_HEADER, PROVIDER_HEADER, USER_HEADER
 
-IDENTITY = (USER_HEADER.encode(), PROVIDER_HEADER.encode())
-# The mesh's own operational surface, which in a cluster is never routed through the public
-# gateway (cluster-local services): the authz itself reads /internal/auth/revocations.
-# /media/ is the embedded object store, the stand-in for S3 + CloudFront: an upload carries its
-# authorization in the signed URL (the client sends no cookies), and images are public reads.
-BYPASS = ("/internal/", "/ingress/", "/admin/", "/health", "/ready", "/metrics", "/media/")
+IDENTITY = (USER_HEADER.encode(), PROVIDER_HEADER.encode(), OPERATOR_HEADER.encode())
+# Probes, and /media/: the embedded object store, the stand-in for S3 + CloudFront: an upload
+# carries its authorization in the signed URL (the client sends no cookies), and images are
+# public reads.
+BYPASS = ("/health", "/ready", "/media/")
+# Internal surfaces, which a cluster never routes through the public gateway: on the public
+# listener they do not exist (404 before any authorization is asked, so nothing is revealed).
+HIDDEN = ("/ingress/", "/internal/", "/admin/", "/metrics")
+# On the internal listener, only operator calls are checked (the authz wants the operator role).
+OPERATOR_PATHS = ("/admin/",)
 FORWARDED_BACK = (
     "content-type",
     "access-control-allow-origin",
@@ -34,19 +39,33 @@ FORWARDED_BACK = (
 
 
 class Edge:
-    """ASGI middleware; `authz_url` is the authz HTTP-mode base URL (e.g. http://127.0.0.1:9001)."""
+    """ASGI middleware; `authz_url` is the authz HTTP-mode base URL (e.g. http://127.0.0.1:9001).
 
-    def __init__(self, app: ASGIApp, authz_url: str, timeout_s: float = 2.0) -> None:
+    Public listener (`guarded=None`): every path but the probes and media is checked, internal
+    paths are 404. Internal listener: only the `guarded` prefixes are checked.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authz_url: str,
+        timeout_s: float = 2.0,
+        guarded: tuple[str, ...] | None = None,
+    ) -> None:
         self._app = app
         self._authz = authz_url.rstrip("/")
+        self._guarded = guarded
         # One check per public request: keep enough connections alive that a burst of
         # requests reuses them instead of queueing for the pool or opening new ones.
         limits = httpx.Limits(max_connections=1000, max_keepalive_connections=500)
         self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(BYPASS):
+        if scope["type"] != "http" or not self._checks(scope["path"]):
             await self._app(scope, receive, send)
+            return
+        if self._guarded is None and scope["path"].startswith(HIDDEN):
+            await _deny(send, 404, _json("Not Found", "NOT_FOUND"), [])
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in IDENTITY]
         verdict = await self._check(scope, headers)
@@ -61,6 +80,11 @@ class Edge:
         injected = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
                     if k.lower().encode() in IDENTITY]  # fmt: skip
         await self._app({**scope, "headers": headers + injected}, receive, send)
+
+    def _checks(self, path: str) -> bool:
+        if self._guarded is not None:
+            return path.startswith(self._guarded)
+        return not path.startswith(BYPASS)
 
     async def _check(
         self, scope: Scope, headers: Iterable[tuple[bytes, bytes]]
@@ -78,7 +102,7 @@ class Edge:
 
 
 def _json(detail: str, code: str) -> bytes:
-    return json.dumps({"detail": detail, "code": code}).encode()
+    return json.dumps(error_body(detail, code)).encode()
 
 
 async def _deny(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from functions.kit.declare import Delivery, Function, Kind, Scaling, Trigger
+from functions.kit import progress, wiring
+from functions.kit.container import Provider
+from functions.kit.declare import Delivery, Exposure, Function, Kind, Scaling, Trigger
 
 CANARY_REQUESTED = "kr.eco2.mesh.canary.requested.v1"
 CANARY_ECHOED = "kr.eco2.mesh.canary.echoed.v1"
@@ -25,6 +27,7 @@ FUNCTIONS = (
         kind=Kind.HTTP,
         handler="functions.kit.deadletters:router",
         route_prefix=DEAD_LETTERS_PATH,
+        exposure=Exposure.INTERNAL,  # Knative's dispatchers post here; nobody outside may
         scaling=Scaling(min_scale=1, max_scale=2, target_concurrency=50, container_concurrency=100),
         description="Dead-letter sink for Knative triggers; keeps the cause for replay.",
     ),
@@ -32,7 +35,7 @@ FUNCTIONS = (
 
 # Only the deployed sink builds a broker for itself; the local mesh provides its own.
 # The event bus (progress and tokens for SSE): memory in embedded mode, Redis in real mode.
-PROVIDERS = {
-    "dead_letters": "functions.kit.bootstrap:dead_letter_broker",
-    "event_bus": "functions.kit.progress:event_bus",
+PROVIDERS: dict[str, Provider] = {
+    "dead_letters": wiring.dead_letters,
+    "event_bus": progress.event_bus,
 }

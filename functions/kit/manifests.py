@@ -81,6 +81,7 @@ def command(fn: Function) -> list[str]:
 def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
     env = [
         {"name": "ECO2_FUNCTION", "value": fn.name},
+        {"name": "ECO2_DOMAIN", "value": fn.domain},  # load this domain's modules only
         {"name": "ECO2_MODE", "value": "real"},
         {"name": "ECO2_BROKER_INGRESS_URL", "value": overlay.ingress_url},
     ]
@@ -112,7 +113,7 @@ def service(fn: Function, overlay: Overlay) -> dict[str, Any]:
         "autoscaling.knative.dev/scale-down-delay": f"{scaling.scale_down_delay_s}s",
     }
     labels = {"eco2.kr/domain": fn.domain, "eco2.kr/kind": fn.kind.value}
-    if fn.kind is Kind.EVENT:
+    if not fn.public:  # no route through the ingress gateway: only the cluster reaches it
         labels["networking.knative.dev/visibility"] = "cluster-local"
     timeout = max(1, int(fn.delivery.timeout_s)) if fn.kind is Kind.EVENT else 300
     return {

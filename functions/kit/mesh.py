@@ -1,62 +1,56 @@
-"""The local mesh: every function, the broker and every HTTP route in one process, one port.
+"""The local mesh: every function, the broker and every HTTP route in one process.
 
-This is what `scripts/eco2 run` serves. Embedded mode needs no servers; `--real` switches
-the same wiring to RabbitMQ and Redis. Deployed, each function runs alone (see hosting.py).
-In the real mode a `Role` (worker.py) splits it: an HTTP process and event-function workers.
+This is what `eco2 run` serves, on two listeners, as a cluster would expose them:
+- the public one (`port`), behind the edge: only the PWA's API, `/health`, `/ready` and public
+  media;
+- the internal one (`internal_port`): the broker ingress, the internal HTTP functions (the
+  dead-letter sink, the revocation feed) and the operator calls under `/admin/`, which the
+  edge lets through only for an operator identity.
+Embedded mode needs no servers; `--real` switches the same wiring to RabbitMQ, Redis and
+PostgreSQL. Deployed, each function runs alone (see hosting.py). In the real mode a `Role`
+(worker.py) splits it: an HTTP process and event-function workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from cloudevents.conversion import to_dict
-from cloudevents.http import CloudEvent
-from fastapi import APIRouter, FastAPI
+import uvicorn
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from eventing.broker.port import Subscription
-from eventing.events.mesh import CanaryEchoed, CanaryRequested
 from eventing.filters import exact
 from eventing.ingress import ingress_router
-from functions.kit import errors, http
+from functions.kit import http
 from functions.kit.authz_process import AuthzProcess
 from functions.kit.bootstrap import Runtime, build_registry, build_runtime
-from functions.kit.declare import Kind
-from functions.kit.edge import Edge
+from functions.kit.declare import Function, Kind
+from functions.kit.edge import OPERATOR_PATHS, Edge
 from functions.kit.functions import CANARY_ECHOED as ECHOED
+from functions.kit.guard import Guard
 from functions.kit.invoke import resolve
+from functions.kit.operations import CanaryWatch, operator_routes, probes
 from functions.kit.progress import start_event_router
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 from functions.kit.ticker import Tickers
 from functions.kit.worker import Role, declare_triggers
 
-
-class CanaryWatch:
-    """Resolves a waiting probe when its echo comes back through the broker."""
-
-    def __init__(self) -> None:
-        self.waiting: dict[str, asyncio.Future[CanaryEchoed]] = {}
-
-    async def deliver(self, event: CloudEvent) -> Sequence[CloudEvent]:
-        echoed = CanaryEchoed.model_validate(event.get_data())
-        future = self.waiting.get(echoed.probe_id)
-        if future is not None and not future.done():
-            future.set_result(echoed)
-        return ()
+log = logging.getLogger(__name__)
 
 
-class ReplayRequest(BaseModel):
-    ids: list[str] | None = None  # None replays every dead letter
+class _Listener(uvicorn.Server):
+    """A second server in a process that already has one: the first owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class Mesh:
@@ -66,6 +60,8 @@ class Mesh:
         registry: Registry,
         extra_deps: dict[str, Any] | None = None,
         role: Role | None = None,
+        *,
+        listen_internal: bool = False,
     ) -> None:
         self.role = role or Role()
         self.role.check(settings)
@@ -73,11 +69,15 @@ class Mesh:
         self.settings = settings
         self.registry = registry
         self.extra_deps = extra_deps or {}
+        self.listen_internal = listen_internal and self.role.http
         self.runtime: Runtime | None = None
         self.grpc: Any = None  # CharacterService, when settings.grpc_port is set
         self.canary = CanaryWatch()
-        self.app = FastAPI(title="Eco² mesh", lifespan=self._lifespan)
+        # No trailing-slash redirects: Starlette builds their Location from the Host header.
+        self.app = FastAPI(title="Eco² API", lifespan=self._lifespan, redirect_slashes=False)
+        self.internal_app = FastAPI(title="Eco² mesh (internal)", redirect_slashes=False)
         http.install(self.app)
+        http.install(self.internal_app)
         public = self.role.http  # an events-only process has no public routes to guard
         self.authz = (
             AuthzProcess(settings, settings.authz_binary)
@@ -86,13 +86,23 @@ class Mesh:
         )
         if settings.edge_url and public:
             self.app.add_middleware(Edge, authz_url=settings.edge_url)
+            self.internal_app.add_middleware(
+                Edge, authz_url=settings.edge_url, guarded=OPERATOR_PATHS
+            )
         self.app.add_middleware(  # outermost: preflights and every answer, denials included
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["content-type", "x-frontend-origin", "last-event-id"],
+            allow_headers=[
+                "content-type",
+                "x-frontend-origin",
+                "last-event-id",
+                "x-idempotency-key",
+            ],
         )
+        for app in (self.app, self.internal_app):  # outermost of all: malformed input, sizes
+            app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
 
     async def start(self) -> None:
         """Build adapters, subscribe functions, mount routes, start consuming."""
@@ -101,7 +111,9 @@ class Mesh:
         runtime = await build_runtime(
             self.settings, self.registry, self.consumed, extra_deps=self.extra_deps
         )
-        self.app.include_router(self._operations(runtime))
+        ready = probes(runtime.broker, self._describe)
+        self.app.include_router(ready)
+        self.internal_app.include_router(ready)
         if self.role.http:
             await self._serve_http(runtime)
         # Real mode: the event router runs here as a task (stopped by runtime.close).
@@ -113,33 +125,85 @@ class Mesh:
         tickers.start(self.consumed)
         runtime.container.on_close(tickers.stop)
         self.runtime = runtime
+        if self.listen_internal:
+            await self._start_internal_listener(runtime)
+            await self._issue_operator_credential(runtime)
         if self.authz is not None:
             await self.authz.start()
             runtime.container.on_close(self.authz.stop)
 
     async def _serve_http(self, runtime: Runtime) -> None:
-        """The public side: ingress, HTTP functions, the canary's echo watch, internal gRPC."""
+        """Routes: the public API on `app`; ingress, sinks, feeds and operators on
+        `internal_app`; the canary's echo watch; the internal gRPC service."""
         runtime.broker.subscribe(
             Subscription(
                 name="mesh-canary-watch", subscriber=self.canary, filters=(exact("type", ECHOED),)
             )
         )
-        self.app.include_router(
-            ingress_router(self.settings.ingress_path, runtime.broker, self.registry.catalog)
-        )
-        self.app.include_router(self._admin(runtime))
+        internal = self.internal_app
+        catalog = self.registry.catalog
+        internal.include_router(ingress_router(self.settings.ingress_path, runtime.broker, catalog))
+        publisher = await runtime.container.get("publisher")
+        internal.include_router(operator_routes(runtime.broker, self.canary, publisher))
         for fn in self.registry.of_kind(Kind.HTTP):
-            factory = resolve(fn.handler)
-            self.app.include_router(
-                factory(**await runtime.container.kwargs_for(factory, fn.name)),
-                prefix=fn.route_prefix or "",
-            )
+            target = self.app if fn.public else internal
+            target.include_router(await self._router(fn, runtime), prefix=fn.route_prefix or "")
         if self.settings.grpc_port is not None:  # stopped by runtime.close (container)
             from functions.character.grpc_server import start_for  # noqa: PLC0415
 
             self.grpc = await start_for(runtime.container)
         if self.settings.mode == "real" and not self.role.consumes:
             await declare_triggers(self.settings, self.registry.of_kind(Kind.EVENT))
+
+    @staticmethod
+    async def _router(fn: Function, runtime: Runtime) -> Any:
+        factory = resolve(fn.handler)
+        return factory(**await runtime.container.kwargs_for(factory, fn.name))
+
+    async def _start_internal_listener(self, runtime: Runtime) -> None:
+        """Serve `internal_app` on its own port, in this process. The socket is bound (with
+        SO_REUSEPORT, so `--workers K` processes share it) and listening before this returns,
+        so callers queue in its backlog rather than being refused while uvicorn starts."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((self.settings.host, self.settings.internal_port))
+        sock.listen(2048)
+        config = uvicorn.Config(self.internal_app, lifespan="off", log_level="warning",
+                                access_log=False)  # fmt: skip
+        server = _Listener(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="internal-listener")
+
+        async def stop() -> None:
+            server.should_exit = True
+            await task
+            sock.close()
+
+        runtime.container.on_close(stop)
+
+    async def _issue_operator_credential(self, runtime: Runtime) -> None:
+        """Where this process signs sessions, it leaves the local operator (`eco2
+        dead-letters`, `eco2 canary`) a token for `operator:local` in the credential file."""
+        if "auth_keyring" not in runtime.container:
+            return
+        from functions.auth.operator import issue_local_credential  # noqa: PLC0415
+
+        keyring = await runtime.container.get("auth_keyring")
+        path = issue_local_credential(keyring, self.settings)
+        log.info("operator credential for operator:local written to %s", path)
+
+    async def _describe(self) -> dict[str, Any]:
+        return {
+            "functions": len(self.registry),
+            "mode": self.settings.mode,
+            "serve": self.role.serve,
+            "consuming": [fn.name for fn in self.consumed],
+        }
+
+    async def probe(self, timeout_s: float) -> dict[str, Any]:
+        """The canary, for callers in this process (the operator route uses the same)."""
+        assert self.runtime is not None
+        return await self.canary.probe(await self.runtime.container.get("publisher"), timeout_s)
 
     async def close(self) -> None:
         if self.runtime is not None:
@@ -154,81 +218,9 @@ class Mesh:
         finally:
             await self.close()
 
-    def _operations(self, runtime: Runtime) -> APIRouter:
-        router = APIRouter(tags=["operations"])
-        broker = runtime.broker
-
-        @router.get("/health")
-        async def health() -> dict[str, str]:
-            return {"status": "alive"}
-
-        @router.get("/ready")
-        async def ready() -> JSONResponse:
-            state = broker.health()
-            body = {
-                "ready": state.ready,
-                "detail": state.detail,
-                "functions": len(self.registry),
-                "mode": self.settings.mode,
-                "serve": self.role.serve,
-                "consuming": [fn.name for fn in self.consumed],
-                "modules": len(sys.modules),
-            }
-            return JSONResponse(body, status_code=200 if state.ready else 503)
-
-        return router
-
-    def _admin(self, runtime: Runtime) -> APIRouter:
-        """Operators' calls (dead letters, canary): on the process that serves HTTP."""
-        router = APIRouter(tags=["operations"])
-        broker = runtime.broker
-
-        @router.get("/admin/dead-letters")
-        async def dead_letters(limit: int = 100) -> list[dict[str, Any]]:
-            return [
-                {
-                    "id": d.id,
-                    "trigger": d.trigger,
-                    "attempts": d.attempts,
-                    "error": d.error,
-                    "failed_at": d.failed_at.isoformat(),
-                    "event": to_dict(d.event) if d.event is not None else None,
-                }
-                for d in await broker.dead_letters(limit)
-            ]
-
-        @router.post("/admin/dead-letters/replay")
-        async def replay(body: ReplayRequest) -> dict[str, int]:
-            return {"replayed": await broker.replay(body.ids)}
-
-        @router.post("/admin/canary")
-        async def canary(timeout_s: float = 5.0) -> dict[str, Any]:
-            return await self.probe(timeout_s)
-
-        return router
-
-    async def probe(self, timeout_s: float) -> dict[str, Any]:
-        """Publish a probe and wait for its echo: the broker path, timed end to end."""
-        assert self.runtime is not None
-        probe_id = str(uuid.uuid4())
-        future: asyncio.Future[CanaryEchoed] = asyncio.get_running_loop().create_future()
-        self.canary.waiting[probe_id] = future
-        started = time.perf_counter()
-        try:
-            publisher = await self.runtime.container.get("publisher")
-            await publisher.publish(CanaryRequested(probe_id=probe_id, sent_at=datetime.now(UTC)))
-            await asyncio.wait_for(future, timeout_s)
-        except TimeoutError:
-            raise errors.UnavailableError(f"canary {probe_id} not echoed in {timeout_s}s") from None
-        finally:
-            self.canary.waiting.pop(probe_id, None)
-        return {
-            "probe_id": probe_id,
-            "round_trip_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-
 
 def app_from_env() -> FastAPI:
     """What each process of `eco2 run --workers K` serves (`uvicorn --factory`): the mesh, with
-    its settings and role (ECO2_MESH_SERVE, ...; see worker.py) read from the environment."""
-    return Mesh(Settings(), build_registry(), role=Role.from_env()).app
+    its settings and role (ECO2_MESH_SERVE, ...; see worker.py) read from the environment; each
+    process also serves the internal listener on the shared internal port."""
+    return Mesh(Settings(), build_registry(), role=Role.from_env(), listen_internal=True).app

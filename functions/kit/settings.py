@@ -17,7 +17,10 @@ class Settings(BaseSettings):
 
     mode: Literal["embedded", "real"] = "embedded"
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = 8080  # the public listener: the PWA's API behind the edge
+    # The internal listener: broker ingress, dead-letter sink, revocation feed, operator calls.
+    # Never exposed through the edge (deployed: cluster-local Services).
+    internal_port: int = 8081
     grpc_port: int | None = None  # internal gRPC (CharacterService); None = not served
 
     # The edge: every public request is checked by the Go ext-authz (HTTP mode), as Envoy does.
@@ -72,6 +75,7 @@ class Settings(BaseSettings):
 
     # Hosted (one function per process, as a Knative Service)
     function: str | None = None
+    domain: str | None = None  # the function's domain: only its modules are loaded
     broker_ingress_url: str | None = None  # where a hosted function sends extra replies
 
     # Event bus: per-job progress/token streams for SSE (docs/adr/0006-event-streams.md)

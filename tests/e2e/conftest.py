@@ -45,16 +45,17 @@ def base_settings(request: pytest.FixtureRequest) -> Settings:
 class RunningMesh:
     url: str
     mesh: Mesh
+    internal_url: str = ""
 
 
 @pytest.fixture
 async def running_mesh(base_settings: Settings, authz_binary: str) -> AsyncIterator[RunningMesh]:
     port = _port()
     settings = base_settings.model_copy(update={
-        "port": port, "authz_binary": authz_binary,
+        "port": port, "internal_port": _port(), "authz_binary": authz_binary,
         "authz_http_port": _port(), "authz_grpc_port": _port(),
     })  # fmt: skip
-    mesh = Mesh(settings, build_registry())
+    mesh = Mesh(settings, build_registry(), listen_internal=True)
     server = uvicorn.Server(uvicorn.Config(mesh.app, host="127.0.0.1", port=port,
                                            log_level="warning"))  # fmt: skip
     task = asyncio.create_task(server.serve())
@@ -69,7 +70,7 @@ async def running_mesh(base_settings: Settings, authz_binary: str) -> AsyncItera
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-    yield RunningMesh(url, mesh)
+    yield RunningMesh(url, mesh, f"http://127.0.0.1:{settings.internal_port}")
     server.should_exit = True
     await task
 

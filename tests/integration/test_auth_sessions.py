@@ -20,7 +20,7 @@ from tests.support.auth_mesh import (
     running,
     session_of,
 )
-from tests.support.loopback import serve
+from tests.support.loopback import free_port, serve
 from tests.support.recorder import eventually
 
 GRACE_S = 0.5
@@ -43,7 +43,8 @@ async def refresh(harness: Harness, session: dict[str, str]) -> httpx.Response:
 
 
 async def revoked_now(harness: Harness) -> set[str]:
-    body = (await harness.call("GET", "/internal/auth/revocations")).json()
+    assert (await harness.call("GET", "/internal/auth/revocations")).status_code == 404  # public
+    body = (await harness.internal_call("GET", "/internal/auth/revocations")).json()
     assert body["as_of"] <= time.time() + 1
     return {f"{r['kind']}:{r['value']}" for r in body["revoked"]}
 
@@ -138,12 +139,15 @@ async def test_one_users_logout_leaves_another_session_alone(harness: Harness) -
 
 
 async def test_revocation_stream_sends_each_new_revocation() -> None:
-    settings = Settings(mode="embedded", auth_revocation_keepalive_s=0.3)
+    internal_port = free_port()
+    settings = Settings(
+        mode="embedded", auth_revocation_keepalive_s=0.3, internal_port=internal_port
+    )
     seen_types: list[str] = []
     from functions.kit.mesh import Mesh  # noqa: PLC0415 - served for real: SSE needs a socket
 
-    mesh = Mesh(settings, registry(), {"auth_test_seen": []})
-    path = "/internal/auth/revocations/stream"
+    mesh = Mesh(settings, registry(), {"auth_test_seen": []}, listen_internal=True)
+    path = f"http://127.0.0.1:{internal_port}/internal/auth/revocations/stream"
     async with (
         serve(mesh.app, lifespan="on") as url,
         httpx.AsyncClient(base_url=url) as http,

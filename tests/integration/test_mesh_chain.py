@@ -51,9 +51,51 @@ async def mesh(settings: Settings) -> AsyncIterator[tuple[Mesh, chain.Journal]]:
 
 @pytest.fixture
 async def client(mesh: tuple[Mesh, chain.Journal]) -> AsyncIterator[httpx.AsyncClient]:
+    """The internal listener, as an operator the edge let through (it injects x-operator)."""
+    transport = httpx.ASGITransport(app=mesh[0].internal_app)
+    operator = {"x-operator": "operator:test"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://mesh-internal", headers=operator
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def public(mesh: tuple[Mesh, chain.Journal]) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=mesh[0].app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mesh") as http:
         yield http
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", INGRESS),
+        ("POST", "/internal/dead-letters"),
+        ("GET", "/admin/dead-letters"),
+        ("POST", "/admin/dead-letters/replay"),
+        ("POST", "/admin/canary"),
+    ],
+)
+async def test_internal_paths_do_not_exist_on_the_public_listener(
+    mesh: tuple[Mesh, chain.Journal], public: httpx.AsyncClient, method: str, path: str
+) -> None:
+    event = CATALOG.make(Order(n=7))
+    headers, body = to_http_binary(event)
+    headers["x-operator"] = "operator:forged"  # a client cannot make itself an operator
+    response = await public.request(method, path, headers=headers, content=body)
+    assert response.status_code == 404 and response.json()["code"] == "NOT_FOUND"
+    assert mesh[1] == []
+
+
+async def test_operator_calls_need_the_operator_identity(mesh: tuple[Mesh, chain.Journal]) -> None:
+    transport = httpx.ASGITransport(app=mesh[0].internal_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mesh-internal") as anon:
+        for method, path in [("GET", "/admin/dead-letters"), ("POST", "/admin/canary"),
+                             ("POST", "/admin/dead-letters/replay")]:  # fmt: skip
+            response = await anon.request(method, path, json={})
+            assert response.status_code == 401, path
+            assert response.json()["code"] == "OPERATOR_REQUIRED"
 
 
 @pytest.mark.parametrize("encode", [to_http_binary, to_http_structured])
@@ -132,10 +174,13 @@ async def test_ingress_rejects_bad_events_with_a_reason(  # noqa: PLR0917
     assert mesh[1] == []
 
 
-async def test_health_ready_and_canary(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/health")).status_code == 200
-    ready = await client.get("/ready")
-    assert ready.status_code == 200 and ready.json()["ready"] is True
+async def test_health_ready_and_canary(
+    client: httpx.AsyncClient, public: httpx.AsyncClient
+) -> None:
+    for listener in (public, client):
+        assert (await listener.get("/health")).status_code == 200
+        ready = await listener.get("/ready")
+        assert ready.status_code == 200 and ready.json()["ready"] is True
     probe = await client.post("/admin/canary")
     assert probe.status_code == 200 and probe.json()["round_trip_ms"] > 0
 

@@ -71,10 +71,12 @@ def env(amqp_url: str, redis_url_and_prefix: RedisNamespace, pg_dsn: str) -> dic
 
 
 @contextlib.asynccontextmanager
-async def mesh_process(env: dict[str, str], *args: str) -> AsyncIterator[str]:
-    """`eco2 run --real <args>` as its own process; yields its URL once /ready says 200."""
-    port = _port()
-    command = [sys.executable, "-m", "functions.kit.cli", "run", "--real", "--port", str(port)]
+async def mesh_process(env: dict[str, str], *args: str) -> AsyncIterator[tuple[str, str]]:
+    """`eco2 run --real <args>` as its own process; yields its public and internal URLs once
+    /ready says 200."""
+    port, internal = _port(), _port()
+    command = [sys.executable, "-m", "functions.kit.cli", "run", "--real", "--port", str(port),
+               "--internal-port", str(internal)]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(*command, *args, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -87,7 +89,7 @@ async def mesh_process(env: dict[str, str], *args: str) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError(f"eco2 run {args} never became ready")
-        yield url
+        yield url, f"http://127.0.0.1:{internal}"
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -96,6 +98,9 @@ async def mesh_process(env: dict[str, str], *args: str) -> AsyncIterator[str]:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+OPERATOR = {"x-operator": "operator:test"}  # what the edge injects for an operator token
 
 
 async def _waiting_in(amqp_url: str, queue: str) -> int:
@@ -121,16 +126,17 @@ async def test_canary_round_trips_between_an_http_process_and_an_events_process(
     env: dict[str, str], amqp_url: str
 ) -> None:
     async with (
-        mesh_process(env, "--serve", "http") as api,
-        httpx.AsyncClient(base_url=api, timeout=10) as http,
+        mesh_process(env, "--serve", "http") as (_, internal),
+        httpx.AsyncClient(base_url=internal, timeout=10, headers=OPERATOR) as http,
     ):
+        assert (await http.get("/ready")).status_code == 200  # the internal listener is up
         ready = (await http.get("/ready")).json()
         assert ready["serve"] == "http" and ready["consuming"] == []
         # no worker yet: the probe times out, but waits in its declared trigger queue
         lonely = await http.post("/admin/canary", params={"timeout_s": 0.5})
         assert lonely.status_code == 503
         assert await _waiting_in(amqp_url, CANARY_QUEUE) == 1
-        async with mesh_process(env, "--serve", "events", "--functions", "mesh-*") as worker:
+        async with mesh_process(env, "--serve", "events", "--functions", "mesh-*") as (worker, _):
             await _check_events_process(worker)
             echoed = await http.post("/admin/canary")
             assert echoed.status_code == 200, echoed.text
@@ -140,7 +146,7 @@ async def test_canary_round_trips_between_an_http_process_and_an_events_process(
 
 @pytest.mark.integration
 async def test_http_side_served_by_several_uvicorn_workers(env: dict[str, str]) -> None:
-    async with mesh_process(env, "--serve", "http", "--workers", "2") as api:
+    async with mesh_process(env, "--serve", "http", "--workers", "2") as (api, internal):
         supervisor = next(
             p for p in psutil.process_iter(["cmdline"])
             if f"--port={api.rsplit(':', 1)[1]}" in "=".join(p.info["cmdline"] or [])
@@ -151,3 +157,7 @@ async def test_http_side_served_by_several_uvicorn_workers(env: dict[str, str]) 
                 assert ready.status_code == 200 and ready.json()["serve"] == "http"
         workers = [c for c in supervisor.children() if "spawn_main" in " ".join(c.cmdline())]
         assert len(workers) == 2  # one mesh per uvicorn worker
+        async with httpx.AsyncClient(base_url=internal, timeout=10) as http:
+            for _ in range(10):  # every worker serves the shared internal port (SO_REUSEPORT)
+                ready = await http.get("/ready", headers={"connection": "close"})
+                assert ready.status_code == 200 and ready.json()["serve"] == "http"

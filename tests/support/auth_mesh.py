@@ -63,6 +63,12 @@ class Harness:
     seen: Seen
     transport: httpx.ASGITransport
 
+    async def internal_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A call on the internal listener (the authz reading revocations, a sink)."""
+        transport = httpx.ASGITransport(app=self.mesh.internal_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mesh-internal") as c:
+            return await c.request(method, path, **kwargs)
+
     def client(self, cookies: dict[str, str] | None = None) -> httpx.AsyncClient:
         """A fresh browser: only the cookies given (no shared jar between calls)."""
         return httpx.AsyncClient(
