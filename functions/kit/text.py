@@ -28,12 +28,22 @@ SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 
-class _Documented:
-    """Adds the rule's `pattern` to the string's JSON schema (validation stays in Python,
-    where the message can say what was wrong)."""
+class _Rule:
+    """One text rule: checked in Python (where the message can say what was wrong) and
+    documented as the string's `pattern` in the JSON schema."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, forbidden: re.Pattern[str], pattern: str, message: str) -> None:
+        self.forbidden = forbidden
         self.pattern = pattern
+        self.message = message
+
+    def __call__(self, value: str) -> str:
+        found = self.forbidden.search(value)
+        if found:
+            char = found.group()
+            what = "NUL" if char == "\x00" else f"U+{ord(char):04X}"
+            raise ValueError(f"{self.message} (found {what})")
+        return value
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
@@ -43,25 +53,11 @@ class _Documented:
         return found
 
 
-def _describe(char: str) -> str:
-    return "NUL" if char == "\x00" else f"U+{ord(char):04X}"
-
-
-def single_line(value: str) -> str:
-    found = _SINGLE_LINE.search(value)
-    if found:
-        what = _describe(found.group())
-        raise ValueError(f"must be one line without control characters (found {what})")
-    return value
-
-
-def multi_line(value: str) -> str:
-    found = _MULTI_LINE.search(value)
-    if found:
-        what = _describe(found.group())
-        raise ValueError(f"must not contain control characters other than line breaks ({what})")
-    return value
-
-
-Text = Annotated[str, AfterValidator(single_line), _Documented(SINGLE_LINE_PATTERN)]
-MultilineText = Annotated[str, AfterValidator(multi_line), _Documented(MULTI_LINE_PATTERN)]
+single_line = _Rule(
+    _SINGLE_LINE, SINGLE_LINE_PATTERN, "must be one line without control characters"
+)
+multi_line = _Rule(
+    _MULTI_LINE, MULTI_LINE_PATTERN, "must not contain control characters other than line breaks"
+)
+Text = Annotated[str, AfterValidator(single_line), single_line]
+MultilineText = Annotated[str, AfterValidator(multi_line), multi_line]
