@@ -7,6 +7,8 @@ process that runs them (an event function never imports FastAPI or asyncpg it do
 from __future__ import annotations
 
 from eventing.events.character import GRANT_REQUESTED, GRANTED
+from functions.character import wiring
+from functions.kit.container import Provider
 from functions.kit.declare import Delivery, Function, Kind, Scaling, Trigger
 
 SIGNED_UP = "kr.eco2.users.signed_up.v1"
@@ -44,7 +46,11 @@ FUNCTIONS = (
     ),
 )
 
-PROVIDERS = {
-    "character_catalog": "functions.character.providers:character_catalog",
-    "character_ownerships": "functions.character.providers:character_ownerships",
+# Ownerships reference users (a foreign key; the embedded adapter asks the users repository):
+# the users domain's migrations and adapters come along, its functions do not.
+REQUIRES = ("functions.users.functions",)
+
+PROVIDERS: dict[str, Provider] = {
+    "character_catalog": wiring.character_catalog,
+    "character_ownerships": wiring.character_ownerships,
 }

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from functions.kit.errors import BadRequestError
+from functions.kit.errors import BadRequestError, NotFoundError
 from functions.scan.knowledge.taxonomy import RECYCLABLE, RECYCLABLE_MIDDLES
 
 DEFAULT_CODE = "char-eco"  # 이코: every user owns it from the start
@@ -31,6 +31,11 @@ class UnknownCharacterError(BadRequestError):
 
 class InvalidUserIdError(BadRequestError):
     """A user id that is not a UUID cannot have come from the edge or the users domain."""
+
+
+class UnknownUserError(NotFoundError):
+    """An ownership for a user the users domain does not know (a forged or stale grant):
+    nothing to give it to, so the event carrying it is dead-lettered, never retried."""
 
 
 class InvalidCatalogError(ValueError):

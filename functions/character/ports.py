@@ -7,6 +7,13 @@ from typing import Protocol
 from functions.character.model import Ownership
 
 
+class UserDirectory(Protocol):
+    """Whether a user exists: what the embedded adapter checks where PostgreSQL has the
+    ownership table's foreign key to `users`."""
+
+    async def get(self, user_id: str) -> object | None: ...
+
+
 class OwnershipRepository(Protocol):
     """Who owns which character; at most one ownership per (user, character), ever.
 
@@ -17,7 +24,8 @@ class OwnershipRepository(Protocol):
     async def grant(self, user_id: str, code: str, source: str) -> tuple[Ownership, bool]:
         """Give `code` to `user_id` unless they own it; returns the ownership that holds
         afterwards and whether this call created it. Safe under retries and concurrency:
-        of any number of simultaneous grants exactly one reports `True`."""
+        of any number of simultaneous grants exactly one reports `True`. A user that does not
+        exist raises `UnknownUserError` and stores nothing."""
         ...
 
     async def list_for(self, user_id: str) -> list[Ownership]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
 
-from functions.character.model import Ownership
+from functions.character.model import Ownership, UnknownUserError
 from functions.kit.errors import UnavailableError
 
 _COLUMNS = "user_id, character_code, source, acquired_at"
@@ -66,7 +66,10 @@ class PostgresOwnershipRepository:
     async def grant(self, user_id: str, code: str, source: str) -> tuple[Ownership, bool]:
         with _retry_on_outage():
             async with self._pool.acquire() as conn:
-                inserted = await conn.fetchrow(_INSERT, user_id, code, source)
+                try:
+                    inserted = await conn.fetchrow(_INSERT, user_id, code, source)
+                except asyncpg.ForeignKeyViolationError:
+                    raise UnknownUserError(f"user {user_id} does not exist") from None
                 if inserted is not None:
                     return _ownership(inserted), True
                 existing = await conn.fetchrow(_ONE, user_id, code)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventing.catalog import Catalog
 from functions.kit.declare import Function, Kind
+
+if TYPE_CHECKING:
+    from functions.kit.container import Provider
 
 
 class Registry:
@@ -15,11 +19,11 @@ class Registry:
         self,
         functions: Iterable[Function],
         catalog: Catalog,
-        providers: Mapping[str, str] | None = None,
+        providers: Mapping[str, Provider] | None = None,
         migrations: Sequence[Path] = (),
     ) -> None:
         self.catalog = catalog
-        self.providers = dict(providers or {})  # dependency name -> "module:factory"
+        self.providers = dict(providers or {})  # dependency name -> async factory(container)
         self.migrations = tuple(migrations)  # each domain's migrations/ folder
         self._functions: dict[str, Function] = {}
         for fn in functions:
@@ -53,16 +57,36 @@ class Registry:
         return [f for f in self if f.kind is kind]
 
 
+def _with_requirements(modules: Sequence[str]) -> list[tuple[str, bool]]:
+    """Each module after the modules it `REQUIRES` (transitively), and whether it was asked
+    for (its functions count) or only required (its adapters and migrations come along)."""
+    ordered: dict[str, bool] = {}
+
+    def visit(name: str, asked: bool) -> None:
+        if name in ordered:
+            ordered[name] = ordered[name] or asked
+            return
+        for required in getattr(importlib.import_module(name), "REQUIRES", ()):
+            visit(required, False)
+        ordered[name] = asked
+
+    for name in modules:
+        visit(name, True)
+    return list(ordered.items())
+
+
 def collect(modules: Sequence[str], catalog: Catalog) -> Registry:
     """Gather what each domain's declaration module exports: `FUNCTIONS`, optional
-    `PROVIDERS` (dependency name -> "module:async factory(container)"), and the domain's
-    `migrations/` folder when it has one."""
+    `PROVIDERS` (dependency name -> async factory(container), from its `wiring.py`), `REQUIRES`
+    (declaration modules whose adapters and migrations it needs: a foreign key, a shared
+    store), and the domain's `migrations/` folder when it has one, required ones first."""
     functions: list[Function] = []
-    providers: dict[str, str] = {}
+    providers: dict[str, Provider] = {}
     migrations: list[Path] = []
-    for name in modules:
+    for name, asked in _with_requirements(modules):
         module = importlib.import_module(name)
-        functions.extend(module.FUNCTIONS)
+        if asked:
+            functions.extend(module.FUNCTIONS)
         for dep, path in getattr(module, "PROVIDERS", {}).items():
             if dep in providers:
                 raise ValueError(f"dependency {dep!r} is provided twice ({name})")

@@ -20,6 +20,7 @@ from tests.integration.test_character_grants import (
     settings,
 )
 from tests.support.recorder import eventually
+from tests.support.users import existing_user, mesh_user
 
 pytestmark = pytest.mark.integration
 __all__ = ["settings"]  # a fixture shared with the grants tests
@@ -47,8 +48,8 @@ def as_user(user_id: str) -> dict[str, str]:
     return {"x-user-id": user_id}  # what the edge injects after verifying the token
 
 
-async def test_a_new_user_gets_a_bare_array_with_eco(client: httpx.AsyncClient) -> None:
-    user = str(uuid.uuid4())
+async def test_a_new_user_gets_a_bare_array_with_eco(mesh: Mesh, client: httpx.AsyncClient) -> None:
+    user = await mesh_user(mesh)
     response = await client.get(PATH, headers=as_user(user))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -83,7 +84,7 @@ async def test_no_identity_is_401_and_nobody_can_name_another_user(
 async def test_each_user_sees_only_their_own_characters(
     mesh: Mesh, client: httpx.AsyncClient
 ) -> None:
-    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    alice, bob = await mesh_user(mesh), await mesh_user(mesh)
     grant = CharacterGrantRequested(
         user_id=alice, character_code="char-paepy", reason="scan reward: 종이", source="job-1"
     )
@@ -109,7 +110,10 @@ async def test_the_deployed_function_serves_the_same_route() -> None:
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://fn") as http,
     ):
-        response = await http.get(PATH, headers=as_user(str(uuid.uuid4())))
+        nobody = await http.get(PATH, headers=as_user(str(uuid.uuid4())))
+        assert nobody.status_code == 404  # a user id no user has: nothing to show
+        users = await app.state.container.get("users_repository")
+        response = await http.get(PATH, headers=as_user(await existing_user(users)))
         assert response.status_code == 200
         assert [c["name"] for c in response.json()] == ["이코"]
         assert (await http.get(PATH)).status_code == 401

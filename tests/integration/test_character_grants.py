@@ -24,6 +24,7 @@ from functions.kit.mesh import Mesh
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 from tests.support.recorder import eventually
+from tests.support.users import existing_user, mesh_user
 
 pytestmark = pytest.mark.integration
 MODULES = ("functions.kit.functions", "functions.character.functions")
@@ -96,7 +97,7 @@ async def stored_rows(mesh: Mesh, user_id: str) -> list[tuple[str, str]]:
 
 
 async def test_200_concurrent_duplicate_grants_make_one_ownership(mesh: Mesh) -> None:
-    user = str(uuid.uuid4())
+    user = await mesh_user(mesh)
 
     def request(source: str) -> CharacterGrantRequested:
         return CharacterGrantRequested(
@@ -129,8 +130,9 @@ async def test_200_concurrent_duplicate_grants_make_one_ownership(mesh: Mesh) ->
     [
         (ALICE, "char-nope", "UnknownCharacterError: no character with code 'char-nope'"),
         ("user-42", "char-paepy", "InvalidUserIdError: user id 'user-42' is not a UUID"),
+        (ALICE, "char-paepy", f"UnknownUserError: user {ALICE} does not exist"),
     ],
-    ids=["unknown-code", "bad-user-id"],
+    ids=["unknown-code", "bad-user-id", "no-such-user"],
 )
 async def test_a_grant_that_can_never_work_is_dead_lettered_with_its_cause(
     mesh: Mesh, user_id: str, code: str, cause: str
@@ -156,7 +158,7 @@ async def test_a_grant_that_can_never_work_is_dead_lettered_with_its_cause(
 
 
 async def test_welcome_grants_eco_once(mesh: Mesh) -> None:
-    user = str(uuid.uuid4())
+    user = await mesh_user(mesh)
     signed_up = UserSignedUp(user_id=user, provider="dev", created_at=datetime.now(UTC))
     event_id = str(uuid.uuid4())
     await asyncio.gather(
@@ -171,8 +173,19 @@ async def test_welcome_grants_eco_once(mesh: Mesh) -> None:
     assert await stored_rows(mesh, user) == [("char-eco", "signup")]
 
 
+async def pg_user(pg_dsn: str) -> str:
+    """A user in the deployed function's database (its migrations ran when it was built)."""
+    from functions.users.postgres_users import PostgresUserRepository  # noqa: PLC0415
+
+    pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=1)
+    try:
+        return await existing_user(PostgresUserRepository(pool))
+    finally:
+        await pool.close()
+
+
 async def test_deployed_grant_function_replies_in_the_response(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, pg_dsn: str, redis_url_and_prefix: tuple[str, str]
 ) -> None:
     """Knative's reply contract: the granted event comes back in the HTTP response; a grant
     that can never work is a 422, which Knative sends straight to the dead-letter sink."""
@@ -182,9 +195,14 @@ async def test_deployed_grant_function_replies_in_the_response(
     from functions.kit.bootstrap import build_registry as registry  # noqa: PLC0415
 
     monkeypatch.setenv("ECO2_FUNCTION", "character-grant")
+    monkeypatch.setenv("ECO2_DOMAIN", "character")  # as the generated manifest sets it
+    monkeypatch.setenv("ECO2_MODE", "real")  # its users are in PostgreSQL, as deployed
+    monkeypatch.setenv("ECO2_PG_DSN", pg_dsn)
+    monkeypatch.setenv("ECO2_REDIS_URL", redis_url_and_prefix[0])
+    monkeypatch.setenv("ECO2_REDIS_PREFIX", redis_url_and_prefix[1])
     app = create_asgi_app(target="serve", source="functions/kit/hosting.py", signature_type="http")
     catalog = registry().catalog
-    user = str(uuid.uuid4())
+    user = ""
 
     def event(code: str) -> tuple[dict[str, str], bytes]:
         data = CharacterGrantRequested(user_id=user, character_code=code, reason="t", source="j")
@@ -192,6 +210,8 @@ async def test_deployed_grant_function_replies_in_the_response(
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://fn") as http:
+        assert (await http.get("/")).status_code == 200  # Knative's probe builds the function
+        user = await pg_user(pg_dsn)
         for expected in (True, False):
             headers, body = event("char-metally")
             response = await http.post("/", headers=headers, content=body)

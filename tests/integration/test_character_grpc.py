@@ -20,6 +20,10 @@ from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.migrations import migrate
 from functions.kit.settings import Settings
+from functions.users.memory_users import MemoryUserRepository
+from functions.users.ports import UserRepository
+from functions.users.postgres_users import PostgresUserRepository
+from tests.support.users import existing_user
 
 pytestmark = pytest.mark.integration
 PB, SERVICES = modules()
@@ -27,25 +31,35 @@ NOT_FOUND = grpc.StatusCode.NOT_FOUND
 INVALID_ARGUMENT = grpc.StatusCode.INVALID_ARGUMENT
 
 
-@pytest.fixture
-async def memory_repo() -> OwnershipRepository:
-    return MemoryOwnershipRepository()
+Stores = tuple[OwnershipRepository, UserRepository]
 
 
 @pytest.fixture
-async def postgres_repo(pg_dsn: str) -> AsyncIterator[OwnershipRepository]:
+async def memory_repo() -> Stores:
+    users = MemoryUserRepository()
+    return MemoryOwnershipRepository(users), users
+
+
+@pytest.fixture
+async def postgres_repo(pg_dsn: str) -> AsyncIterator[Stores]:
     pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=4)
     try:
-        await migrate(pool, [Path("functions/character/migrations")])
-        yield PostgresOwnershipRepository(pool)
+        folders = [Path("functions/users/migrations"), Path("functions/character/migrations")]
+        await migrate(pool, folders)
+        yield PostgresOwnershipRepository(pool), PostgresUserRepository(pool)
     finally:
         await pool.close()
 
 
 @pytest.fixture(params=["memory", "postgres"])
-def repo(request: pytest.FixtureRequest) -> OwnershipRepository:
-    found: OwnershipRepository = request.getfixturevalue(f"{request.param}_repo")
+def stores(request: pytest.FixtureRequest) -> Stores:
+    found: Stores = request.getfixturevalue(f"{request.param}_repo")
     return found
+
+
+@pytest.fixture
+def repo(stores: Stores) -> OwnershipRepository:
+    return stores[0]
 
 
 @pytest.fixture
@@ -81,8 +95,8 @@ async def test_catalog_queries(stub: Any) -> None:
     assert (await status_of(stub.CharacterForCategory(general)))[0] is NOT_FOUND
 
 
-async def test_ownership_queries(stub: Any, repo: OwnershipRepository) -> None:
-    user = str(uuid.uuid4())
+async def test_ownership_queries(stub: Any, repo: OwnershipRepository, stores: Stores) -> None:
+    user = await existing_user(stores[1])
     owns_paepy = PB.OwnsRequest(user_id=user, code="char-paepy")
     assert (await stub.Owns(owns_paepy)).owns is False
     assert (await stub.Owns(PB.OwnsRequest(user_id=user, code="char-eco"))).owns is True
@@ -93,8 +107,10 @@ async def test_ownership_queries(stub: Any, repo: OwnershipRepository) -> None:
     assert owned[0].source == "default"  # 이코 granted on this first read
     assert owned[1].source == "job-7" and owned[1].acquired_at.seconds > 0
     assert owned[0].acquired_at.ToDatetime() > owned[1].acquired_at.ToDatetime()
-    other = await stub.ListOwned(PB.ListOwnedRequest(user_id=str(uuid.uuid4())))
+    other = await stub.ListOwned(PB.ListOwnedRequest(user_id=await existing_user(stores[1])))
     assert [o.character.code for o in other.characters] == ["char-eco"]
+    nobody = stub.ListOwned(PB.ListOwnedRequest(user_id=str(uuid.uuid4())))
+    assert (await status_of(nobody))[0] is NOT_FOUND  # no such user: nothing to list
 
 
 async def test_bad_arguments_have_proper_status_codes(stub: Any) -> None:
