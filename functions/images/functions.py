@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functions.images import wiring
+from functions.kit.container import Provider
 from functions.kit.declare import Function, Kind, Scaling
 
 IMAGES_PATH = "/api/v1/images"
@@ -35,4 +37,4 @@ FUNCTIONS = (
     ),
 )
 
-PROVIDERS = {"object_store": "functions.images.providers:object_store"}
+PROVIDERS: dict[str, Provider] = {"object_store": wiring.object_store}

@@ -1,7 +1,10 @@
-"""The composition root: settings in, adapters and bound handlers out.
+"""The composition root's shared steps: settings in, registry, adapters and bound handlers out.
 
-Nothing here runs at import. The embedded mode builds in-memory adapters (no servers, no keys);
-the real mode builds RabbitMQ and Redis adapters from the same settings object.
+Each deployable has one composition module that uses these: the local mesh (`mesh.py`), a
+hosted event function (`hosting.py`), a hosted HTTP function (`http_hosting.py`), the SSE
+gateway and the event router (`deploy/`). Adapters come from the domains' `wiring.py` and the
+kit's own (`wiring.py`); nothing here runs at import. A hosted function builds the registry of
+its own domain (and what that domain `REQUIRES`) only, so it imports no other domain.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Any
 
 from eventing.broker.port import Broker, Subscriber, Subscription
 from eventing.catalog import Catalog, default_catalog
-from eventing.idempotency import MemoryProcessedStore, ProcessedStore
-from functions.kit import errors
+from eventing.idempotency import ProcessedStore
+from functions.kit import wiring
 from functions.kit.container import Container
 from functions.kit.declare import Function, Kind
 from functions.kit.invoke import LocalFunction, resolve
@@ -21,22 +24,38 @@ from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry, collect
 from functions.kit.settings import Settings
 
-DOMAIN_MODULES: tuple[str, ...] = (
-    "functions.kit.functions",
-    "functions.users.functions",
-    "functions.auth.functions",
-    "functions.character.functions",
-    "functions.kit.llm.functions",
-    "functions.images.functions",
-    "functions.scan.functions",
-    "functions.kit.deploy.sse_gateway",
-)
+# Every domain's declaration module, by the `domain` its functions declare.
+DOMAINS: dict[str, str] = {
+    "kit": "functions.kit.functions",
+    "users": "functions.users.functions",
+    "auth": "functions.auth.functions",
+    "character": "functions.character.functions",
+    "llm": "functions.kit.llm.functions",
+    "images": "functions.images.functions",
+    "scan": "functions.scan.functions",
+    "sse": "functions.kit.deploy.sse_gateway",
+}
+DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())
 
 
 def build_registry(
-    catalog: Catalog | None = None, modules: Sequence[str] = DOMAIN_MODULES
+    catalog: Catalog | None = None,
+    modules: Sequence[str] = DOMAIN_MODULES,
+    domains: Sequence[str] | None = None,
 ) -> Registry:
+    """Every domain's functions, or only those of `domains` (plus what they require)."""
+    if domains is not None:
+        unknown = sorted(set(domains) - set(DOMAINS))
+        if unknown:
+            raise KeyError(f"no domain named {unknown}; known: {sorted(DOMAINS)}")
+        modules = [DOMAINS[d] for d in domains]
     return collect(modules, catalog or default_catalog())
+
+
+def registry_for(settings: Settings) -> Registry:
+    """What a hosted process needs: its own domain's registry when `ECO2_DOMAIN` says which
+    (the generated manifests set it), else every domain's."""
+    return build_registry(domains=[settings.domain] if settings.domain else None)
 
 
 def subscription_for(fn: Function, subscriber: Subscriber) -> Subscription:
@@ -70,11 +89,9 @@ class Runtime:
 def build_container(
     settings: Settings, registry: Registry, values: dict[str, Any] | None = None
 ) -> Container:
+    providers = {"processed_store": wiring.processed_store, **registry.providers}
     return Container(
-        settings,
-        {"catalog": registry.catalog, **(values or {})},
-        registry.providers,
-        registry.migrations,
+        settings, {"catalog": registry.catalog, **(values or {})}, providers, registry.migrations
     )
 
 
@@ -85,36 +102,6 @@ async def local_function(fn: Function, catalog: Catalog, container: Container) -
     return LocalFunction(fn, catalog, target, await container.kwargs_for(target, fn.name))
 
 
-# Adapters are imported where they are chosen: a function process loads only the client
-# library of the mode it runs in (aio-pika alone costs ~130 ms of cold start here).
-
-
-async def build_store(settings: Settings, container: Container) -> ProcessedStore:
-    if settings.mode == "embedded":
-        return MemoryProcessedStore()
-    from eventing.redis_idempotency import RedisProcessedStore
-
-    redis = await container.redis()
-    return RedisProcessedStore(redis, prefix=f"{settings.redis_prefix}processed:")
-
-
-def build_broker(settings: Settings, store: ProcessedStore) -> Broker:
-    if settings.mode == "embedded":
-        from eventing.broker.memory import InMemoryBroker
-
-        return InMemoryBroker(store, classify=errors.classify)
-    from eventing.broker.rabbitmq import RabbitMQBroker
-
-    return RabbitMQBroker(
-        settings.amqp_url,
-        broker=settings.broker,
-        store=store,
-        classify=errors.classify,
-        queue_type=settings.queue_type,
-        publish_timeout_s=settings.publish_timeout_s,
-    )
-
-
 async def build_runtime(
     settings: Settings,
     registry: Registry,
@@ -123,8 +110,8 @@ async def build_runtime(
 ) -> Runtime:
     """Build adapters and subscribe the chosen event functions (all of them by default)."""
     container = build_container(settings, registry, extra_deps)
-    store = await build_store(settings, container)
-    broker = build_broker(settings, store)
+    store = await container.get("processed_store")
+    broker = wiring.broker(settings, store)
     container.on_close(broker.close)
     container.provide("publisher", Publisher(registry.catalog, broker.publish))
     container.provide("dead_letters", broker)
@@ -134,12 +121,3 @@ async def build_runtime(
             subscriber = await local_function(fn, registry.catalog, container)
             broker.subscribe(subscription_for(fn, subscriber))
     return Runtime(settings, registry, store, broker, container)
-
-
-async def dead_letter_broker(container: Container) -> Broker:
-    """Provider for processes that only record dead letters (the deployed sink)."""
-    settings = container.settings
-    broker = build_broker(settings, await build_store(settings, container))
-    await broker.start()
-    container.on_close(broker.close)
-    return broker

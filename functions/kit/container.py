@@ -1,8 +1,10 @@
 """Dependencies by name, built on first use: the composition root's toolbox.
 
-Domains declare providers as "module:function" strings (`PROVIDERS` next to `FUNCTIONS`), so a
-process imports and builds only what its own handlers ask for. Shared clients (the PostgreSQL
-pool, Redis) are created once here and closed in reverse order with everything else.
+Domains declare their providers (`PROVIDERS` next to `FUNCTIONS`: name -> an async function of
+the container, in the domain's `wiring.py`, typed so the checker sees what each builds); a
+process builds only what its own handlers ask for, and each provider imports its adapter only
+when called. Shared clients (the PostgreSQL pool, Redis) are created once here and closed in
+reverse order with everything else.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from functions.kit.invoke import INJECTED_BY_KIT, resolve
+from functions.kit.invoke import INJECTED_BY_KIT
 from functions.kit.settings import Settings
 
 Closer = Callable[[], Awaitable[Any]]
+Provider = Callable[["Container"], Awaitable[Any]]  # builds one dependency, once per process
 
 
 class Container:
@@ -25,7 +28,7 @@ class Container:
         self,
         settings: Settings,
         values: Mapping[str, Any],
-        providers: Mapping[str, str] | None = None,
+        providers: Mapping[str, Provider] | None = None,
         migrations: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
@@ -64,8 +67,7 @@ class Container:
             raise LookupError(f"no dependency named {name!r} (have {known})")
         async with self._locks.setdefault(name, asyncio.Lock()):
             if name not in self._values:
-                provider = resolve(self._providers[name])
-                self._values[name] = await provider(self)
+                self._values[name] = await self._providers[name](self)
         return self._values[name]
 
     async def kwargs_for(self, target: Callable[..., Any], owner: str) -> dict[str, Any]:

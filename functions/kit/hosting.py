@@ -31,9 +31,8 @@ from eventing.idempotency import ProcessedStore
 from functions.kit import errors
 from functions.kit.bootstrap import (
     build_container,
-    build_registry,
-    build_store,
     local_function,
+    registry_for,
     subscription_for,
 )
 from functions.kit.container import Container
@@ -75,12 +74,12 @@ class HostedEventFunction:
         extra_deps: dict[str, Any] | None = None,
     ) -> HostedEventFunction:
         """Build only this function's dependencies: its cold start is its own."""
-        registry = registry or build_registry()
+        registry = registry or registry_for(settings)
         sender = IngressSender(settings.broker_ingress_url)
         values = {"ingress_sender": sender, "publisher": Publisher(registry.catalog, sender)}
         container = build_container(settings, registry, values | (extra_deps or {}))
         function = await local_function(fn, registry.catalog, container)
-        store = await build_store(settings, container)
+        store = await container.get("processed_store")
         return cls(fn, registry.catalog, function, store, container)
 
     async def handle(self, request: Request) -> Response:
@@ -131,7 +130,7 @@ class _Host:
                     settings = Settings()
                     if not settings.function:
                         raise RuntimeError("set ECO2_FUNCTION to the function to serve")
-                    fn = build_registry().get(settings.function)
+                    fn = registry_for(settings).get(settings.function)
                     if fn.kind is not Kind.EVENT:
                         raise RuntimeError(f"{fn.name} is an HTTP function: use create_http_app")
                     self._function = await HostedEventFunction.build(settings, fn)
@@ -139,6 +138,13 @@ class _Host:
 
 
 _host = _Host()
+
+
+def hosted() -> HostedEventFunction:
+    """The function this process hosts, once the first request built it (for probes, tests)."""
+    if _host._function is None:
+        raise RuntimeError("no function built yet: the first request builds it")
+    return _host._function
 
 
 async def serve(request: Request) -> Response:

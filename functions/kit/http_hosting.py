@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from functions.kit import http
-from functions.kit.bootstrap import build_container, build_registry
+from functions.kit.bootstrap import build_container, registry_for
 from functions.kit.declare import Kind
 from functions.kit.guard import Guard
 from functions.kit.http_publisher import IngressSender
@@ -28,7 +28,7 @@ def create_http_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = build_registry()
+        registry = registry_for(settings)
         fn = registry.get(settings.function or "")
         if fn.kind is not Kind.HTTP:
             raise RuntimeError(f"{fn.name} is an event function: serve it with functions-framework")
@@ -39,6 +39,7 @@ def create_http_app(settings: Settings | None = None) -> FastAPI:
         factory = resolve(fn.handler)
         router = factory(**await container.kwargs_for(factory, fn.name))
         app.include_router(router, prefix=fn.route_prefix or "")
+        app.state.container = container  # what this process built (probes, tests)
         try:
             yield
         finally:

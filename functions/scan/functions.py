@@ -18,7 +18,9 @@ from eventing.events.scan import (
     TYPE_PREFIX,
 )
 from eventing.filters import prefix
+from functions.kit.container import Provider
 from functions.kit.declare import Delivery, Function, Kind, Scaling, Schedule, Trigger, scheduled
+from functions.scan import wiring
 
 # Longer than one LLM call can take with its retries and fallback (2 providers x 3 attempts x
 # ECO2_LLM_TIMEOUT_S 30 s + backoff): the client gives up before the broker does.
@@ -103,8 +105,12 @@ FUNCTIONS = (
     ),
 )
 
-PROVIDERS = {
-    "scan_jobs": "functions.scan.providers:scan_jobs",
-    "scan_knowledge": "functions.scan.providers:scan_knowledge",
-    "rule_engine": "functions.scan.providers:rule_engine",
+# Stages report on the kit's event bus, read images from the images domain's store and ask
+# the LLM port: those adapters (and their migrations) come along, their functions do not.
+REQUIRES = ("functions.kit.functions", "functions.images.functions", "functions.kit.llm.functions")
+
+PROVIDERS: dict[str, Provider] = {
+    "scan_jobs": wiring.scan_jobs,
+    "scan_knowledge": wiring.scan_knowledge,
+    "rule_engine": wiring.rule_engine,
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functions.kit.container import Provider
 from functions.kit.declare import Function, Kind, Scaling
+from functions.users import wiring
 
 USERS_PREFIX = "/api/v1/users"
 
@@ -18,4 +20,4 @@ FUNCTIONS = (
     ),
 )
 
-PROVIDERS = {"users_repository": "functions.users.wiring:users_repository"}
+PROVIDERS: dict[str, Provider] = {"users_repository": wiring.users_repository}

@@ -34,7 +34,7 @@ def _closing(name: str) -> Any:
     return close
 
 
-PROVIDERS = {"clock": f"{__name__}:make_clock", "repo": f"{__name__}:make_repo"}
+PROVIDERS = {"clock": make_clock, "repo": make_repo}
 
 
 async def handler(event: object, data: object, repo: str, settings: Settings) -> None:

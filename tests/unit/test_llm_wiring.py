@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from eventing.catalog import default_catalog
 from functions.kit.container import Container
+from functions.kit.llm import wiring
 from functions.kit.llm.client import LLMClient
 from functions.kit.llm.gemini_provider import GeminiProvider
 from functions.kit.llm.offline_provider import OfflineProvider
@@ -32,10 +33,7 @@ def embedded(**changes: object) -> Settings:
 def test_the_declaration_module_provides_the_llm_and_its_migration() -> None:
     registry = collect([MODULE], default_catalog())
     assert len(registry) == 0
-    assert registry.providers == {
-        "llm": "functions.kit.llm.wiring:llm",
-        "llm_usage": "functions.kit.llm.wiring:llm_usage",
-    }
+    assert registry.providers == {"llm": wiring.llm, "llm_usage": wiring.llm_usage}
     [folder] = registry.migrations
     assert folder.parent.name == "llm"
     assert [p.name for p in sorted(folder.glob("*.sql"))] == ["0001_llm_usage.sql"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from functions.kit.container import Provider
+from functions.kit.llm import wiring
+
 FUNCTIONS = ()
 
-PROVIDERS = {
-    "llm": "functions.kit.llm.wiring:llm",
-    "llm_usage": "functions.kit.llm.wiring:llm_usage",
-}
+PROVIDERS: dict[str, Provider] = {"llm": wiring.llm, "llm_usage": wiring.llm_usage}

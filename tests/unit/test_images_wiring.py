@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from functions.images import wiring
 from functions.images.blob_stores import DirectoryBlobStore
 from functions.images.functions import FUNCTIONS, PROVIDERS
 from functions.images.local_store import LocalObjectStore
@@ -19,7 +20,7 @@ KEY = "scan/3f1c2a9e-8d4b-4c5e-9f70-1a2b3c4d5e6f/0123456789abcdef0123456789abcde
 
 
 def container(**settings: object) -> Container:
-    return Container(Settings(**settings), {}, PROVIDERS)  # type: ignore[arg-type]
+    return Container(Settings(**settings), {}, PROVIDERS)
 
 
 def test_the_declarations() -> None:
@@ -27,7 +28,7 @@ def test_the_declarations() -> None:
         ("images-api", Kind.HTTP, "/api/v1/images"),
         ("images-media", Kind.HTTP, "/media"),
     }
-    assert PROVIDERS == {"object_store": "functions.images.providers:object_store"}
+    assert {"object_store": wiring.object_store} == PROVIDERS
 
 
 async def test_the_default_is_a_temporary_directory_removed_on_close() -> None:

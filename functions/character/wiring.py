@@ -1,4 +1,4 @@
-"""Container providers of the character domain (named in `functions.py` PROVIDERS).
+"""The character domain's wiring: its adapters, by mode (named in `functions.py` PROVIDERS).
 
 The adapter of the configured mode is imported here, when first asked for, so an embedded
 process never imports asyncpg and a real one never builds the in-memory store.
@@ -21,7 +21,7 @@ async def character_ownerships(container: Container) -> OwnershipRepository:
     if container.settings.mode == "embedded":
         from functions.character.memory_ownership import MemoryOwnershipRepository  # noqa: PLC0415
 
-        return MemoryOwnershipRepository()
+        return MemoryOwnershipRepository(await container.get("users_repository"))
     from functions.character.postgres_ownership import PostgresOwnershipRepository  # noqa: PLC0415
 
     return PostgresOwnershipRepository(await container.pg_pool())
