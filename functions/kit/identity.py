@@ -42,5 +42,6 @@ async def _current_operator(
     return x_operator.strip()
 
 
+current_user = _current_user  # the dependency itself: the OpenAPI document marks its routes
 CurrentUser = Annotated[str, Depends(_current_user)]
 CurrentOperator = Annotated[str, Depends(_current_operator)]

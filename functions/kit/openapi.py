@@ -10,16 +10,19 @@ PWA's API, and the document is what clients and the fuzzer trust.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
+
+from functions.kit.identity import current_user
 
 PUBLIC_PREFIX = "/api/v1/"
 PUBLIC_PATHS = ("/health", "/ready")
@@ -83,6 +86,15 @@ def error_response(status: int, description: str | None = None) -> dict[str, Any
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route decorator: each error status it can answer, as ErrorBody."""
     return {status: error_response(status) for status in statuses}
+
+
+SESSION_SCHEME: dict[str, Any] = {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": "s_access",
+    "description": "The session: the access token cookie set by the login callback and "
+    "`/api/v1/auth/refresh`; the edge verifies it and answers 401 without a valid one",
+}
 
 
 def install(app: FastAPI) -> None:
@@ -155,7 +167,20 @@ def document(app: FastAPI) -> dict[str, Any]:
         for method in _METHODS:
             if method in item:
                 _normalise(path, item[method])
+    doc["components"]["securitySchemes"] = {"session": SESSION_SCHEME}
+    for found in routes:
+        route = found.original_route
+        if isinstance(route, APIRoute) and _uses(route.dependant, current_user):
+            for method in route.methods or ():
+                operation = doc["paths"][found.path or ""].get(method.lower())
+                if operation is not None:
+                    operation["security"] = [{"session": []}]
     return doc
+
+
+def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    """Whether `call` is among a route's dependencies, however deep."""
+    return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
 
 
 def _component_schemas(*models: type[BaseModel]) -> dict[str, Any]:

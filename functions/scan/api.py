@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ from eventing.bus.port import EventBus
 from eventing.errors import UnavailableError
 from functions.images.ports import ObjectStore
 from functions.images.services import resolve_image
-from functions.kit.identity import CurrentUser
+from functions.kit.identity import CurrentUser, current_user
 from functions.kit.llm.port import LLM
 from functions.kit.openapi import errors
 from functions.kit.publisher import Publisher
@@ -129,7 +129,12 @@ def router(
             "status": "queued",
         }
 
-    @api.get("/categories", response_model=list[Category], responses=errors(401))
+    @api.get(  # behind the edge like the rest: the identity says so here too (and in the doc)
+        "/categories",
+        response_model=list[Category],
+        responses=errors(401),
+        dependencies=[Depends(current_user)],
+    )
     async def categories() -> list[dict[str, Any]]:
         return scan_knowledge.categories()
 

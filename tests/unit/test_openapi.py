@@ -77,10 +77,14 @@ def test_only_the_pwa_api_is_documented(document: dict[str, Any]) -> None:
     assert all(p.startswith("/api/v1/") or p in ("/health", "/ready") for p in paths)
 
 
-def test_routes_behind_the_edge_document_401(document: dict[str, Any]) -> None:
+def test_routes_behind_the_edge_document_the_session_and_401(document: dict[str, Any]) -> None:
     for path, method, operation in _operations(document):
         if not path.startswith(EDGE_PUBLIC):
             assert "401" in operation["responses"], (method, path)
+            assert operation["security"] == [{"session": []}], (method, path)
+        else:
+            assert "security" not in operation, (method, path)
+    assert document["components"]["securitySchemes"]["session"]["name"] == "s_access"
 
 
 def test_sse_is_an_event_stream(document: dict[str, Any]) -> None:
