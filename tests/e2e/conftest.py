@@ -49,10 +49,13 @@ class RunningMesh:
 
 
 @pytest.fixture
-async def running_mesh(base_settings: Settings, authz_binary: str) -> AsyncIterator[RunningMesh]:
+async def running_mesh(
+    base_settings: Settings, authz_binary: str, tmp_path: Path
+) -> AsyncIterator[RunningMesh]:
     port = _port()
     settings = base_settings.model_copy(update={
         "port": port, "internal_port": _port(), "authz_binary": authz_binary,
+        "operator_token_file": str(tmp_path / "operator-token"),
         "authz_http_port": _port(), "authz_grpc_port": _port(),
     })  # fmt: skip
     mesh = Mesh(settings, build_registry(), listen_internal=True)
