@@ -99,14 +99,22 @@ def declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | str | None:
 
 
 class Guard:
-    """ASGI middleware: 400 for malformed requests, 413 for bodies over `max_body_bytes`."""
+    """ASGI middleware: 400 for malformed requests, 413 for bodies over `max_body_bytes`.
+
+    Outside the CORS middleware, so its answers carry credentialed CORS themselves for the
+    `cors_origins` (the PWA's), as every denial must: else the browser hides them."""
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, exempt: tuple[str, ...] = DEFAULT_EXEMPT
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        exempt: tuple[str, ...] = DEFAULT_EXEMPT,
+        cors_origins: Iterable[str] = (),
     ) -> None:
         self._app = app
         self._limit = max_body_bytes
         self._exempt = exempt
+        self._origins = {o.encode() for o in cors_origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -117,16 +125,16 @@ class Guard:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:
-                await respond(send, 400, problem[1], problem[0])
+                await respond(send, 400, problem[1], problem[0], self._cors(scope))
             return
         if scope["type"] == "websocket" or scope["path"].startswith(self._exempt):
             await self._app(scope, receive, send)
             return
         length = declared_length(scope["headers"])
         if isinstance(length, str):
-            await respond(send, 400, length, "INVALID_HEADER")
+            await respond(send, 400, length, "INVALID_HEADER", self._cors(scope))
         elif length is not None and length > self._limit:
-            await self._too_large(send)
+            await self._too_large(scope, send)
         elif length is not None:  # the server frames the body by it: no more can arrive
             await self._app(scope, receive, send)
         else:
@@ -154,7 +162,7 @@ class Guard:
                 break  # the client went away: let the app see it
             seen += len(message.get("body", b""))
             if seen > self._limit:
-                await self._too_large(send)
+                await self._too_large(scope, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -164,16 +172,27 @@ class Guard:
 
         await self._app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send) -> None:
         detail = f"the request body is larger than {self._limit} bytes"
-        await respond(send, 413, detail, "PAYLOAD_TOO_LARGE", close=True)
+        # the unread rest of the body makes the connection unusable
+        headers = [*self._cors(scope), (b"connection", b"close")]
+        await respond(send, 413, detail, "PAYLOAD_TOO_LARGE", headers)
+
+    def _cors(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The exact allowed Origin echoed with credentials, as the CORS middleware would."""
+        origin = next((v for k, v in scope["headers"] if k.lower() == b"origin"), None)
+        if origin is None or origin not in self._origins:
+            return []
+        return [(b"access-control-allow-origin", origin),
+                (b"access-control-allow-credentials", b"true"), (b"vary", b"Origin")]  # fmt: skip
 
 
-async def respond(send: Send, status: int, detail: str, code: str, *, close: bool = False) -> None:
+async def respond(
+    send: Send, status: int, detail: str, code: str, extra: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
     body = json.dumps({"detail": detail, "code": code}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if close:  # the unread rest of the body makes the connection unusable
-        headers.append((b"connection", b"close"))
+    headers += extra
     start: Message = {"type": "http.response.start", "status": status, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body})

@@ -25,7 +25,7 @@ class Echo(BaseModel):
     text: str
 
 
-def build() -> tuple[Guard, list[str]]:
+def build(cors_origins: tuple[str, ...] = ()) -> tuple[Guard, list[str]]:
     app = FastAPI()
     http.install(app)
     reached: list[str] = []
@@ -46,7 +46,7 @@ def build() -> tuple[Guard, list[str]]:
         reached.append(key)
         return {"size": size}
 
-    return Guard(app, max_body_bytes=LIMIT), reached
+    return Guard(app, max_body_bytes=LIMIT, cors_origins=cors_origins), reached
 
 
 class Answer:
@@ -238,3 +238,17 @@ async def test_what_uvicorn_refuses_itself_is_answered_in_the_contract_format() 
         assert refused.status == 400 and refused.headers["content-type"] == "application/json"
         assert json.loads(refused.body)["code"] == "MALFORMED_REQUEST" and reached == []
         assert (await exchange(host, int(port), head)).status == 200 and reached == ["a"]
+
+
+async def test_its_answers_carry_credentialed_cors_for_the_pwa_only() -> None:
+    guard, _ = build(cors_origins=("http://localhost:5173",))
+    pwa = (b"origin", b"http://localhost:5173")
+    refused = await call(guard, path="/items/a\x00", raw_path=b"/items/a%00", headers=[pwa])
+    big = await call(guard, "POST", "/echo", headers=[pwa, (b"content-length", b"5000")])
+    for answer in (refused, big):
+        headers = dict(answer.messages[0]["headers"])
+        assert headers[b"access-control-allow-origin"] == b"http://localhost:5173"
+        assert headers[b"access-control-allow-credentials"] == b"true"
+    other = await call(guard, path="/items/a\x00", raw_path=b"/items/a%00",
+                       headers=[(b"origin", b"http://evil.example")])  # fmt: skip
+    assert b"access-control-allow-origin" not in dict(other.messages[0]["headers"])
