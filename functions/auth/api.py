@@ -72,6 +72,11 @@ class Jwks(BaseModel):
 
 
 PROVIDER_DOC: dict[str, Any] = {"enum": list(LOGIN_PROVIDERS)}  # any other: 404
+REDIRECT_URI = (
+    "Where the provider sends the browser back: this provider's callback, the configured one "
+    "or the same path under an allowed PWA origin (else 400)"
+)
+FRONTEND_ORIGIN = "The PWA's origin, one of the allowed ones (else 400); absent: the first"
 REDIRECT: dict[int | str, dict[str, Any]] = {
     302: {
         "description": "To the PWA: `#/home` with the session cookies set, or "
@@ -185,9 +190,13 @@ def router(
     async def start(
         request: Request,
         provider: Annotated[Text, Path(max_length=32, json_schema_extra=PROVIDER_DOC)],
-        redirect_uri: Annotated[Text | None, Query(max_length=2048)] = None,
+        redirect_uri: Annotated[
+            Text | None, Query(max_length=2048, description=REDIRECT_URI)
+        ] = None,
         dev_user: Annotated[str | None, Query(pattern=DEV_USER.pattern)] = None,  # no controls
-        x_frontend_origin: Annotated[Text | None, Header(max_length=2048)] = None,
+        x_frontend_origin: Annotated[
+            Text | None, Header(max_length=2048, description=FRONTEND_ORIGIN)
+        ] = None,
     ) -> JSONResponse:
         try:
             data = await logins.start(

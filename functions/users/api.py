@@ -21,11 +21,17 @@ class Me(BaseModel):
     provider: str
 
 
+# Text's rule (no control character) and not blank; `_valid` says it with a clearer message.
+NICKNAME_DOC = {
+    "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+    "[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+}
+
+
 class NicknameChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    # Trimmed before the limit applies; the pattern: not blank.
-    nickname: Text = Field(min_length=1, max_length=NICKNAME_MAX, pattern=r"\S")
+    nickname: Text = Field(min_length=1, max_length=NICKNAME_MAX, json_schema_extra=NICKNAME_DOC)
 
     @field_validator("nickname")
     @classmethod
