@@ -4,6 +4,8 @@ formed a cycle through the SSE gateway and the event router hosting themselves v
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +48,17 @@ def test_the_walk_sees_imports_of_every_form(tmp_path: Path) -> None:
         "functions.kit.errors",
         "functions",
     ]
+
+
+def test_the_gateway_declaration_loads_no_web_framework() -> None:
+    """Every process's registry imports the gateway's module for its declaration: a function
+    that never serves the gateway must not pay for FastAPI or the gateway at start."""
+    code = (
+        "import sys, functions.kit.deploy.sse_gateway as m; "
+        "assert m.FUNCTIONS; "
+        "print(sorted(n for n in sys.modules if n.startswith(('fastapi', 'eventing.sse'))))"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

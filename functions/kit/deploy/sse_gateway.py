@@ -13,15 +13,15 @@ it, and `router` is its handler.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from functions.kit.declare import Function, Kind, Scaling
-from functions.kit.identity import CurrentUser
 
 if TYPE_CHECKING:  # the registry imports this module for FUNCTIONS alone: keep that light
     from fastapi import APIRouter, FastAPI
 
     from eventing.bus.port import EventBus
+    from eventing.sse.api import Identity
     from eventing.sse.config import GatewayConfig
     from functions.kit.container import Container
     from functions.kit.settings import Settings
@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # the registry imports this module for FUNCTIONS alone: keep 
 API_PREFIX = "/api/v1"
 READY_PROBE_JOB = "eco2-sse-ready-probe"
 SSE_GATEWAY = "sse-gateway"
+
+# The gateway reads the kit's event bus: its adapter comes along when hosted alone.
+REQUIRES = ("functions.kit.functions",)
 
 FUNCTIONS = (
     Function(
@@ -45,9 +48,15 @@ FUNCTIONS = (
 )
 
 
-async def caller(user: CurrentUser) -> str:
-    """The gateway's identity: the kit's `x-user-id` from the edge (401 without it)."""
-    return user
+def caller() -> Identity:
+    """The gateway's identity: the kit's `CurrentUser` dependency (`x-user-id` from the edge,
+    401 without it), looked up when a gateway is built: the registry imports this module for
+    `FUNCTIONS` alone, and that must not load FastAPI."""
+    from functions.kit.identity import CurrentUser  # noqa: PLC0415
+
+    _, depends = get_args(CurrentUser)
+    dependency: Identity = depends.dependency
+    return dependency
 
 
 def gateway_config(settings: Settings) -> GatewayConfig:
@@ -72,7 +81,7 @@ def router(event_bus: EventBus, container: Container) -> APIRouter:
 
     gateway = Gateway(event_bus, gateway_config(container.settings), describe=http_status_and_code)
     container.on_close(gateway.close)
-    return events_router(gateway, caller)
+    return events_router(gateway, caller())
 
 
 def create_gateway_app(
@@ -118,7 +127,7 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
             stack.push_async_callback(gateway.close)
             holder["gateway"] = gateway
             app.state.gateway = gateway
-            app.include_router(events_router(gateway, caller), prefix=API_PREFIX)
+            app.include_router(events_router(gateway, caller()), prefix=API_PREFIX)
             yield
 
     app = FastAPI(title="Eco² SSE gateway", lifespan=lifespan)
