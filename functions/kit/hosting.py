@@ -1,26 +1,32 @@
-"""Deployed hosting: one function per process, as its own Knative Service.
+"""Deployed hosting of one event function per process, as its own Knative Service.
 
-Event functions are served by functions-framework (ASGI, http signature, since the Knative reply
-contract needs the reply event in the response, which its cloudevent signature cannot return):
+Knative delivers one event per HTTP request and takes the reply event from the response (its
+reply contract), so a host is a tiny HTTP app. The deployed command is uvicorn with the bare
+ASGI app below (ADR 0012: functions-framework imports Flask, Werkzeug and Jinja on top of its
+ASGI mode, ~0.3 s of every scale-from-zero for nothing we use):
+
+    uvicorn --factory functions.kit.hosting:create_event_app --port 8080  # ECO2_FUNCTION=<name>
+
+The functions-framework target stays for operators who run functions that way:
 
     functions-framework --source functions/kit/hosting.py --target serve \
-        --signature-type http --asgi          # with ECO2_FUNCTION=<name>
+        --signature-type http --asgi
 
-HTTP functions are FastAPI apps, served by `http_hosting.py`.
-Nothing is built at import; the first request (Knative's readiness probe) builds the function,
-its adapters and only the modules its handler needs.
+HTTP functions are FastAPI apps, served by `http_hosting.py`. Nothing is built at import; the
+first request (Knative's readiness probe) builds the function, its adapters and only the
+modules of its own domain (`ECO2_DOMAIN`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudevents.http import CloudEvent
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from eventing.broker.dispatch import Ack, Dead, Dispatcher, Outcome
 from eventing.broker.policy import DeliveryPolicy
@@ -29,12 +35,7 @@ from eventing.codec import from_http_request, to_http_binary
 from eventing.errors import MalformedEventError
 from eventing.idempotency import ProcessedStore
 from functions.kit import errors
-from functions.kit.bootstrap import (
-    build_container,
-    local_function,
-    registry_for,
-    subscription_for,
-)
+from functions.kit.bootstrap import build_container, local_function, registry_for, subscription_for
 from functions.kit.container import Container
 from functions.kit.declare import Function, Kind
 from functions.kit.http_publisher import IngressSender
@@ -42,6 +43,20 @@ from functions.kit.invoke import LocalFunction
 from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Answer = tuple[int, dict[str, str], bytes]  # status, headers, body
+JSON = "application/json"
+
+
+def _json(status: int, body: dict[str, Any], **headers: str) -> Answer:
+    return status, {"content-type": JSON, **headers}, json.dumps(body).encode()
 
 
 class HostedEventFunction:
@@ -82,15 +97,18 @@ class HostedEventFunction:
         store = await container.get("processed_store")
         return cls(fn, registry.catalog, function, store, container)
 
-    async def handle(self, request: Request) -> Response:
-        if request.method == "GET":
-            return JSONResponse({"function": self.fn.name, "modules": len(sys.modules)})
+    def probe(self) -> Answer:
+        return _json(200, {"function": self.fn.name, "modules": len(sys.modules)})
+
+    async def deliver(self, headers: dict[str, str], body: bytes) -> Answer:
+        """One delivery: decode and validate (once; the handler gets the same data), run it
+        through the dispatcher, answer as Knative's reply contract wants."""
         try:
-            event = from_http_request(dict(request.headers), await request.body())
+            event = from_http_request(headers, body)
             self._catalog.parse(event)
         except MalformedEventError as exc:
             row = errors.row_for(exc)
-            return JSONResponse(errors.error_body(exc.reason, row.code), status_code=row.status)
+            return _json(row.status, errors.error_body(exc.reason, row.code))
         replies: list[CloudEvent] = []
 
         async def collect(reply: CloudEvent) -> None:
@@ -98,22 +116,32 @@ class HostedEventFunction:
 
         dispatcher = Dispatcher(collect, self._store, errors.classify, keep_replies=True)
         outcome = await dispatcher.process(self._subscription, event, attempt=1)
-        return await self._respond(outcome, replies)
+        return await self._answer(outcome, replies)
 
-    async def _respond(self, outcome: Outcome, replies: list[CloudEvent]) -> Response:
+    async def _answer(self, outcome: Outcome, replies: list[CloudEvent]) -> Answer:
         if isinstance(outcome, Ack):
             for extra in replies[:-1]:
                 await self._sender(extra)
             if not replies:
-                return Response(status_code=202)
+                return 202, {}, b""
             reply_headers, reply_body = to_http_binary(replies[-1])
-            return Response(reply_body, status_code=200, headers=reply_headers)
+            return 200, dict(reply_headers), reply_body
         if isinstance(outcome, Dead):  # Knative does not retry a 422: straight to the DLS
-            return JSONResponse(errors.error_body(outcome.error, "UNPROCESSABLE_EVENT"), 422)
+            return _json(422, errors.error_body(outcome.error, "UNPROCESSABLE_EVENT"))
         body = errors.error_body(outcome.error, "RETRY_LATER")
         if outcome.counts:
-            return JSONResponse(body, status_code=503)
-        return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})  # busy
+            return _json(503, body)
+        return _json(429, body, **{"retry-after": "1"})  # busy
+
+    async def handle(self, request: Request) -> Response:
+        """The same, for a Starlette request (functions-framework's target, tests)."""
+        from starlette.responses import Response  # noqa: PLC0415 - the FF path only
+
+        if request.method == "GET":
+            status, headers, body = self.probe()
+        else:
+            status, headers, body = await self.deliver(dict(request.headers), await request.body())
+        return Response(body, status_code=status, headers=headers)
 
 
 class _Host:
@@ -123,7 +151,7 @@ class _Host:
         self._function: HostedEventFunction | None = None
         self._lock = asyncio.Lock()
 
-    async def __call__(self, request: Request) -> Response:
+    async def function(self) -> HostedEventFunction:
         if self._function is None:
             async with self._lock:
                 if self._function is None:
@@ -134,19 +162,53 @@ class _Host:
                     if fn.kind is not Kind.EVENT:
                         raise RuntimeError(f"{fn.name} is an HTTP function: use create_http_app")
                     self._function = await HostedEventFunction.build(settings, fn)
-        return await self._function.handle(request)
+        return self._function
 
 
 _host = _Host()
 
 
-def hosted() -> HostedEventFunction:
-    """The function this process hosts, once the first request built it (for probes, tests)."""
-    if _host._function is None:
-        raise RuntimeError("no function built yet: the first request builds it")
-    return _host._function
-
-
 async def serve(request: Request) -> Response:
     """The functions-framework target for every event function."""
-    return await _host(request)
+    return await (await _host.function()).handle(request)
+
+
+def create_event_app(max_body_bytes: int | None = None) -> Callable[..., Awaitable[None]]:
+    """The deployed app (uvicorn --factory): bare ASGI, GET = readiness probe (builds the
+    function), POST = one delivery; a body over the limit is refused before it is read whole."""
+    limit = max_body_bytes or Settings().max_body_bytes
+    lazy = _Host()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        host = await lazy.function()
+        if scope["method"] == "GET":
+            answer = host.probe()
+        else:
+            body = await _body(receive, limit)
+            if body is None:
+                answer = _json(413, errors.error_body("event too large", "PAYLOAD_TOO_LARGE"))
+            else:
+                headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+                answer = await host.deliver(headers, body)
+        status, headers, body = answer
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def _body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -71,9 +71,9 @@ def _duration(seconds: float) -> str:
 
 def command(fn: Function) -> list[str]:
     """The deployed command of a function (the startup benchmark runs exactly this)."""
-    if fn.kind is Kind.EVENT:
-        return ["functions-framework", "--source", "functions/kit/hosting.py", "--target",
-                "serve", "--signature-type", "http", "--asgi", "--port", "8080"]  # fmt: skip
+    if fn.kind is Kind.EVENT:  # bare ASGI under uvicorn (ADR 0012), not functions-framework
+        return ["uvicorn", "--factory", "functions.kit.hosting:create_event_app",
+                "--host", "0.0.0.0", "--port", "8080"]  # fmt: skip
     return ["uvicorn", "--factory", "functions.kit.http_hosting:create_http_app",
             "--host", "0.0.0.0", "--port", "8080"]  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""A function served alone by functions-framework, speaking the Knative reply contract."""
+"""A function served alone (the deployed bare ASGI host, and functions-framework), speaking
+the Knative reply contract."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +22,10 @@ from starlette.routing import Route
 from eventing.catalog import default_catalog
 from eventing.codec import from_http_request, to_http_binary, to_http_structured
 from eventing.events.mesh import CanaryRequested
+from functions.kit.bootstrap import build_registry
 from functions.kit.declare import Trigger, prefix
-from functions.kit.hosting import HostedEventFunction
+from functions.kit.hosting import HostedEventFunction, create_event_app
+from functions.kit.manifests import command
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 from tests.support import chain
@@ -35,10 +39,18 @@ def probe() -> object:
     return CATALOG.make(CanaryRequested(probe_id="p-1", sent_at=datetime.now(UTC)))
 
 
-@pytest.fixture
-async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(params=["deployed", "functions-framework"])
+async def client(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The deployed bare ASGI host, and the same function under functions-framework."""
     monkeypatch.setenv("ECO2_FUNCTION", "mesh-canary")
-    app = create_asgi_app(target="serve", source=HOSTING, signature_type="http")
+    monkeypatch.setenv("ECO2_DOMAIN", "kit")
+    app: Any = (
+        create_event_app()
+        if request.param == "deployed"
+        else create_asgi_app(target="serve", source=HOSTING, signature_type="http")
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://fn"
     ) as http:
@@ -78,25 +90,37 @@ async def test_malformed_event_is_a_400_with_a_reason(client: httpx.AsyncClient)
     }
 
 
+async def test_an_event_over_the_body_limit_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ECO2_FUNCTION", "mesh-canary")
+    transport = httpx.ASGITransport(app=create_event_app(max_body_bytes=64))
+    async with httpx.AsyncClient(transport=transport, base_url="http://fn") as http:
+        headers, body = to_http_binary(probe())
+        response = await http.post("/", headers=headers, content=body + b" " * 100)
+    assert response.status_code == 413 and response.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-async def test_functions_framework_command_serves_the_function() -> None:
+FF_COMMAND = ["functions-framework", "--source", HOSTING, "--target", "serve",
+              "--signature-type", "http", "--asgi"]  # fmt: skip
+
+
+@pytest.mark.parametrize("deployed", [True, False], ids=["manifest-command", "functions-fw"])
+async def test_the_command_serves_the_function(deployed: bool) -> None:
     port = _free_port()
-    exe = Path(sys.executable).with_name("functions-framework")
-    env = {**os.environ, "ECO2_FUNCTION": "mesh-canary"}
+    canary = build_registry(domains=["kit"]).get("mesh-canary")
+    program, *args = command(canary) if deployed else FF_COMMAND
+    args = [a for a in args if a not in ("--host", "0.0.0.0", "--port", "8080")]
+    env = {**os.environ, "ECO2_FUNCTION": "mesh-canary", "ECO2_DOMAIN": "kit"}
     proc = await asyncio.create_subprocess_exec(
-        str(exe),
-        "--source",
-        HOSTING,
-        "--target",
-        "serve",
-        "--signature-type",
-        "http",
-        "--asgi",
+        str(Path(sys.executable).with_name(program)),
+        *args,
         "--host",
         "127.0.0.1",
         "--port",

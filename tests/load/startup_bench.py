@@ -37,20 +37,29 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _command(fn: Function | None, port: int) -> list[str]:
+FUNCTIONS_FRAMEWORK = ["functions-framework", "--source", "functions/kit/hosting.py",
+                       "--target", "serve", "--signature-type", "http", "--asgi"]  # fmt: skip
+
+
+def _command(fn: Function | None, port: int, ff: bool = False) -> list[str]:
     """The deployed command, from the manifests, bound to a loopback port instead."""
     if fn is None:  # the whole mesh in one process
-        return [str(BIN / "eco2"), "run", "--port", str(port)]
+        return [str(BIN / "eco2"), "run", "--port", str(port), "--internal-port", str(_port())]
+    if ff:  # the same event function under functions-framework, for comparison
+        program, *args = FUNCTIONS_FRAMEWORK
+        return [str(BIN / program), *args, "--host", "127.0.0.1", "--port", str(port)]
     program, *args = command(fn)
     return [str(BIN / program), *args, "--host", "127.0.0.1", "--port", str(port)]
 
 
-async def _once(fn: Function | None) -> tuple[float, int]:
+async def _once(fn: Function | None, ff: bool = False) -> tuple[float, int]:
     port = _port()
     env = {**os.environ, "ECO2_FUNCTION": fn.name if fn else ""}
+    if fn is not None:
+        env["ECO2_DOMAIN"] = fn.domain  # as the generated manifest sets it
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *_command(fn, port),
+        *_command(fn, port, ff),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -93,6 +102,11 @@ async def main(runs: int) -> None:
         ms = statistics.median(s[0] for s in samples)
         name, kind = (fn.name, fn.kind.value) if fn else ("(whole mesh, eco2 run)", "mesh")
         print(f"{name:28} {kind:6} {ms:18.0f} {samples[-1][1]:8d} {ms / bare:7.1f}")
+    peer = next(f for f in targets if f is not None and f.kind.value == "event")
+    samples = [await _once(peer, ff=True) for _ in range(runs)]
+    ms = statistics.median(s[0] for s in samples)
+    name = f"{peer.name} (functions-fw)"
+    print(f"{name:28} {'event':6} {ms:18.0f} {samples[-1][1]:8d} {ms / bare:7.1f}")
 
 
 if __name__ == "__main__":
