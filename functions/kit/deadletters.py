@@ -44,7 +44,8 @@ def router(dead_letters: Broker) -> APIRouter:
         trigger, error = _cause(values)
         await dead_letters.record_dead_letter(trigger, event, attempts=0, error=error)
         if not is_notice(event):  # tell the owner of the work, as the kit's dispatcher does
-            await dead_letters.publish(notice_for(trigger, event, 0, error))
+            kind = f"HTTP {values.get('knativeerrorcode', '?')}"  # what Knative knows of it
+            await dead_letters.publish(notice_for(trigger, event, 0, error, kind))
         return Response(status_code=202)
 
     return api

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from functions.kit.errors import error_body
+from functions.kit.errors import (
+    Eco2Error,
+    NotFoundError,
+    UnavailableError,
+    error_body,
+    http_status_and_code,
+)
 from functions.kit.identity import OPERATOR_HEADER, PROVIDER_HEADER, USER_HEADER
 
 IDENTITY = (USER_HEADER.encode(), PROVIDER_HEADER.encode(), OPERATOR_HEADER.encode())
@@ -65,12 +71,12 @@ class Edge:
             await self._app(scope, receive, send)
             return
         if self._guarded is None and scope["path"].startswith(HIDDEN):
-            await _deny(send, 404, _json("Not Found", "NOT_FOUND"), [])
+            await _deny_error(send, NotFoundError("Not Found"))
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in IDENTITY]
         verdict = await self._check(scope, headers)
         if verdict is None:
-            await _deny(send, 503, _json("authorization unavailable", "AUTHZ_UNAVAILABLE"), [])
+            await _deny_error(send, AuthorizationUnavailableError("authorization unavailable"))
             return
         if verdict.status_code != 200:
             back = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
@@ -101,8 +107,16 @@ class Edge:
         await self._client.aclose()
 
 
-def _json(detail: str, code: str) -> bytes:
-    return json.dumps(error_body(detail, code)).encode()
+class AuthorizationUnavailableError(UnavailableError):
+    """The authz cannot be reached: the edge fails closed."""
+
+    code = "AUTHZ_UNAVAILABLE"
+
+
+async def _deny_error(send: Send, exc: Eco2Error) -> None:
+    """A denial of the edge's own, answered as the one error table says."""
+    status, code = http_status_and_code(exc)
+    await _deny(send, status, json.dumps(error_body(exc.detail, code)).encode(), [])
 
 
 async def _deny(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

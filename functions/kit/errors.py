@@ -55,6 +55,11 @@ class UnavailableError(Eco2Error):
     pass
 
 
+class BusyError(Eco2Error):
+    """Another delivery of the same event holds it right now: try again shortly (429), this
+    attempt did not count."""
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     status: int
@@ -79,6 +84,7 @@ TABLE: tuple[tuple[type[BaseException], Row], ...] = (
     (NotFoundError, Row(404, "NOT_FOUND", Disposition.DEAD_LETTER)),
     (ConflictError, Row(409, "CONFLICT", Disposition.DEAD_LETTER)),
     (UnavailableError, Row(503, "UNAVAILABLE", Disposition.RETRY)),
+    (BusyError, Row(429, "BUSY", Disposition.RETRY)),
     (TimeoutError, Row(504, "TIMEOUT", Disposition.RETRY)),
 )
 DEFAULT = Row(500, "INTERNAL_ERROR", Disposition.RETRY)

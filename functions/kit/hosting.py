@@ -32,7 +32,7 @@ from eventing.broker.dispatch import Ack, Dead, Dispatcher, Outcome
 from eventing.broker.policy import DeliveryPolicy
 from eventing.catalog import Catalog
 from eventing.codec import from_http_request, to_http_binary
-from eventing.errors import MalformedEventError
+from eventing.errors import MalformedEventError, PermanentError, TransientError
 from eventing.idempotency import ProcessedStore
 from functions.kit import errors
 from functions.kit.bootstrap import build_container, local_function, registry_for, subscription_for
@@ -57,6 +57,12 @@ JSON = "application/json"
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> Answer:
     return status, {"content-type": JSON, **headers}, json.dumps(body).encode()
+
+
+def _error(exc: Exception, **headers: str) -> Answer:
+    """An outcome answered as the one error table says (status and code)."""
+    status, code = errors.http_status_and_code(exc)
+    return _json(status, errors.error_body(str(exc), code), **headers)
 
 
 class HostedEventFunction:
@@ -107,8 +113,8 @@ class HostedEventFunction:
             event = from_http_request(headers, body)
             self._catalog.parse(event)
         except MalformedEventError as exc:
-            row = errors.row_for(exc)
-            return _json(row.status, errors.error_body(exc.reason, row.code))
+            status, code = errors.http_status_and_code(exc)
+            return _json(status, errors.error_body(exc.reason, code))
         replies: list[CloudEvent] = []
 
         async def collect(reply: CloudEvent) -> None:
@@ -127,11 +133,10 @@ class HostedEventFunction:
             reply_headers, reply_body = to_http_binary(replies[-1])
             return 200, dict(reply_headers), reply_body
         if isinstance(outcome, Dead):  # Knative does not retry a 422: straight to the DLS
-            return _json(422, errors.error_body(outcome.error, "UNPROCESSABLE_EVENT"))
-        body = errors.error_body(outcome.error, "RETRY_LATER")
-        if outcome.counts:
-            return _json(503, body)
-        return _json(429, body, **{"retry-after": "1"})  # busy
+            return _error(PermanentError(outcome.error))
+        if outcome.counts:  # a failed attempt: Knative retries a 5xx with its backoff
+            return _error(TransientError(outcome.error))
+        return _error(errors.BusyError(outcome.error), **{"retry-after": "1"})  # held: no attempt
 
     async def handle(self, request: Request) -> Response:
         """The same, for a Starlette request (functions-framework's target, tests)."""

@@ -223,4 +223,6 @@ def app_from_env() -> FastAPI:
     """What each process of `eco2 run --workers K` serves (`uvicorn --factory`): the mesh, with
     its settings and role (ECO2_MESH_SERVE, ...; see worker.py) read from the environment; each
     process also serves the internal listener on the shared internal port."""
-    return Mesh(Settings(), build_registry(), role=Role.from_env(), listen_internal=True).app
+    settings = Settings()
+    role = Role.from_settings(settings)
+    return Mesh(settings, build_registry(), role=role, listen_internal=True).app

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     operator_token: str | None = None
     operator_token_file: str | None = None
 
+    # The role of one `eco2 run --workers K` process (worker.py), handed over by `eco2 run`.
+    mesh_serve: str = "all"
+    mesh_functions: str | None = None
+    mesh_router: bool | None = None
+
     drain_timeout_s: float = 10.0
     # Every request body is bounded (functions/kit/guard.py); uploads keep images_max_bytes.
     max_body_bytes: int = 1024 * 1024

@@ -13,7 +13,6 @@ while no worker is up; `events` processes consume the selected functions and ans
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -96,13 +95,9 @@ class Role:
         return env
 
     @classmethod
-    def from_env(cls) -> Role:
-        router = os.environ.get(ENV_ROUTER)
-        return cls.parse(
-            os.environ.get(ENV_SERVE, "all"),
-            os.environ.get(ENV_FUNCTIONS),
-            None if router is None else router == "1",
-        )
+    def from_settings(cls, settings: Settings) -> Role:
+        """The role `eco2 run --workers K` handed its workers (ECO2_MESH_*, read by Settings)."""
+        return cls.parse(settings.mesh_serve, settings.mesh_functions, settings.mesh_router)
 
 
 async def declare_triggers(settings: Settings, functions: list[Function]) -> None:
