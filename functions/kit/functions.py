@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.kit import progress, wiring
+from functions.kit import wiring
 from functions.kit.container import Provider
 from functions.kit.declare import Delivery, Exposure, Function, Kind, Scaling, Trigger
 
@@ -37,5 +37,5 @@ FUNCTIONS = (
 # The event bus (progress and tokens for SSE): memory in embedded mode, Redis in real mode.
 PROVIDERS: dict[str, Provider] = {
     "dead_letters": wiring.dead_letters,
-    "event_bus": progress.event_bus,
+    "event_bus": wiring.event_bus,
 }

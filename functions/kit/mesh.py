@@ -36,10 +36,10 @@ from functions.kit.functions import CANARY_ECHOED as ECHOED
 from functions.kit.guard import Guard
 from functions.kit.invoke import resolve
 from functions.kit.operations import CanaryWatch, operator_routes, probes
-from functions.kit.progress import start_event_router
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
 from functions.kit.ticker import Tickers
+from functions.kit.wiring import start_event_router
 from functions.kit.worker import Role, declare_triggers
 
 log = logging.getLogger(__name__)

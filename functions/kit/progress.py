@@ -19,26 +19,18 @@ Everything is idempotent under redelivery: the bus keeps one event per (job, sta
 and one `done` per job, so a re-run emits nothing twice (tokens excepted: a re-run stage
 streams its tokens again; see docs/adr/0006-event-streams.md).
 
-This module is also the kit's wiring of the bus: the `event_bus` provider (memory in embedded
-mode, Redis in real mode) and the event router started in the local mesh's real mode.
+The bus itself (memory in embedded mode, Redis in real mode) is built in `wiring.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from eventing.bus.limits import BusLimits
 from eventing.bus.port import TERMINAL_STAGE, EventBus, Status, StreamEvent
 from functions.kit.errors import Eco2Error, http_status_and_code
-from functions.kit.settings import Settings
-
-if TYPE_CHECKING:
-    from eventing.router.router import EventRouter, RouterConfig
-    from functions.kit.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -161,77 +153,3 @@ class Progress:
 
 
 # ---------------------------------------------------------------------- the kit's wiring
-
-
-def bus_limits(settings: Settings) -> BusLimits:
-    return BusLimits(
-        shards=settings.bus_shards,
-        history_maxlen=settings.bus_history_maxlen,
-        shard_maxlen=settings.bus_shard_maxlen,
-        ttl_s=settings.bus_ttl_s,
-        terminal_ttl_s=settings.bus_terminal_ttl_s,
-    )
-
-
-def router_config(settings: Settings) -> RouterConfig:
-    """The router's knobs from settings; its consumer name is `router_consumer`, else the
-    pod's name (`hostname`, from HOSTNAME) plus the pid."""
-    from eventing.router.router import (  # noqa: PLC0415 - real mode only
-        RouterConfig,
-        default_consumer_name,
-    )
-
-    return RouterConfig(
-        consumer=settings.router_consumer or default_consumer_name(settings.hostname),
-        batch=settings.router_batch,
-        claim_min_idle_ms=settings.router_claim_min_idle_ms,
-    )
-
-
-async def event_bus(container: Container) -> EventBus:
-    """Provider: the in-memory bus in embedded mode, the Redis one in real mode."""
-    settings = container.settings
-    if settings.mode == "embedded":
-        from eventing.bus.memory import InMemoryEventBus  # noqa: PLC0415
-
-        memory = InMemoryEventBus(bus_limits(settings))
-        container.on_close(memory.close)
-        return memory
-    from eventing.bus.redis_streams import RedisEventBus  # noqa: PLC0415
-
-    return RedisEventBus(
-        await container.redis(), prefix=settings.redis_prefix, limits=bus_limits(settings)
-    )
-
-
-async def start_event_router(container: Container) -> EventRouter | None:
-    """Run the event router as a task of this process (the local mesh in real mode; deployed,
-    it is its own Deployment). Embedded mode needs none: the in-memory bus routes inline."""
-    settings = container.settings
-    if settings.mode == "embedded":
-        return None
-    from eventing.bus.keys import BusKeys  # noqa: PLC0415
-    from eventing.router.router import EventRouter  # noqa: PLC0415
-
-    router = EventRouter(
-        await container.redis(),
-        BusKeys(settings.redis_prefix, settings.bus_shards),
-        router_config(settings),
-    )
-    task = asyncio.create_task(router.run(), name="event-router")
-
-    def ended(done: asyncio.Task[None]) -> None:  # run() only returns when stopped
-        if not done.cancelled() and done.exception() is not None:
-            log.error("the event router stopped", exc_info=done.exception())
-
-    task.add_done_callback(ended)
-
-    async def stop() -> None:
-        router.stop()
-        try:
-            await asyncio.wait_for(task, 5)
-        except TimeoutError:
-            task.cancel()
-
-    container.on_close(stop)
-    return router

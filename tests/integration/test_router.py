@@ -322,8 +322,9 @@ async def test_real_mode_wiring_provides_the_redis_bus_and_runs_the_router(
     redis_url_and_prefix: RedisNamespace, redis: Redis
 ) -> None:
     from functions.kit.bootstrap import build_container, build_registry  # noqa: PLC0415
-    from functions.kit.progress import Progress, start_event_router  # noqa: PLC0415
+    from functions.kit.progress import Progress  # noqa: PLC0415
     from functions.kit.settings import Settings  # noqa: PLC0415
+    from functions.kit.wiring import start_event_router  # noqa: PLC0415
 
     settings = Settings(
         mode="real", redis_url=redis_url_and_prefix.url, redis_prefix=redis_url_and_prefix.prefix

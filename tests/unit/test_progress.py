@@ -13,8 +13,9 @@ from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import Status, StreamEvent
 from functions.kit.bootstrap import build_container, build_registry
 from functions.kit.errors import NotFoundError
-from functions.kit.progress import Progress, event_bus, start_event_router
+from functions.kit.progress import Progress
 from functions.kit.settings import Settings
+from functions.kit.wiring import event_bus, start_event_router
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 from eventing.bus.keys import BusKeys
 from eventing.router.probes import probe_app
 from eventing.router.router import EventRouter
-from functions.kit.progress import router_config
 from functions.kit.settings import Settings
+from functions.kit.wiring import router_config
 
 log = logging.getLogger("eventing.router")
 
