@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from functions.kit.identity import CurrentUser
 from functions.kit.openapi import errors
@@ -22,7 +23,7 @@ class Me(BaseModel):
 
 
 # Text's rule (no control character) and not blank; `_valid` says it with a clearer message.
-NICKNAME_DOC = {
+NICKNAME_DOC: JsonDict = {
     "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
     "[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 }
