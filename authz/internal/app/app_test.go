@@ -85,28 +85,10 @@ func TestEndToEndRedis(t *testing.T) {
 		}
 		return 200
 	}
-	httpCheck := func() (int, string) {
-		req, _ := http.NewRequest("GET", base+"/check/api/v1/users/me", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body struct{ Code string }
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode, body.Code
-	}
-	if st := grpcStatus(); st != 200 {
-		t.Fatalf("gRPC check = %d", st)
-	}
-	if st, _ := httpCheck(); st != 200 {
-		t.Fatalf("HTTP check = %d", st)
-	}
-
-	// Operator paths: a user token gets 404, an operator token passes with x-operator.
-	adminCheck := func(tok string) (int, string, string) {
-		req, _ := http.NewRequest("POST", base+"/check/admin/dead-letters/replay", nil)
+	// check asks the HTTP mode about method + path with tok and a spoofed x-operator; it
+	// returns the status, the denial code and the x-operator set upstream.
+	check := func(method, path, tok string) (int, string, string) {
+		req, _ := http.NewRequest(method, base+"/check"+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("X-Operator", "operator:mallory")
 		resp, err := http.DefaultClient.Do(req)
@@ -118,6 +100,19 @@ func TestEndToEndRedis(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&body)
 		return resp.StatusCode, body.Code, resp.Header.Get("X-Operator")
 	}
+	httpCheck := func() (int, string) {
+		st, code, _ := check("GET", "/api/v1/users/me", tok)
+		return st, code
+	}
+	if st := grpcStatus(); st != 200 {
+		t.Fatalf("gRPC check = %d", st)
+	}
+	if st, _ := httpCheck(); st != 200 {
+		t.Fatalf("HTTP check = %d", st)
+	}
+
+	// Operator paths: a user token gets 404, an operator token passes with x-operator.
+	adminCheck := func(tok string) (int, string, string) { return check("POST", "/admin/dead-letters/replay", tok) }
 	if st, code, _ := adminCheck(tok); st != 404 || code != "NOT_FOUND" {
 		t.Fatalf("admin path with a user token = %d %s, want 404 NOT_FOUND", st, code)
 	}
