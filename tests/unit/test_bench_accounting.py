@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 from types import SimpleNamespace
+from typing import Any, cast
 
 from tests.load import broker_bench
 from tests.load.broker_bench import Interference, ProcTicks, _used_between
+from tests.load.scan import report as scan_report
 from tests.load.sse import report as sse_report
 
 BENCH, WORKER, RABBIT = 100, 200, 50
@@ -82,3 +84,27 @@ def test_sse_memory_per_connection_is_above_the_idle_gateway_in_every_phase() ->
     summary = sse_report.summarize("reconnect", args, [], reconnect)
     assert summary["gateway RSS per connection KiB (held - idle)"] == 52.2
     assert summary["gateway RSS MiB idle / phase start / held / peak"] == "100 / 600 / 610 / 610"
+
+
+def _job(vu: int, started: float, finished: float) -> dict[str, Any]:
+    return {
+        "vu": vu,
+        "job_id": f"{vu}-{started}",
+        "outcome": "completed",
+        "started_at": started,
+        "submitted_at": started,
+        "finished_at": finished,
+        "submit_ms": 1.0,
+        "stream_fallback": False,
+    }
+
+
+def test_scan_jobs_per_min_counts_the_window_the_cpu_per_job_divides_by() -> None:
+    # overload: 60 s cycles; at the end of the 180 s load each user's third cycle is in flight
+    jobs = [_job(vu, start, start + 60) for vu in range(10) for start in (0, 60, 150)]
+    run = SimpleNamespace(users=10, go=0.0, stop_at=180.0, duration_s=180.0, jobs=jobs)
+    s = scan_report.summary(cast(Any, run))
+    assert s["jobs_per_min"] == 20 / 3  # 20 completed in the 3 minutes of load
+    assert s["ceiling_ratio"] == (20 / 3) / (10 * 60 / 11)
+    # each user's 2 jobs over the 120 s to its last finish: the third cycle's 30 s left out
+    assert s["jobs_per_min_closed_loop"] == 10.0
