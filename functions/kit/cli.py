@@ -23,6 +23,8 @@ from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.kit.worker import SERVES, Role, RoleError
 
+CONTRACT_HTTP = "functions.kit.guard:HttpProtocol"
+
 TOKEN_HELP = "operator token (default: ECO2_OPERATOR_TOKEN, else the operator credential file)"
 NO_TOKEN_HINT = (
     "no operator token: pass --token, set ECO2_OPERATOR_TOKEN, or run `eco2 operator-token "
@@ -126,6 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="warning",
         timeout_graceful_shutdown=int(settings.drain_timeout_s),
+        http=CONTRACT_HTTP,  # even the parser's own 400 in the contract's error format
     )
     return 0
 
@@ -154,6 +157,7 @@ def _run_workers(settings: Settings, role: Role, workers: int) -> int:
             port=settings.port,
             log_level="warning",
             timeout_graceful_shutdown=int(settings.drain_timeout_s),
+            http=CONTRACT_HTTP,
         )
     finally:
         if authz is not None:

@@ -67,8 +67,12 @@ class Edge:
         self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._checks(scope["path"]):
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
+            return
+        if not self._checks(scope["path"]):  # unchecked: still nobody names themselves
+            clean = [(k, v) for k, v in scope["headers"] if k.lower() not in IDENTITY]
+            await self._app({**scope, "headers": clean}, receive, send)
             return
         if self._guarded is None and scope["path"].startswith(HIDDEN):
             await _deny_error(send, NotFoundError("Not Found"))

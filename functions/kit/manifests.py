@@ -75,6 +75,7 @@ def command(fn: Function) -> list[str]:
         return ["uvicorn", "--factory", "functions.kit.hosting:create_event_app",
                 "--host", "0.0.0.0", "--port", "8080"]  # fmt: skip
     return ["uvicorn", "--factory", "functions.kit.http_hosting:create_http_app",
+            "--http", "functions.kit.guard:HttpProtocol",  # its parser's 400s in our format
             "--host", "0.0.0.0", "--port", "8080"]  # fmt: skip
 
 

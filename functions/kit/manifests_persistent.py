@@ -102,6 +102,7 @@ SSE_GATEWAY = Persistent(
     description="Streams each job's progress and tokens to its owner over SSE, with resume.",
     command=(
         *("uvicorn", "--factory", "functions.kit.deploy.sse_gateway:create_gateway_app"),
+        *("--http", "functions.kit.guard:HttpProtocol"),
         *("--host", "0.0.0.0", "--port", str(PORT)),
     ),
     triggers=(connections_trigger("sse-gateway", per_pod=2_000),),

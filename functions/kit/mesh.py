@@ -33,7 +33,7 @@ from functions.kit.bootstrap import Runtime, build_registry, build_runtime
 from functions.kit.declare import Function, Kind
 from functions.kit.edge import OPERATOR_PATHS, Edge
 from functions.kit.functions import CANARY_ECHOED as ECHOED
-from functions.kit.guard import Guard
+from functions.kit.guard import Guard, HttpProtocol
 from functions.kit.invoke import resolve
 from functions.kit.operations import CanaryWatch, operator_routes, probes
 from functions.kit.registry import Registry
@@ -101,8 +101,11 @@ class Mesh:
                 "x-idempotency-key",
             ],
         )
-        for app in (self.app, self.internal_app):  # outermost of all: malformed input, sizes
-            app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
+        # Outermost of all: malformed input and sizes, its denials with the PWA's CORS too.
+        self.app.add_middleware(
+            Guard, max_body_bytes=settings.max_body_bytes, cors_origins=settings.allowed_origins
+        )
+        self.internal_app.add_middleware(Guard, max_body_bytes=settings.max_body_bytes)
 
     async def start(self) -> None:
         """Build adapters, subscribe functions, mount routes, start consuming."""
@@ -170,7 +173,7 @@ class Mesh:
         sock.bind((self.settings.host, self.settings.internal_port))
         sock.listen(2048)
         config = uvicorn.Config(self.internal_app, lifespan="off", log_level="warning",
-                                access_log=False)  # fmt: skip
+                                access_log=False, http=HttpProtocol)  # fmt: skip
         server = _Listener(config)
         task = asyncio.create_task(server.serve(sockets=[sock]), name="internal-listener")
 

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from functions.kit.bootstrap import build_registry
+from functions.kit.guard import HttpProtocol
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 
@@ -60,7 +61,7 @@ async def running_mesh(
     })  # fmt: skip
     mesh = Mesh(settings, build_registry(), listen_internal=True)
     server = uvicorn.Server(uvicorn.Config(mesh.app, host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
+                                           log_level="warning", http=HttpProtocol))  # fmt: skip
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"
     authz = f"http://127.0.0.1:{settings.authz_http_port}"

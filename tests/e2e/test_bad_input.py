@@ -22,8 +22,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-import pytest
-import uvicorn.config
 
 from functions.images.blob_stores import DirectoryBlobStore
 from functions.kit.text import MULTI_LINE_PATTERN
@@ -39,14 +37,6 @@ COOKIE_CODES = ("INVALID_COOKIE", "MALFORMED_REQUEST")
 MEMORY_STORES = ("users_repository", "scan_jobs", "character_ownerships", "auth_session_store",
                  "auth_state_store", "auth_revocation_store", "object_store")  # fmt: skip
 PG_TABLES = ("users", "social_accounts", "scan_jobs", "scan_idempotency", "character_ownership")
-
-
-@pytest.fixture(autouse=True)
-def contract_parser_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The mesh served with `HttpProtocol`, whose parser-level 400 (control bytes in a header
-    value never reach the app) is in the contract format, as `eco2 run` should serve it.
-    Runs before `running_mesh` builds its uvicorn.Config (autouse: first in its scope)."""
-    monkeypatch.setitem(uvicorn.config.HTTP_PROTOCOLS, "auto", "functions.kit.guard:HttpProtocol")
 
 
 @dataclass

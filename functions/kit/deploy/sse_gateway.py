@@ -111,6 +111,7 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
     from functions.kit import http  # noqa: PLC0415
     from functions.kit.bootstrap import build_container, build_registry  # noqa: PLC0415
     from functions.kit.errors import http_status_and_code  # noqa: PLC0415
+    from functions.kit.guard import Guard  # noqa: PLC0415
 
     metrics = GatewayMetrics()
     holder: dict[str, Gateway] = {}
@@ -120,7 +121,7 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
         async with contextlib.AsyncExitStack() as stack:
             event_bus = bus
             if event_bus is None:
-                container = build_container(settings, build_registry())
+                container = build_container(settings, build_registry(domains=["sse"]))
                 stack.push_async_callback(container.close)
                 event_bus = await container.get("event_bus")
             gateway = Gateway(event_bus, config, metrics, describe=http_status_and_code)
@@ -130,7 +131,7 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
             app.include_router(events_router(gateway, caller()), prefix=API_PREFIX)
             yield
 
-    app = FastAPI(title="Eco² SSE gateway", lifespan=lifespan)
+    app = FastAPI(title="Eco² SSE gateway", lifespan=lifespan, redirect_slashes=False)
     http.install(app)
 
     @app.get("/health")
@@ -152,4 +153,7 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
     async def prometheus() -> PlainTextResponse:
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    app.add_middleware(  # outermost: malformed input and sizes, as on every public app
+        Guard, max_body_bytes=settings.max_body_bytes, cors_origins=settings.allowed_origins
+    )
     return app

@@ -133,6 +133,7 @@ def mesh_env(ns: Namespace, ports: Ports, workdir: Path) -> dict[str, str]:
         "ECO2_IMAGES_SIGNING_KEY": secrets.token_hex(32),
         "ECO2_IMAGES_BACKEND": "local",
         "ECO2_MEDIA_DIR": str(media),
+        "ECO2_AUTH_LOGIN_RATE_PER_MIN": "1000000",  # every virtual user logs in from 127.0.0.1
         "ECO2_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.http}",
         "ECO2_AUTH_DEV_PROVIDER": "true",
         "ECO2_LLM_DEFAULT_MODEL": MODEL,
