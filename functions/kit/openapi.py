@@ -142,11 +142,11 @@ def is_public(path: str) -> bool:
 
 
 def public_routes(app: FastAPI) -> list[RouteContext]:
-    return [
-        found
-        for found in iter_route_contexts(app.routes)
-        if isinstance(found.original_route, APIRoute) and is_public(found.path or "")
-    ]
+    """The routes the document covers: the PWA's API where the app serves it; an app that
+    serves none of it (the internal listener) documents its own routes for its operators."""
+    api = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+    public = [c for c in api if is_public(c.path or "") and c.path not in PUBLIC_PATHS]
+    return [c for c in api if is_public(c.path or "")] if public else api
 
 
 def document(app: FastAPI) -> dict[str, Any]:

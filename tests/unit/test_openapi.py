@@ -135,3 +135,14 @@ async def test_a_405_allows_every_method_of_the_path() -> None:
     assert refused.status_code == 405
     assert refused.headers["allow"] == "GET, HEAD, PATCH"
     assert refused.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_an_internal_only_app_documents_its_own_routes() -> None:
+    app = FastAPI()
+    http.install(app)
+
+    @app.post("/internal/things")
+    async def internal() -> None:
+        return None
+
+    assert set(app.openapi()["paths"]) == {"/internal/things"}
