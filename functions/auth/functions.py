@@ -32,6 +32,10 @@ FUNCTIONS = (
     ),
 )
 
+# A login finds or creates the user: the users domain's repository (and its migrations)
+# comes along, its functions do not.
+REQUIRES = ("functions.users.functions",)
+
 PROVIDERS: dict[str, Provider] = {
     "auth_keyring": wiring.auth_keyring,
     "auth_state_store": wiring.auth_state_store,

@@ -105,9 +105,15 @@ FUNCTIONS = (
     ),
 )
 
-# Stages report on the kit's event bus, read images from the images domain's store and ask
-# the LLM port: those adapters (and their migrations) come along, their functions do not.
-REQUIRES = ("functions.kit.functions", "functions.images.functions", "functions.kit.llm.functions")
+# Stages report on the kit's event bus, read images from the images domain's store, ask the
+# LLM port, and the reward picks from the character catalog: those adapters (and their
+# migrations) come along, their functions do not.
+REQUIRES = (
+    "functions.kit.functions",
+    "functions.images.functions",
+    "functions.kit.llm.functions",
+    "functions.character.functions",
+)
 
 PROVIDERS: dict[str, Provider] = {
     "scan_jobs": wiring.scan_jobs,
