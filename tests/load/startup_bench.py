@@ -80,7 +80,8 @@ async def _once(fn: Function | None, ff: bool = False) -> tuple[float, int]:
                 await asyncio.sleep(0.01)
         raise RuntimeError(f"{fn.name if fn else 'mesh'} never became ready")
     finally:
-        proc.terminate()
+        if proc.returncode is None:  # it may have exited on its own (a failed startup)
+            proc.terminate()
         await proc.wait()
 
 
