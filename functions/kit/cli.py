@@ -141,7 +141,7 @@ def _run_workers(settings: Settings, role: Role, workers: int) -> int:
     authz = None
     if settings.authz_binary and role.http:
         authz = subprocess.Popen(authz_command(settings, settings.authz_binary))
-        os.environ["ECO2_AUTHZ_URL"] = settings.edge_url or ""
+        os.environ["ECO2_AUTHZ_GRPC_ADDR"] = f"127.0.0.1:{settings.authz_grpc_port}"
     os.environ.pop("ECO2_AUTHZ_BINARY", None)  # one authz, not one per worker
     try:
         uvicorn.run(

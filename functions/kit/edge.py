@@ -1,20 +1,19 @@
 """The local mesh's edge: every request consults the ext-authz, as Envoy's filter would.
 
 Deployed, Envoy calls the Go ext-authz for each request; locally this middleware does the same
-over the authz's HTTP mode: it forwards the method, path and headers to `/check<path>`, and
-either lets the request through with the identity the authz injected (client-supplied identity
-headers are always removed first) or returns the authz's denial as is. If the authz cannot be
-reached the request is refused with 503: the edge fails closed.
+through an `AuthzCheck` (gRPC `Check` as Envoy, or the authz's HTTP mode): it sends the method,
+path and headers, and either lets the request through with the identity the authz injected
+(client-supplied identity headers are always removed first) or returns the authz's denial as
+is. If the authz cannot be reached the request is refused with 503: the edge fails closed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
-import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions.kit.authz_check import AuthzCheck
 from functions.kit.errors import (
     Eco2Error,
     NotFoundError,
@@ -45,7 +44,7 @@ FORWARDED_BACK = (
 
 
 class Edge:
-    """ASGI middleware; `authz_url` is the authz HTTP-mode base URL (e.g. http://127.0.0.1:9001).
+    """ASGI middleware asking `authz` (shared by a process's listeners; closed by its owner).
 
     Public listener (`guarded=None`): every path but the probes and media is checked, internal
     paths are 404. Internal listener: only the `guarded` prefixes are checked.
@@ -54,17 +53,12 @@ class Edge:
     def __init__(
         self,
         app: ASGIApp,
-        authz_url: str,
-        timeout_s: float = 2.0,
+        authz: AuthzCheck,
         guarded: tuple[str, ...] | None = None,
     ) -> None:
         self._app = app
-        self._authz = authz_url.rstrip("/")
+        self._authz = authz
         self._guarded = guarded
-        # One check per public request: keep enough connections alive that a burst of
-        # requests reuses them instead of queueing for the pool or opening new ones.
-        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=500)
-        self._client = httpx.AsyncClient(timeout=timeout_s, limits=limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,16 +72,18 @@ class Edge:
             await _deny_error(send, NotFoundError("Not Found"))
             return
         headers = [(k, v) for k, v in scope["headers"] if k.lower() not in IDENTITY]
-        verdict = await self._check(scope, headers)
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope["path"] + (f"?{query}" if query else "")
+        verdict = await self._authz.check(scope["method"], target, headers)
         if verdict is None:
             await _deny_error(send, AuthorizationUnavailableError("authorization unavailable"))
             return
-        if verdict.status_code != 200:
-            back = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
+        if verdict.status != 200:
+            back = [(k.encode(), v.encode()) for k, v in verdict.headers
                     if k.lower() in FORWARDED_BACK]  # fmt: skip
-            await _deny(send, verdict.status_code, verdict.content, back)
+            await _deny(send, verdict.status, verdict.body, back)
             return
-        injected = [(k.encode(), v.encode()) for k, v in verdict.headers.items()
+        injected = [(k.encode(), v.encode()) for k, v in verdict.headers
                     if k.lower().encode() in IDENTITY]  # fmt: skip
         await self._app({**scope, "headers": headers + injected}, receive, send)
 
@@ -95,20 +91,6 @@ class Edge:
         if self._guarded is not None:
             return path.startswith(self._guarded)
         return not path.startswith(BYPASS)
-
-    async def _check(
-        self, scope: Scope, headers: Iterable[tuple[bytes, bytes]]
-    ) -> httpx.Response | None:
-        query = scope.get("query_string", b"").decode()
-        url = f"{self._authz}/check{scope['path']}" + (f"?{query}" if query else "")
-        sent = {k.decode(): v.decode() for k, v in headers if k.lower() != b"content-length"}
-        try:
-            return await self._client.request(scope["method"], url, headers=sent)
-        except httpx.HTTPError:
-            return None
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
 
 class AuthorizationUnavailableError(UnavailableError):

@@ -28,6 +28,7 @@ from eventing.broker.port import Subscription
 from eventing.filters import exact
 from eventing.ingress import ingress_router
 from functions.kit import http
+from functions.kit.authz_check import authz_check_for
 from functions.kit.authz_process import AuthzProcess
 from functions.kit.bootstrap import Runtime, build_registry, build_runtime
 from functions.kit.declare import Function, Kind
@@ -84,11 +85,10 @@ class Mesh:
             if settings.authz_binary and public
             else None
         )
-        if settings.edge_url and public:
-            self.app.add_middleware(Edge, authz_url=settings.edge_url)
-            self.internal_app.add_middleware(
-                Edge, authz_url=settings.edge_url, guarded=OPERATOR_PATHS
-            )
+        self.authz_check = authz_check_for(settings) if public else None
+        if self.authz_check is not None:  # one way to the authz for both listeners
+            self.app.add_middleware(Edge, authz=self.authz_check)
+            self.internal_app.add_middleware(Edge, authz=self.authz_check, guarded=OPERATOR_PATHS)
         self.app.add_middleware(  # outermost: preflights and every answer, denials included
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
@@ -212,6 +212,8 @@ class Mesh:
         if self.runtime is not None:
             await self.runtime.close()
             self.runtime = None
+        if self.authz_check is not None:
+            await self.authz_check.aclose()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:

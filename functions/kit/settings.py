@@ -23,8 +23,11 @@ class Settings(BaseSettings):
     internal_port: int = 8081
     grpc_port: int | None = None  # internal gRPC (CharacterService); None = not served
 
-    # The edge: every public request is checked by the Go ext-authz (HTTP mode), as Envoy does.
-    authz_url: str | None = None  # an authz already running; None with no binary = no edge
+    # The edge: every public request is checked by the Go ext-authz, as Envoy does
+    # (functions/kit/authz_check.py). An authz already running: by gRPC address (Envoy's
+    # ext_authz Check) or by its HTTP mode's URL; none of them and no binary = no edge.
+    authz_grpc_addr: str | None = None  # host:port
+    authz_url: str | None = None
     authz_binary: str | None = None  # `eco2 run` starts this authz next to the mesh
     authz_http_port: int = 9001
     authz_grpc_port: int = 9000
@@ -157,13 +160,6 @@ class Settings(BaseSettings):
     @property
     def ingress_path(self) -> str:
         return f"/ingress/{self.namespace}/{self.broker}"
-
-    @property
-    def edge_url(self) -> str | None:
-        """Where the mesh's edge asks for decisions, if it has an edge at all."""
-        if self.authz_url:
-            return self.authz_url
-        return f"http://127.0.0.1:{self.authz_http_port}" if self.authz_binary else None
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:

@@ -62,6 +62,8 @@ def options() -> argparse.Namespace:
     p.add_argument("--chaos-plan", default=DEFAULT_PLAN, help="<kill|rabbit|drop>@<fraction>,...")
     p.add_argument("--workers", type=int, default=2, help="event worker processes")
     p.add_argument("--http-workers", type=int, default=1, help="uvicorn processes of the API")
+    edge_help = "the edge asks the authz by gRPC Check (as Envoy) or its HTTP mode"
+    p.add_argument("--edge", choices=("grpc", "http"), default="grpc", help=edge_help)
     p.add_argument("--functions", default="scan-*,character-*", help="what the workers run")
     p.add_argument(
         "--driver", choices=("go", "python"), default="go", help="the load driver's language"
@@ -208,6 +210,7 @@ async def run_one(args: argparse.Namespace, servers: Servers, n: int, workdir: P
             vision_s=args.vision,
             answer_s=args.answer,
             http_workers=args.http_workers,
+            edge=args.edge,
         )
         drivers: list[Driver] = []
         try:
@@ -287,7 +290,7 @@ async def main() -> None:
         f"workers: {args.workers} x [{', '.join(f.name for f in consumed)}]; not consumed: "
         f"{', '.join(unconsumed) or '-'}; fake LLM vision {args.vision} s + answer "
         f"{args.answer} s via the OpenAI adapter ({procs.MODEL}); load driver: {args.driver}, "
-        f"{drivers_text(args)}"
+        f"{drivers_text(args)}; edge -> authz: {args.edge}"
     )
     print(reference(), flush=True)
     await procs.build_authz()

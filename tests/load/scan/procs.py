@@ -185,6 +185,7 @@ def build_stack(
     vision_s: float,
     answer_s: float,
     http_workers: int = 1,
+    edge: str = "grpc",
 ) -> Stack:
     ports = Ports()
     env = mesh_env(ns, ports, workdir)
@@ -216,7 +217,11 @@ def build_stack(
         "mesh-http",
         [*run, *flags.split()],
         f"http://127.0.0.1:{ports.http}/ready",
-        ECO2_AUTHZ_URL=f"http://127.0.0.1:{ports.authz_http}",
+        **(  # the edge asks the authz as Envoy does (gRPC Check), or through its HTTP mode
+            {"ECO2_AUTHZ_GRPC_ADDR": f"127.0.0.1:{ports.authz_grpc}"}
+            if edge == "grpc"
+            else {"ECO2_AUTHZ_URL": f"http://127.0.0.1:{ports.authz_http}"}
+        ),
     )
     settings = Settings(
         mode="real",
