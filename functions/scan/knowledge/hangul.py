@@ -21,16 +21,27 @@ _VOWEL = {1: 5, 3: 7, 10: 15, 11: 15}
 # or leave out an ㅅ (밧데리, 빳데리).
 _CODA = {2: 1, 3: 1, 9: 1, 24: 1, 5: 4, 6: 4, 11: 8, 12: 8, 13: 8, 15: 8, 10: 16}
 _CODA |= {14: 17, 18: 17, 26: 17} | {c: 0 for c in (7, 19, 20, 22, 23, 25, 27)}
+_SILENT = 11  # ㅇ as an initial
+# The codas left after folding, as the initial consonant of the same letter (ㅇ: the ng sound,
+# written with the silent initial's code point, which `jamo` never emits).
+_CODA_LETTER = {1: 0, 4: 2, 8: 5, 16: 6, 17: 7, 21: 11}
 _SEPARATORS = str.maketrans({"-": None, "_": None, "·": None})
 
-# What may follow a noun inside one spaced word: particles, the copula and plural, longest first.
-ENDINGS: frozenset[str] = frozenset(
+# Question endings that make the noun a predicate: "닭뼈는 음식물 쓰레기인가요?" asks about
+# 닭뼈; 음식물 쓰레기 is the guess being checked, not the thing to sort.
+PREDICATE_ENDINGS: frozenset[str] = frozenset(
+    {"인가", "인가요", "인지", "일까요", "일까", "이냐", "냐", "이니", "아닌가요", "아니에요"}
+)
+# What may follow a noun inside one spaced word: particles, the copula, the plural.
+ENDINGS: frozenset[str] = PREDICATE_ENDINGS | frozenset(
     {"은", "는", "이", "가", "을", "를", "도", "만", "에", "로", "랑", "와", "과", "의", "들"}
     | {"요", "야", "나", "고", "께", "엔", "예요", "이요", "이야", "이나", "이랑", "하고", "에서"}
     | {"으로", "한테", "까지", "부터", "처럼", "같은", "같이", "인데", "이고", "이라", "이라서"}
-    | {"라서", "이에요", "이었어요", "였어요", "이죠", "이지", "인가요", "인지", "들이", "들은"}
-    | {"들을", "들도", "류", "류는", "쪽", "이랑요", "랑요", "에는", "으로요", "로요", "만요"}
+    | {"라서", "이에요", "이었어요", "였어요", "이죠", "이지", "들이", "들은", "들을", "들도"}
+    | {"류", "류는", "쪽", "이랑요", "랑요", "에는", "으로요", "로요", "만요", "여요", "에다"}
 )
+# Endings after a material that still make it the material of the next noun ("유리로 된").
+MADE_OF = frozenset({"", "로", "으로", "재질", "재질의", "제", "로된", "으로된"})
 
 
 def fold_case(text: str) -> str:
@@ -62,7 +73,9 @@ def fold(text: str) -> str:
 
 
 def jamo(text: str) -> str:
-    """The letters of a text, one code point per jamo, for an edit distance by letter."""
+    """The letters of a (folded) text, one code point per letter, for an edit distance by
+    letter. A final consonant is the same letter as an initial one and the silent initial ㅇ
+    is left out, so a letter moving to the next syllable costs nothing (뽁뽀기 = 뽁뽁이)."""
     out = []
     for char in text:
         parts = _split(char)
@@ -70,7 +83,10 @@ def jamo(text: str) -> str:
             out.append(char)
             continue
         onset, vowel, coda = parts
-        out.append(chr(0x1100 + onset) + chr(0x1161 + vowel) + (chr(0x11A7 + coda) if coda else ""))
+        out.append("" if onset == _SILENT else chr(0x1100 + onset))
+        out.append(chr(0x1161 + vowel))
+        if coda:
+            out.append(chr(0x1100 + _CODA_LETTER[coda]) if coda in _CODA_LETTER else chr(0x11A7 + coda))
     return "".join(out)
 
 
@@ -78,13 +94,26 @@ def is_hangul(char: str) -> bool:
     return _split(char) is not None
 
 
-def has_adnominal_end(text: str) -> bool:
-    """Ends like a word that modifies a noun (빈, 헌, 다 쓴, 마신, 깨질, 입던): a noun may then
-    follow inside the same spaced word ("다쓴건전지")."""
-    if not text:
-        return False
-    parts = _split(text[-1])
-    return text[-1] == "던" or (parts is not None and parts[2] in (4, 8))
+def modifies(prefix: str) -> bool:
+    """A prefix, inside one spaced word, that modifies the noun after it: a short adjective
+    (빈, 헌, 새, 큰) or a verb form of two syllables or more ending in ㄴ/ㄹ/던 (다쓴, 먹던,
+    마신): then "다쓴건전지" names 건전지. A one-syllable noun such as 칼 (칼국수) does not."""
+    if prefix in _SHORT_MODIFIERS:
+        return True
+    parts = _split(prefix[-1]) if len(prefix) >= 2 else None
+    return prefix.endswith("던") or (parts is not None and parts[2] in (4, 8))
+
+
+_SHORT_MODIFIERS = frozenset({"빈", "헌", "새", "큰", "쓴", "든", "낡은", "작은", "남은", "다"})
+
+
+def splits(word: str) -> list[tuple[str, str]]:
+    """The word, then each way to read it as a stem (a syllable or more) and an ending."""
+    pairs = [(word, "")]
+    for cut in range(1, min(len(word), 5)):
+        if word[-cut:] in ENDINGS:
+            pairs.append((word[:-cut], word[-cut:]))
+    return pairs
 
 
 def deletions(word: str) -> set[str]:

@@ -97,10 +97,14 @@ class Lexicon:
         )
         # Each folded word's spelling in the data (the first seen), to repair a text with.
         self.spelling: dict[str, str] = {}
+        # Which items each folded word belongs to: a repair between two words of one item
+        # (우유깍: 우유갑 or 우유곽, both 우유팩) is not ambiguous.
+        self.items_of: dict[str, set[str]] = defaultdict(set)
         for item in kb.items:
             for text in (item.name, *item.synonyms):
                 for word in words_of(text):
                     self.spelling.setdefault(hangul.fold(word), word)
+                    self.items_of[hangul.fold(word)].add(item.name)
         self._near: dict[str, set[str]] = defaultdict(set)
         for word in self.vocabulary:
             if len(word) >= 3 and word in self.spelling:

@@ -4,18 +4,21 @@ Shared by the scan offline provider (its vision from the user's note) and chat's
 sub-agent, so it lives with the knowledge and imports neither. How it reads a text (ADR 0016):
 
 1. Words are split on spaces and punctuation; a word not in the knowledge base's vocabulary
-   is repaired to the one vocabulary word a letter away in sound-folded jamo (`hangul`):
-   "패트병" and "요쿠르트" fold to the known spelling, "스티로품" is one letter off.
+   is repaired to the vocabulary word a letter away in sound-folded jamo (`hangul`): "패트병"
+   and "요쿠르트" fold to the known spelling, "스티로품" is one letter off.
 2. Names and synonyms are found in the spacing-free text, but a short one (two syllables)
-   only as a word of its own: it must start a word (or follow a modifier such as 빈, 다 쓴)
+   only as a word of its own: it must start a word (or follow a modifier such as 빈, 다쓴)
    and end it, a particle aside. So "바지락" does not contain 바지, and 바지를 does.
-3. A material named outside the found name, that the item cannot be made of, sinks it:
-   "비닐 쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
-   A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields to one outside it.
+3. Longer names win. A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields to one
+   outside it, a name asked about as a guess ("…음식물 쓰레기인가요?") to the topic, and a
+   name whose item cannot be made of a material the text names sinks to the end: "비닐
+   쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
 4. BM25 (bm25s) over the items' words and syllable pairs and the rule documents ranks the
    rest, and finds the item when no name is in the text ("치킨 먹고 남은 뼈"). A BM25 match
-   must name a document's head noun (the last word of a name; compounds end in their head,
-   so 박스 names 리빙박스): a shared modifier such as 남은 is not a match.
+   must name a head noun of its document (the last word of a name; compounds end in their
+   head, so 박스 names 리빙박스): a shared modifier such as 남은 is not a match. An item that
+   contains the name found and more of the text's words refines it ("세탁소에서 받은
+   옷걸이" is the wire 철사옷걸이, not any 옷걸이).
 
 Build a `Retriever` once per process (`retriever_for` keeps one per knowledge base).
 """
@@ -27,29 +30,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from functions.scan.knowledge import hangul
-from functions.scan.knowledge.lexicon import (
-    Document,
-    Lexicon,
-    Phrase,
-    bigrams,
-    materials_at_word_starts,
-    words_of,
-)
+from functions.scan.knowledge import hangul, reading
+from functions.scan.knowledge.lexicon import Document, Lexicon, Phrase, bigrams
 from functions.scan.knowledge.model import Item, KnowledgeBase, match_key
 
 Via = Literal["phrase", "repaired", "bm25"]
-# Loanword spellings one letter is not enough for (folded form → the knowledge base's word).
+# Loanword spellings more than a letter away from the knowledge base's word.
 VARIANTS: dict[str, str] = {
-    hangul.fold(w): right
+    hangul.fold(wrong): right
     for right, wrongs in {
-        "배터리": ("밧데리", "바테리", "배타리", "빳데리"),
-        "비닐": ("비니루", "비니루봉지"),
-        "스티로폼": ("스치로폼", "스치로폴"),
-        "페트병": ("펫트병", "펫병"),
+        "배터리": ("밧데리", "바테리", "배타리", "빳데리", "밧데리"),
+        "비닐": ("비니루", "비니르"),
+        "스티로폼": ("스치로폼", "스치로폴", "스티로풀"),
     }.items()
-    for w in wrongs
+    for wrong in wrongs
 }
+# Words about the photo or the chore, never the thing itself: not a head noun on their own.
+META = frozenset(hangul.fold(w) for w in ("사진", "쓰레기", "물건", "분리수거", "재활용", "거"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class Candidate:
 @dataclass(frozen=True)
 class Retrieval:
     text: str
-    repaired: str  # the text as read, misspellings replaced
+    repaired: str  # the text as read: case folded, misspellings replaced
     candidates: tuple[Candidate, ...]  # best first
     tags: tuple[str, ...]  # situation tags the text signals (`KnowledgeBase.tags_in_hint`)
 
@@ -78,244 +75,182 @@ class Retrieval:
 
 
 @dataclass(frozen=True)
-class _Text:
-    """A query read once: words, the spacing-free text and where each word starts and ends."""
-
-    words: tuple[str, ...]
-    repaired: frozenset[int]  # indexes of the words that were misspelled
-    compact: str
-    folded: str
-    starts: tuple[int, ...]
-
-    def word_at(self, position: int) -> int:
-        return max(i for i, start in enumerate(self.starts) if start <= position)
-
-    def end_of(self, word: int) -> int:
-        return self.starts[word] + len(self.words[word])
-
-
-@dataclass(frozen=True)
 class _Found:
     phrase: Phrase
     start: int
     end: int
     exact: bool
     repaired: bool
+    predicate: bool
+
+    def strength(self) -> tuple[int, int, int]:
+        """Longer names first, then exact spellings, then names not repaired."""
+        return (self.phrase.length, int(self.exact), int(not self.repaired))
 
 
 class Retriever:
     """Text → ranked candidates and situation tags; see the module docstring."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        import bm25s  # noqa: PLC0415 - numpy only in the processes that retrieve
+        import bm25s  # noqa: PLC0415 - numpy is loaded only by the processes that retrieve
 
         self._kb = kb
         self._lexicon = Lexicon(kb)
         self._bm25: Any = bm25s.BM25()
         self._bm25.index([d.terms for d in self._lexicon.documents], show_progress=False)
-        self._tag_keys = tuple(
-            (code, tuple(filter(None, map(match_key, tag.keywords))))
-            for code, tag in kb.tags.items()
+        self._keywords = tuple(
+            key for tag in kb.tags.values() for key in map(match_key, tag.keywords) if key
         )
 
     def search(self, text: str, limit: int = 5) -> Retrieval:
-        read = self._read(text)
-        spoken = " ".join(read.words)
-        situation = self._situation_spans(read.compact)
-        scores = self._scores(read)
-        found = self._phrases(read)
-        ranked = self._rank(read, found, situation, scores)
-        return Retrieval(text, spoken, tuple(ranked[:limit]), self._kb.tags_in_hint(spoken))
+        read = reading.read(text, self._repair)
+        situation = reading.situation_spans(read, self._keywords)
+        ranked = self._rank(read, situation, self._scores(read))
+        return Retrieval(text, read.spoken, tuple(ranked[:limit]), self._kb.tags_in_hint(read.spoken))
 
     def best(self, text: str) -> Candidate | None:
         return self.search(text, limit=1).best
 
-    # ── reading ──
-
-    def _read(self, text: str) -> _Text:
-        words, repaired = [], set()
-        for index, word in enumerate(words_of(text)):
-            fixed = self._repair(word)
-            if fixed != word:
-                repaired.add(index)
-            words.append(fixed)
-        starts, position = [], 0
-        for word in words:
-            starts.append(position)
-            position += len(word)
-        compact = "".join(words)
-        return _Text(tuple(words), frozenset(repaired), compact, hangul.fold(compact), tuple(starts))
-
     def _repair(self, word: str) -> str:
-        """The word, or its known spelling when it is one letter off a vocabulary word (a
-        particle kept: "스티로품이" → "스티로폼이"). Ambiguous repairs are not made."""
-        vocabulary = self._lexicon.vocabulary
-        splits = _splits(word)
-        if len(word) < 2 or any(hangul.fold(stem) in vocabulary for stem, _ in splits):
+        """The word, or its known spelling when it is a letter off vocabulary words of one item
+        (a particle kept: "스티로품이" → "스티로폼이"). Ambiguous repairs are not made."""
+        lexicon = self._lexicon
+        splits = hangul.splits(word)
+        if len(word) < 2 or any(hangul.fold(stem) in lexicon.vocabulary for stem, _ in splits):
             return word
         for stem, ending in splits:
             folded = hangul.fold(stem)
             if folded in VARIANTS:
                 return VARIANTS[folded] + ending
-            near = self._lexicon.near(folded)
-            if len(near) == 1:
-                return self._lexicon.spelling[near.pop()] + ending
+            near = sorted(lexicon.near(folded))
+            owners = {name for w in near for name in lexicon.items_of.get(w, ())}
+            if near and (len(near) == 1 or len(owners) == 1):
+                return lexicon.spelling[near[0]] + ending
         return word
 
-    # ── matching ──
-
-    def _situation_spans(self, compact: str) -> list[tuple[int, int]]:
-        """Where the situation phrases are ("라벨 안 뗐"): names inside them are not the item."""
-        return [
-            span for _, keys in self._tag_keys for key in keys for span in _occurrences(compact, key)
-        ]
-
-    def _phrases(self, read: _Text) -> dict[str, _Found]:
+    def _phrases(self, read: reading.Text) -> dict[str, _Found]:
         """The best place each item is named, by its longest name or synonym found."""
         best: dict[str, _Found] = {}
         for phrase in self._lexicon.phrases:
-            for start, end in _occurrences(read.folded, phrase.folded):
-                if not self._bounded(read, phrase, start, end):
+            for start, end in reading.occurrences(read.folded, phrase.folded):
+                before, after = read.around(start, end)
+                if phrase.length < 3 and not self._bounded(before, after):
                     continue
                 words = {read.word_at(p) for p in range(start, end)}
-                exact = read.compact[start:end] == phrase.exact
-                found = _Found(phrase, start, end, exact, bool(words & read.repaired))
+                found = _Found(
+                    phrase, start, end, read.compact[start:end] == phrase.exact,
+                    bool(words & read.repaired), after in hangul.PREDICATE_ENDINGS,
+                )  # fmt: skip
                 held = best.get(phrase.item.name)
-                if held is None or _strength(found) > _strength(held):
+                if held is None or found.strength() > held.strength():
                     best[phrase.item.name] = found
         return best
 
-    def _bounded(self, read: _Text, phrase: Phrase, start: int, end: int) -> bool:
+    def _bounded(self, before: str, after: str) -> bool:
         """A short name must be a word of the text, not a piece of one (바지 in 바지락)."""
-        if phrase.length >= 3:
-            return True
-        first, last = read.word_at(start), read.word_at(end - 1)
-        before = read.compact[read.starts[first] : start]
-        after = read.compact[end : read.end_of(last)]
         vocabulary = self._lexicon.vocabulary
-        starts_ok = not before or hangul.fold(before) in vocabulary or hangul.has_adnominal_end(before)
-        ends_ok = not after or after in hangul.ENDINGS or hangul.fold(after) in vocabulary
-        return starts_ok and ends_ok
+        starts = not before or hangul.fold(before) in vocabulary or hangul.modifies(before)
+        ends = not after or after in hangul.ENDINGS or hangul.fold(after) in vocabulary
+        return starts and ends
 
-    def _scores(self, read: _Text) -> list[float]:
-        terms = [t for w in read.words for s, _ in _splits(w) for t in _query_terms(s)]
+    def _scores(self, read: reading.Text) -> list[float]:
+        folded = (hangul.fold(stem) for stem in read.stems())
+        terms = [t for word in folded for t in (word, *bigrams(word))]
         known = [t for t in dict.fromkeys(terms) if t in self._bm25.vocab_dict]
         if not known:
             return [0.0] * len(self._lexicon.documents)
         return [float(x) for x in self._bm25.get_scores(known)]
 
-    # ── ranking ──
-
     def _rank(
-        self,
-        read: _Text,
-        found: dict[str, _Found],
-        situation: Sequence[tuple[int, int]],
-        scores: Sequence[float],
+        self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
     ) -> list[Candidate]:
+        """Named items (refined first), then BM25's, then the named ones a material rules out."""
         documents = self._lexicon.documents
-        score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
-        materials = _materials(read, situation)
+        stems = {hangul.fold(s) for s in read.stems()}
+        materials = reading.materials(read, situation)
         named, sunk = [], []
-        for hit in found.values():
+        for hit in self._phrases(read).values():
             outside = {kind for s, e, kind in materials if not (hit.start <= s and e <= hit.end)}
-            item = hit.phrase.item
             buried = any(_inside_situation(hit, span) for span in situation)
-            key = (buried, *_strength(hit, negate=True), hit.phrase.order)
-            clash = _clash(self._lexicon.materials.get(item.name, frozenset()), outside)
-            (sunk if clash else named).append((key, _candidate(hit, item, score_of[item.name])))
-        heads = {s for w in read.words for s, _ in _splits(w)}
+            order = (buried, hit.predicate, *(-x for x in hit.strength()), hit.phrase.order)
+            clash = _clash(self._lexicon.materials.get(hit.phrase.item.name, frozenset()), outside)
+            (sunk if clash else named).append((order, hit))
+        named.sort(key=lambda pair: pair[0])
+        sunk.sort(key=lambda pair: pair[0])
+        heads = stems - META
         everywhere = {kind for _, _, kind in materials}
-        ranked = [c for _, c in sorted(named, key=lambda pair: pair[0])]
-        ranked += _by_relevance(documents, scores, heads, everywhere, set(found))
-        ranked += [c for _, c in sorted(sunk, key=lambda pair: pair[0])]
-        return ranked
+        relevant = [
+            (s, d) for d, s in zip(documents, scores, strict=True)
+            if s > 0 and _names_head(d, heads) and not _clash(d.materials, everywhere)
+        ]  # fmt: skip
+        relevant.sort(key=lambda pair: (-pair[0], pair[1].item is None))
+        score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
+        ranked = [_named(hit, score_of) for _, hit in named]
+        if named:
+            plain = {hangul.fold(s) for s in read.stems(outside=situation)}
+            ranked[:0] = _refinements(named[0][1], relevant, plain, documents)
+        ranked += [_relevant(d, s) for s, d in relevant]
+        ranked += [_named(hit, score_of) for _, hit in sunk]
+        return _unique(ranked)
 
 
-def _candidate(hit: _Found, item: Item, score: float) -> Candidate:
+def _named(hit: _Found, score_of: dict[str, float]) -> Candidate:
+    item = hit.phrase.item
     via: Via = "repaired" if hit.repaired else "phrase"
-    return Candidate(item.major, item.middle, item, score, hit.phrase.exact, via)
+    return Candidate(item.major, item.middle, item, score_of[item.name], hit.phrase.exact, via)
 
 
-def _by_relevance(
+def _relevant(document: Document, score: float) -> Candidate:
+    return Candidate(document.major, document.middle, document.item, score, None, "bm25")
+
+
+def _refinements(
+    hit: _Found,
+    relevant: Sequence[tuple[float, Document]],
+    stems: set[str],
     documents: Sequence[Document],
-    scores: Sequence[float],
-    heads: set[str],
-    materials: set[str],
-    named: set[str],
 ) -> list[Candidate]:
-    """BM25's candidates that name a head noun of their document, not named already."""
-    folded_heads = {hangul.fold(h) for h in heads}
-    picked = []
-    for document, score in zip(documents, scores, strict=True):
-        if score <= 0 or (document.item and document.item.name in named):
-            continue
-        if not _names_head(document, folded_heads) or _clash(document.materials, materials):
-            continue
-        picked.append((-score, document.item is None, document))
-    picked.sort(key=lambda entry: entry[:2])
-    return [
-        Candidate(d.major, d.middle, d.item, -neg, None, "bm25") for neg, _, d in picked
-    ]
+    """Another item that has the found name among its words and shares more words with the
+    text than the found item does: the text describes that one."""
+    mine = next(d for d in documents if d.item is hit.phrase.item)
+    shared = len(stems & set(mine.words))
+    for score, document in relevant:
+        more = len(stems & set(document.words)) > shared
+        if document.item and hit.phrase.folded in document.words and more:
+            return [_relevant(document, score)]
+    return []
 
 
 def _names_head(document: Document, words: set[str]) -> bool:
+    """A word of the text is a head of the document, or ends one (박스 → 리빙박스)."""
     for head in document.heads:
         for word in words:
-            if head == word or (len(word) >= 2 and len(head) >= 2 and (head.endswith(word) or word.endswith(head))):
+            if head == word or (len(word) >= 2 and (head.endswith(word) or word.endswith(head))):
                 return True
     return False
 
 
-def _strength(hit: _Found, *, negate: bool = False) -> tuple[int, int, int]:
-    """Longer names first, then exact spellings, then names not repaired."""
-    values = (hit.phrase.length, int(hit.exact), int(not hit.repaired))
-    return (-values[0], -values[1], -values[2]) if negate else values
-
-
-def _inside_situation(hit: _Found, span: tuple[int, int]) -> bool:
+def _inside_situation(hit: _Found, span: reading.Span) -> bool:
     """The name overlaps a situation phrase that is not itself inside the name."""
     start, end = span
     overlaps = start < hit.end and hit.start < end
     return overlaps and not (hit.start <= start and end <= hit.end)
 
 
-def _materials(read: _Text, situation: Sequence[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Materials named at the start of a word, outside situation phrases ("비닐 라벨")."""
-    found = []
-    for index, start in enumerate(read.starts):
-        word = hangul.fold(read.words[index])
-        for kind in materials_at_word_starts([word]):
-            if not any(s <= start < e for s, e in situation):
-                found.append((start, start + len(word), kind))
-    return found
-
-
 def _clash(made_of: frozenset[str], named: set[str]) -> bool:
+    """The item is made of known materials and none of the ones the text names."""
     return bool(made_of and named and not made_of & named)
 
 
-def _occurrences(haystack: str, needle: str) -> list[tuple[int, int]]:
-    spans, at = [], haystack.find(needle)
-    while needle and at >= 0:
-        spans.append((at, at + len(needle)))
-        at = haystack.find(needle, at + 1)
-    return spans
-
-
-def _splits(word: str) -> list[tuple[str, str]]:
-    """The word, then each way to read it as a stem (a syllable or more) and an ending."""
-    pairs = [(word, "")]
-    for cut in range(1, min(len(word), 5)):
-        stem, ending = word[:-cut], word[-cut:]
-        if ending in hangul.ENDINGS:
-            pairs.append((stem, ending))
-    return pairs
-
-
-def _query_terms(word: str) -> list[str]:
-    folded = hangul.fold(word)
-    return [folded, *bigrams(folded)]
+def _unique(candidates: list[Candidate]) -> list[Candidate]:
+    seen: set[tuple[str, str, str | None]] = set()
+    kept = []
+    for candidate in candidates:
+        key = (candidate.major, candidate.middle, candidate.item.name if candidate.item else None)
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
 
 
 _CACHE: weakref.WeakKeyDictionary[KnowledgeBase, Retriever] = weakref.WeakKeyDictionary()

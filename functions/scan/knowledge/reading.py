@@ -1,0 +1,100 @@
+"""A user's text as the retriever reads it: its words (misspellings repaired), the text without
+spaces, where each word starts, the situation phrases in it and the materials it names.
+
+Matching happens in the spacing-free text so "우 유 팩" and "우유팩" are one; the word starts
+kept here are what tells a word of its own from a piece of a longer one (바지 in 바지락).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from functions.scan.knowledge import hangul
+from functions.scan.knowledge.lexicon import MATERIAL_WORDS, words_of
+
+Span = tuple[int, int]
+_FOLDED_MATERIALS = {hangul.fold(word): kind for word, kind in MATERIAL_WORDS.items()}
+
+
+@dataclass(frozen=True)
+class Text:
+    words: tuple[str, ...]  # case-folded, repaired
+    repaired: frozenset[int]  # indexes of the words that were misspelled
+    compact: str  # the words joined without spaces
+    folded: str  # `compact`, sound-folded (same length, same positions)
+    starts: tuple[int, ...]  # where each word starts in `compact`
+
+    @property
+    def spoken(self) -> str:
+        return " ".join(self.words)
+
+    def word_at(self, position: int) -> int:
+        return max(i for i, start in enumerate(self.starts) if start <= position)
+
+    def end_of(self, word: int) -> int:
+        return self.starts[word] + len(self.words[word])
+
+    def around(self, start: int, end: int) -> tuple[str, str]:
+        """What the words holding [start, end) have before and after it."""
+        first, last = self.word_at(start), self.word_at(end - 1)
+        return self.compact[self.starts[first] : start], self.compact[end : self.end_of(last)]
+
+    def stems(self, outside: Sequence[Span] = ()) -> set[str]:
+        """Every word, and every stem of a word with its ending cut ("박스를" → 박스), leaving
+        out the words that start inside one of the `outside` spans."""
+        return {
+            stem
+            for index, word in enumerate(self.words)
+            if not any(s <= self.starts[index] < e for s, e in outside)
+            for stem, _ in hangul.splits(word)
+        }
+
+
+def read(text: str, repair: Callable[[str], str]) -> Text:
+    words, repaired = [], set()
+    for index, word in enumerate(words_of(text)):
+        fixed = repair(word)
+        if fixed != word:
+            repaired.add(index)
+        words.append(fixed)
+    starts, position = [], 0
+    for word in words:
+        starts.append(position)
+        position += len(word)
+    compact = "".join(words)
+    return Text(tuple(words), frozenset(repaired), compact, hangul.fold(compact), tuple(starts))
+
+
+def occurrences(haystack: str, needle: str) -> list[Span]:
+    spans, at = [], haystack.find(needle) if needle else -1
+    while at >= 0:
+        spans.append((at, at + len(needle)))
+        at = haystack.find(needle, at + 1)
+    return spans
+
+
+def situation_spans(text: Text, keywords: Iterable[str]) -> list[Span]:
+    """Where situation phrases are ("라벨 안 뗐"): a name inside one is not the item."""
+    return [span for key in keywords for span in occurrences(text.compact, key)]
+
+
+def materials(text: Text, situation: Sequence[Span]) -> list[tuple[int, int, str]]:
+    """Materials a word names as what the item is made of: the word starts with the material
+    and goes on with a noun or nothing (플라스틱박스, 비닐) or says "made of" (유리로 된).
+    "플라스틱이에요?" is a guess, not a description; "비닐 라벨" (a situation) is a part."""
+    found = []
+    for index, start in enumerate(text.starts):
+        word = text.words[index]
+        folded = hangul.fold(word)
+        for material, kind in _FOLDED_MATERIALS.items():
+            if not folded.startswith(material):
+                continue
+            rest = word[len(material) :]
+            made_of = rest in hangul.MADE_OF and rest != ""
+            if rest in hangul.ENDINGS and not made_of:
+                continue
+            if not made_of and any(s <= start < e for s, e in situation):
+                continue
+            found.append((start, start + len(word), kind))
+    return found
