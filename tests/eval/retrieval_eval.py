@@ -1,7 +1,7 @@
 """Accuracy of the offline classifier on everyday Korean phrasings, before and after the
 Korean retriever (ADR 0016), overall and by kind of phrasing.
 
-    uv run python -m tests.eval.retrieval_eval [--failures]
+    uv run python -m tests.eval.retrieval_eval [--holdout] [--failures]
 
 Each phrasing goes through what a scan does without a model: the offline vision (old: substring
 lookup, `substring.py`; new: `knowledge.retrieval`), the knowledge base's normalisation and the
@@ -27,6 +27,7 @@ from functions.scan.knowledge.taxonomy import RECYCLABLE
 from tests.eval import substring
 
 PHRASES = Path(__file__).with_name("retrieval_phrases.yaml")
+HOLDOUT = Path(__file__).with_name("retrieval_holdout.yaml")  # never used to tune the rules
 Vision = Callable[[KnowledgeBase, str], Mapping[str, Any]]
 
 
@@ -101,8 +102,9 @@ def report(old: list[Verdict], new: list[Verdict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--failures", action="store_true", help="list what each gets wrong")
+    parser.add_argument("--holdout", action="store_true", help="the held-out phrasings")
     args = parser.parse_args()
-    kb, cases = load_knowledge(), load_cases()
+    kb, cases = load_knowledge(), load_cases(HOLDOUT if args.holdout else PHRASES)
     old, new = evaluate(kb, old_vision, cases), evaluate(kb, new_vision, cases)
     print(report(old, new))
     if args.failures:
