@@ -9,7 +9,7 @@ sub-agent, so it lives with the knowledge and imports neither. How it reads a te
 2. Names and synonyms are found in the spacing-free text, but a short one (two syllables)
    only as a word of its own: it must start a word (or follow a modifier such as 빈, 다쓴)
    and end it, a particle aside. So "바지락" does not contain 바지, and 바지를 does.
-3. Longer names win. A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields to one
+3. Longer names win, and of two as long the later (Korean puts the head last). A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields to one
    outside it, a name asked about as a guess ("…음식물 쓰레기인가요?") to the topic, and a
    name whose item cannot be made of a material the text names sinks to the end: "비닐
    쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
@@ -172,7 +172,10 @@ class Retriever:
         for hit in self._phrases(read).values():
             outside = {kind for s, e, kind in materials if not (hit.start <= s and e <= hit.end)}
             buried = any(_inside_situation(hit, span) for span in situation)
-            order = (buried, hit.predicate, *(-x for x in hit.strength()), hit.phrase.order)
+            # Korean noun phrases end in their head: of two names as long, the later one
+            # ("비닐 우산" is an umbrella), then the earlier item.
+            strength = (-x for x in hit.strength())
+            order = (buried, hit.predicate, *strength, -hit.start, hit.phrase.order)
             clash = _clash(self._lexicon.materials.get(hit.phrase.item.name, frozenset()), outside)
             (sunk if clash else named).append((order, hit))
         named.sort(key=lambda pair: pair[0])
