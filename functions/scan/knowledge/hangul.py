@@ -67,7 +67,11 @@ def fold(text: str) -> str:
             out.append(char)
             continue
         onset, vowel, coda = parts
-        onset, vowel, coda = _ONSET.get(onset, onset), _VOWEL.get(vowel, vowel), _CODA.get(coda, coda)
+        onset, vowel, coda = (
+            _ONSET.get(onset, onset),
+            _VOWEL.get(vowel, vowel),
+            _CODA.get(coda, coda),
+        )
         out.append(chr(_FIRST + onset * 588 + vowel * 28 + coda))
     return "".join(out)
 
@@ -86,7 +90,9 @@ def jamo(text: str) -> str:
         out.append("" if onset == _SILENT else chr(0x1100 + onset))
         out.append(chr(0x1161 + vowel))
         if coda:
-            out.append(chr(0x1100 + _CODA_LETTER[coda]) if coda in _CODA_LETTER else chr(0x11A7 + coda))
+            out.append(
+                chr(0x1100 + _CODA_LETTER[coda]) if coda in _CODA_LETTER else chr(0x11A7 + coda)
+            )
     return "".join(out)
 
 

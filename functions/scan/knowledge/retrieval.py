@@ -9,10 +9,11 @@ sub-agent, so it lives with the knowledge and imports neither. How it reads a te
 2. Names and synonyms are found in the spacing-free text, but a short one (two syllables)
    only as a word of its own: it must start a word (or follow a modifier such as 빈, 다쓴)
    and end it, a particle aside. So "바지락" does not contain 바지, and 바지를 does.
-3. Longer names win, and of two as long the later (Korean puts the head last). A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields to one
-   outside it, a name asked about as a guess ("…음식물 쓰레기인가요?") to the topic, and a
-   name whose item cannot be made of a material the text names sinks to the end: "비닐
-   쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
+3. Longer names win, and of two as long the later one (Korean puts the head last: "비닐
+   우산" is an umbrella). A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields
+   to one outside it, a name asked about as a guess ("…음식물 쓰레기인가요?") to the topic,
+   and a name whose item cannot be made of a material the text names sinks to the end:
+   "비닐 쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
 4. BM25 (bm25s) over the items' words and syllable pairs and the rule documents ranks the
    rest, and finds the item when no name is in the text ("치킨 먹고 남은 뼈"). A BM25 match
    must name a head noun of its document (the last word of a name; compounds end in their
@@ -106,7 +107,9 @@ class Retriever:
         read = reading.read(text, self._repair)
         situation = reading.situation_spans(read, self._keywords)
         ranked = self._rank(read, situation, self._scores(read))
-        return Retrieval(text, read.spoken, tuple(ranked[:limit]), self._kb.tags_in_hint(read.spoken))
+        return Retrieval(
+            text, read.spoken, tuple(ranked[:limit]), self._kb.tags_in_hint(read.spoken)
+        )
 
     def best(self, text: str) -> Candidate | None:
         return self.search(text, limit=1).best
