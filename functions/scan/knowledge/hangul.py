@@ -32,13 +32,35 @@ _SEPARATORS = str.maketrans({"-": None, "_": None, "·": None})
 PREDICATE_ENDINGS: frozenset[str] = frozenset(
     {"인가", "인가요", "인지", "일까요", "일까", "이냐", "냐", "이니", "아닌가요", "아니에요"}
 )
+# Endings that make the noun a place: "쓰레기통에 버려도 돼요?" names where, not what.
+LOCATIVE_ENDINGS: frozenset[str] = frozenset(
+    {"에", "에서", "에다", "에다가", "에는", "에도", "에서는", "에선", "안에", "속에"}
+)
 # What may follow a noun inside one spaced word: particles, the copula, the plural.
-ENDINGS: frozenset[str] = PREDICATE_ENDINGS | frozenset(
-    {"은", "는", "이", "가", "을", "를", "도", "만", "에", "로", "랑", "와", "과", "의", "들"}
-    | {"요", "야", "나", "고", "께", "엔", "예요", "이요", "이야", "이나", "이랑", "하고", "에서"}
-    | {"으로", "한테", "까지", "부터", "처럼", "같은", "같이", "인데", "이고", "이라", "이라서"}
-    | {"라서", "이에요", "이었어요", "였어요", "이죠", "이지", "들이", "들은", "들을", "들도"}
-    | {"류", "류는", "쪽", "이랑요", "랑요", "에는", "으로요", "로요", "만요", "여요", "에다"}
+ENDINGS: frozenset[str] = (
+    PREDICATE_ENDINGS
+    | LOCATIVE_ENDINGS
+    | frozenset(
+        {"은", "는", "이", "가", "을", "를", "도", "만", "에", "로", "랑", "와", "과", "의", "들"}
+        | {
+            "요",
+            "야",
+            "나",
+            "고",
+            "께",
+            "엔",
+            "예요",
+            "이요",
+            "이야",
+            "이나",
+            "이랑",
+            "하고",
+            "에서",
+        }
+        | {"으로", "한테", "까지", "부터", "처럼", "같은", "같이", "인데", "이고", "이라", "이라서"}
+        | {"라서", "이에요", "이었어요", "였어요", "이죠", "이지", "들이", "들은", "들을", "들도"}
+        | {"류", "류는", "쪽", "이랑요", "랑요", "에는", "으로요", "로요", "만요", "여요", "에다"}
+    )
 )
 # Endings after a material that still make it the material of the next noun ("유리로 된").
 MADE_OF = frozenset({"", "로", "으로", "재질", "재질의", "제", "로된", "으로된"})

@@ -138,7 +138,7 @@ class Lexicon:
             spelled = [words_of(t) for t in (item.name, *item.synonyms)]
             words = [hangul.fold(w) for ws in spelled for w in ws]
             compact = [hangul.fold("".join(ws)) for ws in spelled if len(ws) > 1]
-            heads = {hangul.fold(ws[-1]) for ws in spelled if ws} | set(compact)
+            heads = {_head(ws[-1]) for ws in spelled if ws} | set(compact)
             # The name says what an item is made of (유리컵, 나무젓가락); synonyms may name
             # variants (플라스틱 의자 among the chairs), so only the name and a recyclable's
             # middle bind it.
@@ -149,6 +149,11 @@ class Lexicon:
                 item.major, item.middle, item, (*words, *compact),
                 frozenset(heads), frozenset(materials),
             )  # fmt: skip
+
+
+def _head(word: str) -> str:
+    """As `reading.head`: folded, but a one-syllable word keeps its spelling (방 is not 빵)."""
+    return word if len(word) < 2 else hangul.fold(word)
 
 
 def _rule_documents(kb: KnowledgeBase) -> Iterator[Document]:
@@ -165,7 +170,7 @@ def _rule_documents(kb: KnowledgeBase) -> Iterator[Document]:
 def _lines_document(major: str, middle: str, lines: list[str]) -> Document:
     segments = [words_of(s) for line in lines for s in _LIST.split(line)]
     words = tuple(hangul.fold(w) for ws in segments for w in ws)
-    heads = {hangul.fold(ws[-1]) for ws in segments if ws}
+    heads = {_head(ws[-1]) for ws in segments if ws}
     material = MIDDLE_MATERIAL.get(middle) if major == RECYCLABLE else None
     materials = frozenset({material} if material else set())
     return Document(major, middle, None, words, frozenset(heads), materials)

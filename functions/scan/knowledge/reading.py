@@ -50,6 +50,22 @@ class Text:
             for stem, _ in hangul.splits(word)
         }
 
+    def nouns(self) -> set[str]:
+        """The stems that may name the thing itself: not words about where it goes or is
+        ("수거함에", "상자에서"), folded; one-syllable stems keep their spelling (방 is not 빵)."""
+        return {
+            head(stem)
+            for word in self.words
+            if not any(word.endswith(e) for e in hangul.LOCATIVE_ENDINGS)
+            for stem, _ in hangul.splits(word)
+        }
+
+
+def head(word: str) -> str:
+    """How a head noun is compared: folded, except a one-syllable word, whose folding would
+    merge too many words."""
+    return word if len(word) < 2 else hangul.fold(word)
+
 
 def read(text: str, repair: Callable[[str], str]) -> Text:
     words, repaired = [], set()

@@ -11,9 +11,10 @@ sub-agent, so it lives with the knowledge and imports neither. How it reads a te
    and end it, a particle aside. So "바지락" does not contain 바지, and 바지를 does.
 3. Longer names win, and of two as long the later one (Korean puts the head last: "비닐
    우산" is an umbrella). A name inside a situation phrase ("페트병 라벨 안 뗐어요") yields
-   to one outside it, a name asked about as a guess ("…음식물 쓰레기인가요?") to the topic,
-   and a name whose item cannot be made of a material the text names sinks to the end:
-   "비닐 쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스" not the cardboard 골판지.
+   to one outside it, and so does a name asked about as a guess ("…음식물 쓰레기인가요?")
+   or named as a place ("쓰레기통에"). A name whose item cannot be made of a material the
+   text names sinks to the end: "비닐 쇼핑백" is not the paper 종이쇼핑백, "플라스틱 박스"
+   not the cardboard 골판지.
 4. BM25 (bm25s) over the items' words and syllable pairs and the rule documents ranks the
    rest, and finds the item when no name is in the text ("치킨 먹고 남은 뼈"). A BM25 match
    must name a head noun of its document (the last word of a name; compounds end in their
@@ -36,6 +37,7 @@ from functions.scan.knowledge.lexicon import Document, Lexicon, Phrase, bigrams
 from functions.scan.knowledge.model import Item, KnowledgeBase, match_key
 
 Via = Literal["phrase", "repaired", "bm25"]
+_ASIDE = hangul.PREDICATE_ENDINGS | hangul.LOCATIVE_ENDINGS
 # Loanword spellings more than a letter away from the knowledge base's word.
 VARIANTS: dict[str, str] = {
     hangul.fold(wrong): right
@@ -82,7 +84,7 @@ class _Found:
     end: int
     exact: bool
     repaired: bool
-    predicate: bool
+    aside: bool  # asked about as a guess, or named as a place: "…쓰레기인가요?", "…통에"
 
     def strength(self) -> tuple[int, int, int]:
         """Longer names first, then exact spellings, then names not repaired."""
@@ -142,7 +144,7 @@ class Retriever:
                 words = {read.word_at(p) for p in range(start, end)}
                 found = _Found(
                     phrase, start, end, read.compact[start:end] == phrase.exact,
-                    bool(words & read.repaired), after in hangul.PREDICATE_ENDINGS,
+                    bool(words & read.repaired), after in _ASIDE,
                 )  # fmt: skip
                 held = best.get(phrase.item.name)
                 if held is None or found.strength() > held.strength():
@@ -164,12 +166,23 @@ class Retriever:
             return [0.0] * len(self._lexicon.documents)
         return [float(x) for x in self._bm25.get_scores(known)]
 
+    def _names_head(self, document: Document, words: set[str]) -> bool:
+        """A word of the text is a head of the document, or a known word that ends one
+        (박스 → 리빙박스; 이어, from 있어요, does not end 드라이어)."""
+        long_heads = [h for h in document.heads if len(h) >= 2]
+        for word in words:
+            if word in document.heads:
+                return True
+            known = word in self._lexicon.vocabulary and len(word) >= 2
+            if known and any(h.endswith(word) or word.endswith(h) for h in long_heads):
+                return True
+        return False
+
     def _rank(
         self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
     ) -> list[Candidate]:
         """Named items (refined first), then BM25's, then the named ones a material rules out."""
         documents = self._lexicon.documents
-        stems = {hangul.fold(s) for s in read.stems()}
         materials = reading.materials(read, situation)
         named, sunk = [], []
         for hit in self._phrases(read).values():
@@ -178,16 +191,16 @@ class Retriever:
             # Korean noun phrases end in their head: of two names as long, the later one
             # ("비닐 우산" is an umbrella), then the earlier item.
             strength = (-x for x in hit.strength())
-            order = (buried, hit.predicate, *strength, -hit.start, hit.phrase.order)
+            order = (buried, hit.aside, *strength, -hit.start, hit.phrase.order)
             clash = _clash(self._lexicon.materials.get(hit.phrase.item.name, frozenset()), outside)
             (sunk if clash else named).append((order, hit))
         named.sort(key=lambda pair: pair[0])
         sunk.sort(key=lambda pair: pair[0])
-        heads = stems - META
+        heads = read.nouns() - META
         everywhere = {kind for _, _, kind in materials}
         relevant = [
             (s, d) for d, s in zip(documents, scores, strict=True)
-            if s > 0 and _names_head(d, heads) and not _clash(d.materials, everywhere)
+            if s > 0 and self._names_head(d, heads) and not _clash(d.materials, everywhere)
         ]  # fmt: skip
         relevant.sort(key=lambda pair: (-pair[0], pair[1].item is None))
         score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
@@ -225,15 +238,6 @@ def _refinements(
         if document.item and hit.phrase.folded in document.words and more:
             return [_relevant(document, score)]
     return []
-
-
-def _names_head(document: Document, words: set[str]) -> bool:
-    """A word of the text is a head of the document, or ends one (박스 → 리빙박스)."""
-    for head in document.heads:
-        for word in words:
-            if head == word or (len(word) >= 2 and (head.endswith(word) or word.endswith(head))):
-                return True
-    return False
 
 
 def _inside_situation(hit: _Found, span: reading.Span) -> bool:
