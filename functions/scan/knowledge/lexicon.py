@@ -157,10 +157,11 @@ def _head(word: str) -> str:
 
 
 def _rule_documents(kb: KnowledgeBase) -> Iterator[Document]:
-    """A rule document's display name and targets stand for its category; each refused item
-    ("배출불가") stands for the category it must go to instead."""
+    """A rule document's category name, display name and targets stand for its category
+    ("대형폐기물 신고는?" asks about bulky waste); each refused item ("배출불가") stands for the
+    category it must go to instead."""
     for rule in kb.rules.values():
-        lines = [rule.display_name, *rule.targets]
+        lines = [rule.middle, rule.display_name, *rule.targets]
         lines += [t for group in rule.subgroups.values() for t in group.targets]
         yield _lines_document(rule.major, rule.middle, lines)
         for refused in rule.not_accepted:
@@ -169,8 +170,9 @@ def _rule_documents(kb: KnowledgeBase) -> Iterator[Document]:
 
 def _lines_document(major: str, middle: str, lines: list[str]) -> Document:
     segments = [words_of(s) for line in lines for s in _LIST.split(line)]
-    words = tuple(hangul.fold(w) for ws in segments for w in ws)
-    heads = {_head(ws[-1]) for ws in segments if ws}
+    compact = [hangul.fold("".join(ws)) for ws in segments if len(ws) > 1]
+    words = (*(hangul.fold(w) for ws in segments for w in ws), *compact)
+    heads = {_head(ws[-1]) for ws in segments if ws} | set(compact)
     material = MIDDLE_MATERIAL.get(middle) if major == RECYCLABLE else None
     materials = frozenset({material} if material else set())
     return Document(major, middle, None, words, frozenset(heads), materials)

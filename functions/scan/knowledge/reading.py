@@ -51,11 +51,13 @@ class Text:
         }
 
     def nouns(self) -> set[str]:
-        """The stems that may name the thing itself: not words about where it goes or is
-        ("수거함에", "상자에서"), folded; one-syllable stems keep their spelling (방 is not 빵)."""
+        """The stems that may name the thing itself, also across one space ("일반 쓰레기" is
+        일반쓰레기), but not words about where it goes or is ("수거함에", "상자에서"); folded,
+        except that one-syllable stems keep their spelling (방 is not 빵)."""
+        pairs = [a + b for a, b in zip(self.words, self.words[1:], strict=False)]
         return {
             head(stem)
-            for word in self.words
+            for word in (*self.words, *pairs)
             if not any(word.endswith(e) for e in hangul.LOCATIVE_ENDINGS)
             for stem, _ in hangul.splits(word)
         }
