@@ -93,6 +93,28 @@ def test_no_item_in_the_text_is_no_candidate(retriever: Retriever, text: str) ->
     assert retriever.search(text).candidates == ()
 
 
+_EVERYDAY = """
+어떻게 버려요 버리는 되나요 있어요 없어요 했어요 주세요 알려줘 궁금해요 이거 저거 거기 어디에
+언제 그런데 오늘 내일 우리집 아파트 동네 주민센터 구청 수거함 분리배출 방법 처리 정리 청소 선물
+가게 마트 편의점 회사 학교 엄마 친구 고양이 강아지 고마워요 괜찮아요 사용한 깨끗한 더러운
+오래된 버렸어요 모았어요 씻었어요 봉투에 상자에 베란다 화장실 부엌 방에서 일주일 토요일 요일이
+시간 많이 조금 전부 반쯤 가득
+"""
+EVERYDAY = _EVERYDAY.split()
+
+
+def test_everyday_words_are_neither_repaired_nor_taken_for_items(retriever: Retriever) -> None:
+    """Spelling repair and compound heads stay within the vocabulary: 있어요 is not
+    드라이어, 거기 is not 찌꺼기, 방 is not 빵, 상자에 (a place) is not a box."""
+    assert [w for w in EVERYDAY if retriever.search(w).repaired != w] == []
+    assert [w for w in EVERYDAY if retriever.search(w).candidates] == []
+
+
+def test_a_category_name_finds_its_rule_document(retriever: Retriever) -> None:
+    best = retriever.best("대형폐기물 신고 어떻게 해?")
+    assert best is not None and best.item is None and best.middle == "대형폐기물"
+
+
 def test_a_result_is_ranked_limited_and_carries_the_tags(retriever: Retriever) -> None:
     found = retriever.search("라벨 안 뗀 패트병", limit=3)
     assert 1 <= len(found.candidates) <= 3

@@ -7,6 +7,7 @@ kept here are what tells a word of its own from a piece of a longer one (바지 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class Text:
         return " ".join(self.words)
 
     def word_at(self, position: int) -> int:
-        return max(i for i, start in enumerate(self.starts) if start <= position)
+        return bisect.bisect_right(self.starts, position) - 1
 
     def end_of(self, word: int) -> int:
         return self.starts[word] + len(self.words[word])

@@ -166,17 +166,13 @@ class Retriever:
             return [0.0] * len(self._lexicon.documents)
         return [float(x) for x in self._bm25.get_scores(known)]
 
-    def _names_head(self, document: Document, words: set[str]) -> bool:
+    def _names_head(self, document: Document, words: set[str], known: set[str]) -> bool:
         """A word of the text is a head of the document, or a known word that ends one
-        (박스 → 리빙박스; 이어, from 있어요, does not end 드라이어)."""
+        (박스 → 리빙박스; 이어, from 있어요, is not known and does not end 드라이어)."""
+        if not words.isdisjoint(document.heads):
+            return True
         long_heads = [h for h in document.heads if len(h) >= 2]
-        for word in words:
-            if word in document.heads:
-                return True
-            known = word in self._lexicon.vocabulary and len(word) >= 2
-            if known and any(h.endswith(word) or word.endswith(h) for h in long_heads):
-                return True
-        return False
+        return any(h.endswith(w) or w.endswith(h) for w in known for h in long_heads)
 
     def _rank(
         self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
@@ -197,10 +193,11 @@ class Retriever:
         named.sort(key=lambda pair: pair[0])
         sunk.sort(key=lambda pair: pair[0])
         heads = read.nouns() - META
+        known = {w for w in heads if len(w) >= 2 and w in self._lexicon.vocabulary}
         everywhere = {kind for _, _, kind in materials}
         relevant = [
             (s, d) for d, s in zip(documents, scores, strict=True)
-            if s > 0 and self._names_head(d, heads) and not _clash(d.materials, everywhere)
+            if s > 0 and self._names_head(d, heads, known) and not _clash(d.materials, everywhere)
         ]  # fmt: skip
         relevant.sort(key=lambda pair: (-pair[0], pair[1].item is None))
         score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
