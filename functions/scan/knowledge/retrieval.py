@@ -42,7 +42,7 @@ _ASIDE = hangul.PREDICATE_ENDINGS | hangul.LOCATIVE_ENDINGS
 VARIANTS: dict[str, str] = {
     hangul.fold(wrong): right
     for right, wrongs in {
-        "배터리": ("밧데리", "바테리", "배타리", "빳데리", "밧데리"),
+        "배터리": ("밧데리", "바테리", "배타리", "빳데리"),
         "비닐": ("비니루", "비니르"),
         "스티로폼": ("스치로폼", "스치로폴", "스티로풀"),
     }.items()
