@@ -174,24 +174,34 @@ class Retriever:
         long_heads = [h for h in document.heads if len(h) >= 2]
         return any(h.endswith(w) or w.endswith(h) for w in known for h in long_heads)
 
-    def _rank(
-        self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
-    ) -> list[Candidate]:
-        """Named items (refined first), then BM25's, then the named ones a material rules out."""
-        documents = self._lexicon.documents
-        materials = reading.materials(read, situation)
-        named, sunk = [], []
+    def _named(
+        self,
+        read: reading.Text,
+        situation: Sequence[reading.Span],
+        materials: Sequence[tuple[int, int, str]],
+    ) -> tuple[list[_Found], list[_Found]]:
+        """The items named in the text, best first, split into those no material rules out
+        and those one does."""
+        keyed: list[tuple[tuple[int, ...], bool, _Found]] = []
         for hit in self._phrases(read).values():
             outside = {kind for s, e, kind in materials if not (hit.start <= s and e <= hit.end)}
             buried = any(_inside_situation(hit, span) for span in situation)
             # Korean noun phrases end in their head: of two names as long, the later one
             # ("비닐 우산" is an umbrella), then the earlier item.
             strength = (-x for x in hit.strength())
-            order = (buried, hit.aside, *strength, -hit.start, hit.phrase.order)
-            clash = _clash(self._lexicon.materials.get(hit.phrase.item.name, frozenset()), outside)
-            (sunk if clash else named).append((order, hit))
-        named.sort(key=lambda pair: pair[0])
-        sunk.sort(key=lambda pair: pair[0])
+            order = (int(buried), int(hit.aside), *strength, -hit.start, hit.phrase.order)
+            made_of = self._lexicon.materials.get(hit.phrase.item.name, frozenset())
+            keyed.append((order, _clash(made_of, outside), hit))
+        keyed.sort(key=lambda entry: entry[0])
+        return [h for _, c, h in keyed if not c], [h for _, c, h in keyed if c]
+
+    def _rank(
+        self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
+    ) -> list[Candidate]:
+        """Named items (refined first), then BM25's, then the named ones a material rules out."""
+        documents = self._lexicon.documents
+        materials = reading.materials(read, situation)
+        named, sunk = self._named(read, situation, materials)
         heads = read.nouns() - META
         known = {w for w in heads if len(w) >= 2 and w in self._lexicon.vocabulary}
         everywhere = {kind for _, _, kind in materials}
@@ -201,16 +211,16 @@ class Retriever:
         ]  # fmt: skip
         relevant.sort(key=lambda pair: (-pair[0], pair[1].item is None))
         score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
-        ranked = [_named(hit, score_of) for _, hit in named]
+        ranked = [_candidate(hit, score_of) for hit in named]
         if named:
             plain = {hangul.fold(s) for s in read.stems(outside=situation)}
-            ranked[:0] = _refinements(named[0][1], relevant, plain, documents)
+            ranked[:0] = _refinements(named[0], relevant, plain, documents)
         ranked += [_relevant(d, s) for s, d in relevant]
-        ranked += [_named(hit, score_of) for _, hit in sunk]
+        ranked += [_candidate(hit, score_of) for hit in sunk]
         return _unique(ranked)
 
 
-def _named(hit: _Found, score_of: dict[str, float]) -> Candidate:
+def _candidate(hit: _Found, score_of: dict[str, float]) -> Candidate:
     item = hit.phrase.item
     via: Via = "repaired" if hit.repaired else "phrase"
     return Candidate(item.major, item.middle, item, score_of[item.name], hit.phrase.exact, via)
