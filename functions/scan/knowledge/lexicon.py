@@ -30,7 +30,6 @@ MIDDLE_MATERIAL: dict[str, str] = {
     "비닐류": "비닐", "발포합성수지": "스티로폼", "유리병": "유리", "금속류": "금속",
     "의류및원단": "천",
 }  # fmt: skip
-_FOLDED_MATERIALS = {hangul.fold(word): kind for word, kind in MATERIAL_WORDS.items()}
 _WORD = re.compile(r"\w+")
 _LIST = re.compile(r"[·,/()]")  # "세제·샴푸·화장품 용기": three things, each with its own head
 
@@ -46,13 +45,9 @@ def bigrams(word: str) -> list[str]:
 
 
 def materials_at_word_starts(words: Iterable[str]) -> set[str]:
-    """The materials named at the start of a (folded) word: "플라스틱박스" names 플라스틱."""
-    found = set()
-    for word in words:
-        for folded, kind in _FOLDED_MATERIALS.items():
-            if word.startswith(folded):
-                found.add(kind)
-    return found
+    """The materials named at the start of a (case-folded, not sound-folded: 천 is not 전)
+    word: "플라스틱박스" names 플라스틱."""
+    return {kind for word in words for m, kind in MATERIAL_WORDS.items() if word.startswith(m)}
 
 
 @dataclass(frozen=True)
@@ -112,6 +107,7 @@ class Lexicon:
                 for key in (letters, *hangul.deletions(letters)):
                     self._near[key].add(word)
         self.materials = {d.item.name: d.materials for d in self.documents if d.item}
+        self.heads: frozenset[str] = frozenset(h for d in self.documents for h in d.heads)
 
     def near(self, word: str) -> set[str]:
         """Vocabulary words one letter (jamo) away from a folded word of three syllables or
@@ -142,7 +138,7 @@ class Lexicon:
             # The name says what an item is made of (유리컵, 나무젓가락); synonyms may name
             # variants (플라스틱 의자 among the chairs), so only the name and a recyclable's
             # middle bind it.
-            materials = materials_at_word_starts(map(hangul.fold, spelled[0]))
+            materials = materials_at_word_starts(spelled[0])
             if item.major == RECYCLABLE and item.middle in MIDDLE_MATERIAL:
                 materials.add(MIDDLE_MATERIAL[item.middle])
             yield Document(

@@ -15,7 +15,6 @@ from functions.scan.knowledge import hangul
 from functions.scan.knowledge.lexicon import MATERIAL_WORDS, words_of
 
 Span = tuple[int, int]
-_FOLDED_MATERIALS = {hangul.fold(word): kind for word, kind in MATERIAL_WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -104,10 +103,9 @@ def materials(text: Text, situation: Sequence[Span]) -> list[tuple[int, int, str
     "플라스틱이에요?" is a guess, not a description; "비닐 라벨" (a situation) is a part."""
     found = []
     for index, start in enumerate(text.starts):
-        word = text.words[index]
-        folded = hangul.fold(word)
-        for material, kind in _FOLDED_MATERIALS.items():
-            if not folded.startswith(material):
+        word = text.words[index]  # as spelled: sound folding would make 전부 start with 천
+        for material, kind in MATERIAL_WORDS.items():
+            if not word.startswith(material):
                 continue
             rest = word[len(material) :]
             made_of = rest in hangul.MADE_OF and rest != ""

@@ -104,11 +104,15 @@ class Retriever:
         self._keywords = tuple(
             key for tag in kb.tags.values() for key in map(match_key, tag.keywords) if key
         )
+        self._cleared = tuple(
+            key for tag in kb.tags.values() for key in map(match_key, tag.cleared_by) if key
+        )
 
     def search(self, text: str, limit: int = 5) -> Retrieval:
         read = reading.read(text, self._repair)
         situation = reading.situation_spans(read, self._keywords)
-        ranked = self._rank(read, situation, self._scores(read))
+        fixed = reading.situation_spans(read, self._cleared)
+        ranked = self._rank(read, situation, fixed, self._scores(read))
         return Retrieval(
             text, read.spoken, tuple(ranked[:limit]), self._kb.tags_in_hint(read.spoken)
         )
@@ -174,6 +178,15 @@ class Retriever:
         long_heads = [h for h in document.heads if len(h) >= 2]
         return any(h.endswith(w) or w.endswith(h) for w in known for h in long_heads)
 
+    def _last_head(self, read: reading.Text) -> str | None:
+        """The text's last word that is some document's head noun: Korean ends a noun phrase
+        in its head, so this is what the text is about."""
+        for word in reversed(read.words):
+            for stem, _ in hangul.splits(word):
+                if reading.head(stem) in self._lexicon.heads:
+                    return reading.head(stem)
+        return None
+
     def _named(
         self,
         read: reading.Text,
@@ -196,7 +209,11 @@ class Retriever:
         return [h for _, c, h in keyed if not c], [h for _, c, h in keyed if c]
 
     def _rank(
-        self, read: reading.Text, situation: Sequence[reading.Span], scores: Sequence[float]
+        self,
+        read: reading.Text,
+        situation: Sequence[reading.Span],
+        fixed: Sequence[reading.Span],
+        scores: Sequence[float],
     ) -> list[Candidate]:
         """Named items (refined first), then BM25's, then the named ones a material rules out."""
         documents = self._lexicon.documents
@@ -213,8 +230,10 @@ class Retriever:
         score_of = {d.item.name: s for d, s in zip(documents, scores, strict=True) if d.item}
         ranked = [_candidate(hit, score_of) for hit in named]
         if named:
-            plain = {hangul.fold(s) for s in read.stems(outside=situation)}
-            ranked[:0] = _refinements(named[0], relevant, plain, documents)
+            # Words of situation phrases, said or fixed ("물로 헹궜어요"), describe no item.
+            plain = {hangul.fold(s) for s in read.stems(outside=(*situation, *fixed))}
+            last = self._last_head(read)
+            ranked[:0] = _refinements(named[0], relevant, plain, documents, last)
         ranked += [_relevant(d, s) for s, d in relevant]
         ranked += [_candidate(hit, score_of) for hit in sunk]
         return _unique(ranked)
@@ -235,14 +254,17 @@ def _refinements(
     relevant: Sequence[tuple[float, Document]],
     stems: set[str],
     documents: Sequence[Document],
+    last: str | None,
 ) -> list[Candidate]:
-    """Another item that has the found name among its words and shares more words with the
-    text than the found item does: the text describes that one."""
+    """Another item that has the found name among its words, has the text's last noun as a
+    head, and shares more words with the text than the found item: the text describes that
+    one ("세탁소에서 받아 온 옷걸이"; not "라벨 뗀 페트병", whose noun is 페트병, not 라벨)."""
     mine = next(d for d in documents if d.item is hit.phrase.item)
     shared = len(stems & set(mine.words))
     for score, document in relevant:
-        more = len(stems & set(document.words)) > shared
-        if document.item and hit.phrase.folded in document.words and more:
+        if not document.item or last not in document.heads:
+            continue
+        if hit.phrase.folded in document.words and len(stems & set(document.words)) > shared:
             return [_relevant(document, score)]
     return []
 
