@@ -100,7 +100,8 @@ def situation_spans(text: Text, keywords: Iterable[str]) -> list[Span]:
 def materials(text: Text, situation: Sequence[Span]) -> list[tuple[int, int, str]]:
     """Materials a word names as what the item is made of: the word starts with the material
     and goes on with a noun or nothing (플라스틱박스, 비닐) or says "made of" (유리로 된).
-    "플라스틱이에요?" is a guess, not a description; "비닐 라벨" (a situation) is a part."""
+    "플라스틱이에요?" is a guess, not a description; in a situation phrase, said or fixed
+    ("비닐 라벨", "철심 뺐어요"), it is a part."""
     found = []
     for index, start in enumerate(text.starts):
         word = text.words[index]  # as spelled: sound folding would make 전부 start with 천

@@ -217,7 +217,7 @@ class Retriever:
     ) -> list[Candidate]:
         """Named items (refined first), then BM25's, then the named ones a material rules out."""
         documents = self._lexicon.documents
-        materials = reading.materials(read, situation)
+        materials = reading.materials(read, (*situation, *fixed))
         named, sunk = self._named(read, situation, materials)
         heads = read.nouns() - META
         known = {w for w in heads if len(w) >= 2 and w in self._lexicon.vocabulary}
