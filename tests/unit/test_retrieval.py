@@ -110,6 +110,26 @@ def test_everyday_words_are_neither_repaired_nor_taken_for_items(retriever: Retr
     assert [w for w in EVERYDAY if retriever.search(w).candidates] == []
 
 
+@pytest.mark.parametrize("word", ["생수병", "택배 상자", "참치캔"])
+def test_situation_phrases_around_an_item_leave_it_the_item(
+    retriever: Retriever, word: str
+) -> None:
+    """Every tag's first keywords and fixes, before and after the item: the item stays
+    (words such as 라벨, 비닐, 철심 inside them name parts, not the thing)."""
+    kb = load_knowledge()
+    want = kb.resolve(word)
+    phrases = [p for t in kb.tags.values() for p in (*t.keywords[:3], *t.cleared_by[:3])]
+    wrong = []
+    for phrase in phrases:
+        if retriever.best(phrase) is not None:
+            continue  # the phrase names an item of its own (냉장고, 소주병)
+        for text in (f"{phrase} {word}", f"{word} {phrase}"):
+            best = retriever.best(text)
+            if best is None or best.item != want:
+                wrong.append(text)
+    assert want is not None and wrong == []
+
+
 def test_a_category_name_finds_its_rule_document(retriever: Retriever) -> None:
     best = retriever.best("대형폐기물 신고 어떻게 해?")
     assert best is not None and best.item is None and best.middle == "대형폐기물"
