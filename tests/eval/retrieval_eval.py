@@ -87,7 +87,10 @@ def report(old: list[Verdict], new: list[Verdict]) -> str:
     kinds: dict[str, list[int]] = defaultdict(list)
     for index, verdict in enumerate(new):
         kinds[verdict.case.kind].append(index)
-    lines = [f"{'kind':<12}{'n':>5}{'before':>10}{'after':>10}"]
+    lines = [
+        "old: the substring lookup (tests/eval/substring.py); new: knowledge.retrieval",
+        f"{'kind':<12}{'n':>5}{'old':>10}{'new':>10}",
+    ]
     for kind, indexes in kinds.items():
         before = accuracy([old[i] for i in indexes])
         after = accuracy([new[i] for i in indexes])
@@ -95,7 +98,7 @@ def report(old: list[Verdict], new: list[Verdict]) -> str:
     lines.append(f"{'all':<12}{len(new):>5}{accuracy(old):>10.1%}{accuracy(new):>10.1%}")
     category = sum(v.category == v.case.expect for v in new) / len(new)
     reward = sum(v.reward == v.case.reward for v in new) / len(new)
-    lines.append(f"after: category right {category:.1%}, reward right {reward:.1%}")
+    lines.append(f"new: category right {category:.1%}, reward decision right {reward:.1%}")
     return "\n".join(lines)
 
 
@@ -108,7 +111,7 @@ def main() -> None:
     old, new = evaluate(kb, old_vision, cases), evaluate(kb, new_vision, cases)
     print(report(old, new))
     if args.failures:
-        for name, verdicts in (("before", old), ("after", new)):
+        for name, verdicts in (("old", old), ("new", new)):
             for v in verdicts:
                 if not v.right:
                     print(f"{name}: {v.case.text!r} [{v.case.kind}] → {v.category}, reward "

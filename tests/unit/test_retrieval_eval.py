@@ -64,5 +64,6 @@ def test_the_report_compares_both_by_kind(kb: KnowledgeBase, cases: list[ev.Case
         ev.evaluate(kb, ev.old_vision, sample), ev.evaluate(kb, ev.new_vision, sample)
     )
     lines = report.splitlines()
-    assert lines[0].split() == ["kind", "n", "before", "after"]
-    assert {line.split()[0] for line in lines[1:-1]} == {"trap", "misspelled", "all"}
+    assert lines[1].split() == ["kind", "n", "old", "new"]
+    assert {line.split()[0] for line in lines[2:-1]} == {"trap", "misspelled", "all"}
+    assert lines[-2].split()[:2] == ["all", "50"]  # 28 + 22 phrasings
