@@ -30,6 +30,20 @@ MIDDLE_MATERIAL: dict[str, str] = {
     "비닐류": "비닐", "발포합성수지": "스티로폼", "유리병": "유리", "금속류": "금속",
     "의류및원단": "천",
 }  # fmt: skip
+# Loanword spellings more than a letter away from the knowledge base's word.
+VARIANTS: dict[str, str] = {
+    hangul.fold(wrong): right
+    for right, wrongs in {
+        "배터리": ("밧데리", "바테리", "배타리", "빳데리"),
+        "비닐": ("비니루", "비니르"),
+        "스티로폼": ("스치로폼", "스치로폴", "스티로풀"),
+    }.items()
+    for wrong in wrongs
+}
+# Words about the photo or the chore, never the thing itself: not a head noun on their own.
+META = frozenset(hangul.fold(w) for w in ("사진", "쓰레기", "물건", "분리수거", "재활용", "거"))
+
+
 _WORD = re.compile(r"\w+")
 _LIST = re.compile(r"[·,/()]")  # "세제·샴푸·화장품 용기": three things, each with its own head
 

@@ -33,23 +33,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from functions.scan.knowledge import hangul, reading
-from functions.scan.knowledge.lexicon import Document, Lexicon, Phrase, bigrams
+from functions.scan.knowledge.lexicon import META, VARIANTS, Document, Lexicon, Phrase, bigrams
 from functions.scan.knowledge.model import Item, KnowledgeBase, match_key
 
 Via = Literal["phrase", "repaired", "bm25"]
 _ASIDE = hangul.PREDICATE_ENDINGS | hangul.LOCATIVE_ENDINGS
-# Loanword spellings more than a letter away from the knowledge base's word.
-VARIANTS: dict[str, str] = {
-    hangul.fold(wrong): right
-    for right, wrongs in {
-        "배터리": ("밧데리", "바테리", "배타리", "빳데리"),
-        "비닐": ("비니루", "비니르"),
-        "스티로폼": ("스치로폼", "스치로폴", "스티로풀"),
-    }.items()
-    for wrong in wrongs
-}
-# Words about the photo or the chore, never the thing itself: not a head noun on their own.
-META = frozenset(hangul.fold(w) for w in ("사진", "쓰레기", "물건", "분리수거", "재활용", "거"))
 
 
 @dataclass(frozen=True)
