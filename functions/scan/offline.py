@@ -1,8 +1,9 @@
 """Deterministic answers for the offline LLM provider (the embedded default and the tests).
 
-Vision cannot see without a model: it classifies from the user's text hint against the
-knowledge base's item names and synonyms (and reads situation tags from the tags' keywords),
-and otherwise says 미분류 with a clear message.
+Vision cannot see without a model: it classifies from the user's text hint with the knowledge
+base's Korean retriever (names, synonyms and rule documents; misspellings, spacing and particles
+tolerated, see `knowledge.retrieval`), reads situation tags from the tags' keywords, and
+otherwise says 미분류 with a clear message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from eventing.events.scan import ClassificationData, RulingData
 from functions.kit.llm.port import LLMRequest
 from functions.scan.knowledge.model import KnowledgeBase
+from functions.scan.knowledge.retrieval import retriever_for
 from functions.scan.knowledge.taxonomy import UNCLASSIFIED
 
 UNCLASSIFIED_MESSAGE = (
@@ -27,26 +29,31 @@ GENERIC_STEPS = (
 
 def tags_in(kb: KnowledgeBase, text: str) -> list[str]:
     """Situation tags the user's own words signal ("라벨 붙은" → 라벨_부착, unless they also
-    say it was fixed: "라벨 뗐어요"), in the knowledge base's order (`tags_in_hint`)."""
-    return list(kb.tags_in_hint(text))
+    say it was fixed: "라벨 뗐어요"), in the knowledge base's order (`tags_in_hint`, read on
+    the text with its misspellings repaired)."""
+    return list(retriever_for(kb).search(text, limit=0).tags)
 
 
 def vision(kb: KnowledgeBase, user_input: str | None) -> Callable[[LLMRequest], Mapping[str, Any]]:
     def answer(request: LLMRequest) -> Mapping[str, Any]:
         del request
-        item = kb.match_hint(user_input or "")
-        if item is None:
+        found = retriever_for(kb).search(user_input or "", limit=1)
+        best = found.best
+        if best is None:
             return {
                 "major_category": UNCLASSIFIED,
                 "middle_category": UNCLASSIFIED,
                 "minor_category": UNCLASSIFIED,
                 "situation_tags": [],
             }
+        # A rule document's category without a particular item: its display name stands in.
+        document = kb.rule_for(best.major, best.middle)
+        minor = best.item.name if best.item else document.display_name if document else best.middle
         return {
-            "major_category": item.major,
-            "middle_category": item.middle,
-            "minor_category": item.name,
-            "situation_tags": tags_in(kb, user_input or ""),
+            "major_category": best.major,
+            "middle_category": best.middle,
+            "minor_category": minor,
+            "situation_tags": list(found.tags),
         }
 
     return answer

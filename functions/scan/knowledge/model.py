@@ -165,9 +165,6 @@ class KnowledgeBase:
             for word in (item.name, *item.synonyms):
                 keys.setdefault(match_key(word), item)
         self._by_key = keys
-        order = {item.name: index for index, item in enumerate(self.items)}
-        # Longest key first, then item order: the first key found in a text is the answer.
-        self._hints = sorted(keys.items(), key=lambda kv: (-len(kv[0]), order[kv[1].name]))
         # Empty keys are dropped: "" is inside every text (validation rejects them anyway).
         self._tag_phrases = tuple(
             (code, _keys(tag.keywords), _keys(tag.cleared_by)) for code, tag in self.tags.items()
@@ -179,22 +176,15 @@ class KnowledgeBase:
 
     def resolve(self, term: str) -> Item | None:
         """The item a whole term names: its name or one of its synonyms, spacing and Latin
-        case aside ("우유곽" → 우유팩). Unlike `match_hint`, no searching inside the text."""
+        case aside ("우유곽" → 우유팩). No searching inside a text: free text is the
+        retriever's (`retrieval.Retriever`)."""
         return self._by_key.get(match_key(term))
-
-    def match_hint(self, text: str) -> Item | None:
-        """The item named somewhere in free text: the longest name or synonym found wins,
-        ties go to the earlier item. Deterministic, no model involved."""
-        haystack = match_key(text)
-        if not haystack:
-            return None
-        return next((item for key, item in self._hints if key in haystack), None)
 
     def tags_in_hint(self, text: str) -> tuple[str, ...]:
         """The situation tags a user's own words signal, in `tags.yaml` order. A tag counts
         when one of its keywords is in the text and none of its `cleared_by` phrases is
-        ("라벨 붙은 생수병" → 라벨_부착, "라벨 뗐어요" → nothing). Compared like `match_hint`:
-        substrings of the text, spacing, separators and Latin case aside."""
+        ("라벨 붙은 생수병" → 라벨_부착, "라벨 뗐어요" → nothing). Compared as substrings of
+        the text, spacing, separators and Latin case aside (`match_key`)."""
         haystack = match_key(text)
         if not haystack:
             return ()
