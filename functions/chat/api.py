@@ -20,7 +20,6 @@ from functions.chat.cursors import (
     parse_message_cursor,
 )
 from functions.chat.errors import ConversationNotFound
-from functions.chat.model import Conversation
 from functions.chat.ports import ConversationRepository
 from functions.chat.schemas import (
     ChatCreated,
@@ -56,14 +55,30 @@ def router(
     settings: Settings,
 ) -> APIRouter:
     api = APIRouter(tags=["chat"])
-    repo = chat_conversations
+    _reads(api, chat_conversations)
+    _edits(api, chat_conversations)
 
-    async def owned(conversation_id: str, user: str) -> Conversation:
-        found = await repo.get(conversation_id, user)
-        if found is None:
-            raise ConversationNotFound(f"no conversation {conversation_id}")
-        return found
+    @api.post(
+        "/{chat_id}/messages",
+        status_code=202,
+        response_model=MessageAccepted,
+        responses=errors(400, 401, 404, 409, 503),
+    )
+    async def send(chat_id: str, body: MessageIn, user: CurrentUser) -> dict[str, Any]:
+        done = await submit(
+            chat_id, user, body, conversations=chat_conversations, store=object_store,
+            llm=llm, bus=event_bus, publisher=publisher, settings=settings,
+        )  # fmt: skip
+        return {
+            "job_id": done.job_id,
+            "stream_url": f"{PREFIX}/{done.job_id}/events",
+            "status": "submitted",
+        }
 
+    return api
+
+
+def _reads(api: APIRouter, repo: ConversationRepository) -> None:
     @api.get("", response_model=ChatList, responses=errors(400, 401))
     async def list_chats(user: CurrentUser, limit: Limit = 20, cursor: Cursor = None) -> Any:
         after = parse_list_cursor(cursor) if cursor else None
@@ -75,19 +90,14 @@ def router(
             "next_cursor": list_cursor(last.activity, last.id) if last else None,
         }
 
-    @api.post("", status_code=201, response_model=ChatCreated, responses=errors(401))
-    async def create(
-        user: CurrentUser, body: Annotated[TitleIn | None, Body()] = None
-    ) -> dict[str, Any]:
-        made = await repo.create(user, body.title if body else None, datetime.now(UTC))
-        return {"id": made.id, "title": made.title, "created_at": made.created_at.isoformat()}
-
     @api.get("/{chat_id}", response_model=ChatRead, responses=errors(400, 401, 404))
     async def read(
         chat_id: str, user: CurrentUser, limit: Limit = 50, cursor: Cursor = None
     ) -> dict[str, Any]:
         before = parse_message_cursor(cursor) if cursor else None
-        found = await owned(chat_id, user)
+        found = await repo.get(chat_id, user)
+        if found is None:
+            raise ConversationNotFound(f"no conversation {chat_id}")
         page = await repo.messages(found.id, before, limit + 1)
         more, page = len(page) > limit, page[-limit:]
         return {
@@ -98,6 +108,15 @@ def router(
             "next_cursor": message_cursor(page[0].seq) if more and page else None,
             "created_at": found.created_at.isoformat(),
         }
+
+
+def _edits(api: APIRouter, repo: ConversationRepository) -> None:
+    @api.post("", status_code=201, response_model=ChatCreated, responses=errors(401))
+    async def create(
+        user: CurrentUser, body: Annotated[TitleIn | None, Body()] = None
+    ) -> dict[str, Any]:
+        made = await repo.create(user, body.title if body else None, datetime.now(UTC))
+        return {"id": made.id, "title": made.title, "created_at": made.created_at.isoformat()}
 
     @api.patch("/{chat_id}", response_model=Renamed, responses=errors(401, 404))
     async def rename(chat_id: str, body: RenameIn, user: CurrentUser) -> dict[str, Any]:
@@ -111,22 +130,3 @@ def router(
         if not await repo.delete(chat_id, user):
             raise ConversationNotFound(f"no conversation {chat_id}")
         return Response(status_code=204)
-
-    @api.post(
-        "/{chat_id}/messages",
-        status_code=202,
-        response_model=MessageAccepted,
-        responses=errors(400, 401, 404, 409, 503),
-    )
-    async def send(chat_id: str, body: MessageIn, user: CurrentUser) -> dict[str, Any]:
-        done = await submit(
-            chat_id, user, body, conversations=repo, store=object_store, llm=llm,
-            bus=event_bus, publisher=publisher, settings=settings,
-        )  # fmt: skip
-        return {
-            "job_id": done.job_id,
-            "stream_url": f"{PREFIX}/{done.job_id}/events",
-            "status": "submitted",
-        }
-
-    return api

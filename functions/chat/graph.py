@@ -1,8 +1,9 @@
 """The agent's graph, in one readable place.
 
-    START → intent ─(router: Send per planned sub-agent)─▶ waste_rag | character | location |
-            bulk_waste | recyclable_price | collection_point | weather | web_search |
-            image_generation | general   (in parallel, one step)
+    START ─(a photo?)─▶ vision ─▶ intent ─(router: a Send per planned sub-agent)─▶
+            waste_rag | character | location | bulk_waste | recyclable_price |
+            collection_point | weather | web_search | image_generation | general
+            (in parallel, one step)
           → aggregator (required contexts; fallback chain rag → web_search → general)
           → answer (streamed) → END
 
@@ -18,7 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from functions.chat.nodes import agents, aggregator, answer, intent
+from functions.chat.nodes import agents, aggregator, answer, intent, vision
 from functions.chat.nodes.deps import AgentDeps
 from functions.chat.nodes.router import SUBAGENTS, fan_out
 from functions.chat.state import ChatState
@@ -28,13 +29,15 @@ Graph = CompiledStateGraph[Any, Any, Any, Any]
 
 def build(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None) -> Graph:
     graph = StateGraph(ChatState)
+    graph.add_node("vision", vision.make(deps))
     graph.add_node("intent", intent.make(deps))
     for name in SUBAGENTS:
         graph.add_node(name, agents.make(deps, name))
     graph.add_node("aggregator", aggregator.make(deps))
     graph.add_node("answer", answer.make(deps))
 
-    graph.add_edge(START, "intent")
+    graph.add_conditional_edges(START, vision.has_image, ["vision", "intent"])
+    graph.add_edge("vision", "intent")
     graph.add_conditional_edges("intent", fan_out, list(SUBAGENTS))
     for name in SUBAGENTS:
         graph.add_edge(name, "aggregator")

@@ -31,9 +31,9 @@ DEFAULT_CHAT_MODEL = "gpt-5.2"
 
 # Progress (percent) at each stage's start and end, as the client's progress shows it.
 PLAN: dict[str, tuple[int, int]] = {
-    "intent": (5, 15),
-    "vision": (15, 25),
-    "agents": (25, 60),  # every sub-agent, in parallel
+    "vision": (5, 10),  # first, when a photo is attached
+    "intent": (10, 15),
+    "agents": (15, 60),  # every sub-agent, in parallel: started repeats the bar, completed 60
     "aggregator": (60, 65),
     "answer": (70, 95),
 }
@@ -56,8 +56,9 @@ class Conversation:
 
     def busy(self, at: datetime, ttl_s: float) -> bool:
         """Whether a run still blocks a new message at `at`: one is active and started less
-        than `ttl_s` ago (a run that never ended stops blocking after that)."""
-        if self.active_job_id is None or self.active_since is None:
+        than `ttl_s` ago (a run that never ended stops blocking after that; 0 turns the
+        one-run-at-a-time policy off)."""
+        if self.active_job_id is None or self.active_since is None or ttl_s <= 0:
             return False
         return (at - self.active_since).total_seconds() < ttl_s
 

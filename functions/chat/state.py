@@ -13,7 +13,9 @@ MAX_TURNS = 20  # user + assistant messages the model sees again
 
 def this_run(left: list[Outcome], right: list[Outcome]) -> list[Outcome]:
     """Outcomes of the run that reports now: an earlier run's drop out, and a node that
-    reports again (a resumed run) replaces its own."""
+    reports again (a resumed run) replaces its own; an empty update changes nothing."""
+    if not right:
+        return left
     jobs = {o["job_id"] for o in right}
     nodes = {(o["job_id"], o["node"]) for o in right}
     kept = [o for o in left if o["job_id"] in jobs and (o["job_id"], o["node"]) not in nodes]

@@ -68,10 +68,13 @@ async def chat_agent(container: Container) -> ChatAgent:
     from functions.chat.policies import Breakers  # noqa: PLC0415
     from functions.chat.runner import Runner  # noqa: PLC0415
 
+    kb = await container.get("scan_knowledge")
     deps = AgentDeps(
         llm=await container.get("llm"),
         bus=await container.get("event_bus"),
         runner=Runner(Breakers()),
         sources=await container.get("chat_sources"),
+        images=await container.get("object_store"),
+        offline_item=lambda text: item.name if (item := kb.match_hint(text)) else "",
     )
     return ChatAgent(build(deps, await container.get("chat_checkpointer")))

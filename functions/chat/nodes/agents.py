@@ -98,9 +98,11 @@ async def run_subagent(deps: AgentDeps, name: str, state: ChatState) -> Outcome:
     """One sub-agent under its policy, between its `started` and `completed` events (a
     fail-open failure completes with a message: the run goes on without it)."""
     job_id = state["job_id"]
-    start, end = PLAN["agents"]
+    end = PLAN["agents"][1]
     progress = Progress(deps.bus, job_id)
-    await progress.emit(name, "started", progress=start)
+    # `started` repeats the job's progress (branches interleave: a later branch must not
+    # move the bar back below one that completed already).
+    await progress.emit(name, "started")
     outcome = await deps.runner.run(name, job_id, lambda: WORK[name](state, deps.sources))
     await progress.emit(name, "completed", progress=end,
                         message=None if outcome["ok"] else SKIPPED)  # fmt: skip

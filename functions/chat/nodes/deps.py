@@ -3,6 +3,7 @@ runner and the data sources behind the sub-agents' ports."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eventing.bus.port import EventBus
@@ -17,6 +18,7 @@ from functions.chat.ports import (
     WebSearch,
 )
 from functions.chat.runner import Runner
+from functions.images.ports import ObjectStore
 from functions.kit.llm.port import LLM
 
 
@@ -38,3 +40,6 @@ class AgentDeps:
     bus: EventBus
     runner: Runner
     sources: Sources
+    images: ObjectStore | None = None  # where attached photos are read (vision)
+    # The offline provider's vision answer: the item a message names ("" if none).
+    offline_item: Callable[[str], str] = lambda text: ""
