@@ -225,7 +225,8 @@ async def _append(conn: Any, conversation: Conversation, message: Message) -> Me
         " preview = $6, last_message_at = greatest(coalesce(last_message_at, $7), $7)"
         " WHERE id = $2 RETURNING message_count)"
         " INSERT INTO chat_messages (id, conversation_id, seq, role, content, image_url, job_id,"
-        " created_at) SELECT $1, $2, bumped.message_count, $3, $4, $5, $8, $7 FROM bumped"
+        " created_at) SELECT $1::uuid, $2::uuid, bumped.message_count, $3::text, $4::text,"
+        " $5::text, $8::uuid, $7::timestamptz FROM bumped"
         f" RETURNING {MESSAGE}",
         uuid.UUID(message.id), uuid.UUID(conversation.id), message.role, message.content,
         message.image_url, preview_of(message.content), message.created_at,

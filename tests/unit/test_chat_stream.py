@@ -12,7 +12,7 @@ from functions.chat.policies import Breakers, FailMode, NodePolicy
 from functions.chat.runner import Runner
 from functions.kit.llm.client import LLMClient
 from functions.kit.llm.offline_provider import OfflineProvider
-from functions.kit.llm.port import LLMRequest
+from functions.kit.llm.port import LLMRequest, LLMResult, Usage
 from functions.kit.llm.usage import MemoryUsageRecorder
 from tests.support.chat import no_sleep, rig, stream_of, submit
 
@@ -98,3 +98,22 @@ async def test_the_offline_provider_streams_word_by_word_and_records_usage_once(
     assert deltas == ["우유팩은", " 헹궈서", " 말려요."]
     assert [(r.task, r.ok) for r in usage.records] == [("chat.answer", True)]
     assert usage.records[0].output_tokens > 0
+
+
+class StructuredOnly:
+    """A provider without streaming (the OpenAI and Gemini adapters today)."""
+
+    name = "openai"
+
+    async def generate(self, request: LLMRequest, model: str) -> LLMResult:
+        return LLMResult(output=ChatAnswer(text="한 번에 온 답"), provider=self.name, model=model,
+                         usage=Usage(10, 5), latency_s=0.0)  # fmt: skip
+
+
+async def test_a_provider_without_streaming_answers_in_one_delta() -> None:
+    usage = MemoryUsageRecorder()
+    llm = LLMClient({"openai": StructuredOnly()}, allowed_models=["gpt-5-mini"],
+                    default_model="gpt-5-mini", usage=usage)  # fmt: skip
+    request = LLMRequest(task="chat.answer", schema=ChatAnswer, system="s", prompt="p")
+    assert [d async for d in llm.stream(request, "text")] == ["한 번에 온 답"]
+    assert [(r.provider, r.output_tokens) for r in usage.records] == [("openai", 5)]
