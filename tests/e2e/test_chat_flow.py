@@ -9,7 +9,9 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
+from functions.chat import cli
 from functions.chat.memory_repository import MemoryConversationRepository
 from functions.scan.cli import events
 from tests.e2e.conftest import RunningMesh, login
@@ -89,3 +91,12 @@ async def stored_messages(running: RunningMesh) -> int:
         return len(repo._by_id)
     pool = await runtime.container.pg_pool()
     return int(await pool.fetchval("SELECT count(*) FROM chat_messages"))
+
+
+async def test_the_chat_command_prints_progress_and_the_answer(
+    running_mesh: RunningMesh, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await cli.chat(running_mesh.url, "우유팩 어떻게 버려?", {}) == 0
+    printed = capsys.readouterr()
+    assert "· waste_rag completed" in printed.err and "· done" not in printed.err
+    assert "우유팩" in printed.out and "1. " in printed.out

@@ -5,10 +5,12 @@ duplicate; only the owner may subscribe."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
 
+from functions.chat import cli
 from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
@@ -52,6 +54,12 @@ async def test_a_message_streams_its_answer_and_the_history_keeps_it() -> None:
         assert again.status_code == 202  # the run ended: the conversation takes the next one
         listed = (await http.get("/api/v1/chat", headers={"x-user-id": ALICE})).json()
         assert listed["chats"][0]["id"] == chat and listed["chats"][0]["message_count"] >= 3
+        await read_sse(http, again.json()["stream_url"], ALICE)  # let it finish
+        out, err = io.StringIO(), io.StringIO()
+        http.headers["x-user-id"] = ALICE
+        done = await cli.turn(http, chat, {"message": "우유팩 어떻게 버려?"}, out, err)
+        assert done["status"] == "completed" and out.getvalue() == done["result"]["answer"] + "\n"
+        assert "· answer completed" in err.getvalue()
 
 
 def check_stream(frames: list[Frame]) -> None:
