@@ -43,7 +43,7 @@ class ChatAgent:
         snapshot = await self.graph.aget_state(config)
         if snapshot.next and snapshot.values.get("job_id") == data.job_id:
             log.info("chat job %s: resuming from its checkpoint", data.job_id)
-            return cast(ChatState, await self.graph.ainvoke(None, config))
+            return cast(ChatState, await self.graph.ainvoke(None, config, durability="sync"))
         location = data.location.model_dump() if data.location else None
         inputs: ChatState = {
             "job_id": data.job_id, "conversation_id": data.conversation_id,
@@ -51,7 +51,9 @@ class ChatAgent:
             "location": location, "image_key": data.image_key, "intents": [], "vision": None,
             "contexts": {}, "missing": [], "answer": "",
         }  # fmt: skip
-        return cast(ChatState, await self.graph.ainvoke(inputs, config))
+        # Each step's checkpoint is written before the next step starts: a crash loses at
+        # most the step it interrupted.
+        return cast(ChatState, await self.graph.ainvoke(inputs, config, durability="sync"))
 
 
 def result_of(

@@ -4,23 +4,28 @@ parallel), enrichment, the fallback chain, each failure policy, and a redelivere
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
 from eventing.events.chat import SUBMITTED
 from eventing.events.mesh import DeadLettered
-from functions.chat.agent import assistant_message_id, failed, respond
+from functions.chat.agent import ChatAgent, assistant_message_id, failed, respond
+from functions.chat.graph import build
 from functions.chat.nodes.router import plan
 from functions.chat.policies import Breakers, FailMode, NodePolicy
 from functions.images.blob_stores import MemoryBlobStore
 from functions.images.local_store import LocalObjectStore
+from functions.kit.llm.port import LLMRequest
 from tests.support.chat import (
     SEOUL,
     BrokenStreamLLM,
     Calls,
     Wrapped,
     offline,
+    offline_llm,
     policies,
     rig,
     sources,
@@ -199,3 +204,40 @@ async def test_a_photo_goes_through_vision_first_and_names_the_item() -> None:
     assert events[2][1]["message"] == "우유팩"
     stored = await r.repo.message(answered.assistant_message_id)
     assert stored is not None and "우유팩" in stored.content
+
+
+class Crash(BaseException):
+    """The process dying mid-answer (not an error any node would handle)."""
+
+
+class CrashingLLM(BrokenStreamLLM):
+    """Streams the first three words of the offline answer, then the process dies."""
+
+    async def stream(self, request: LLMRequest, field: str = "text") -> AsyncIterator[str]:
+        count = 0
+        async for delta in offline_llm().stream(request, field):
+            if count == 3:
+                raise Crash
+            count += 1
+            yield delta
+
+
+async def test_a_run_killed_mid_answer_resumes_and_the_text_continues() -> None:
+    knowledge = Calls(sources().knowledge.lookup)
+    r = rig(sources(knowledge=Wrapped("lookup", knowledge)), llm=CrashingLLM())
+    data = await submit(r, "우유팩 어떻게 버려?")
+    with pytest.raises(Crash):
+        await respond(data, r.bus, r.repo, r.agent)
+    shown = await r.bus.token_snapshot(data.job_id)
+    assert shown is not None and shown.accumulated
+    restarted = ChatAgent(build(dataclasses.replace(r.agent_deps, llm=offline_llm()),
+                                r.agent.graph.checkpointer))  # fmt: skip
+    answered = await respond(data, r.bus, r.repo, restarted)  # the redelivered event
+    assert answered is not None and knowledge.count == 1  # resumed at the answer, not re-run
+    events = await stream_of(r.bus, data.job_id)
+    text = "".join(d["content"] for n, d in events if n == "token")
+    done = events[-1][1]
+    assert text == done["result"]["answer"] and text.startswith(shown.accumulated)
+    assert [m.role for m in await r.repo.messages(data.conversation_id, None, 10)] == [
+        "user", "assistant"
+    ]  # fmt: skip

@@ -7,6 +7,7 @@ run's `done` (the client fetches nothing else)."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from functions.chat.state import ChatState
 from functions.kit.llm.port import LLMRequest
 from functions.kit.progress import Progress
 
+log = logging.getLogger(__name__)
 SYSTEM = (
     "너는 한국의 분리배출 도우미 캐릭터 '이코'야. 친근한 존댓말로, Markdown으로 답해. "
     "주어진 컨텍스트(JSON)에 있는 사실만 말하고, 없는 정보(missing)는 없다고 솔직히 말해. "
@@ -38,6 +40,38 @@ def prompt(state: ChatState) -> str:
     )
 
 
+class Continuation:
+    """Publishes a re-run's tokens after what the stream already showed: a run resumed after
+    a crash mid-answer writes the same text again (the offline model always does; a model
+    may), and only the part past the shown prefix goes out, so the client's text continues
+    instead of doubling. A re-written answer that departs from the shown prefix goes out from
+    where it departs (logged); the stored message is the new text."""
+
+    def __init__(self, progress: Progress, shown: str) -> None:
+        self._progress = progress
+        self._shown = shown
+        self._sent = 0 if not shown else len(shown)
+        self.text = ""
+
+    async def add(self, delta: str) -> None:
+        self.text += delta
+        if self._shown and not self._shown.startswith(self.text[: len(self._shown)]):
+            log.warning("job %s: the re-written answer departs from the one shown",
+                        self._progress.job_id)  # fmt: skip
+            self._sent = min(self._sent, _common(self._shown, self.text))
+            self._shown = ""
+        if len(self.text) > self._sent:
+            await self._progress.token(self.text[self._sent :], node="answer")
+            self._sent = len(self.text)
+
+
+def _common(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
 def make(deps: AgentDeps) -> Any:
     async def answer(state: ChatState) -> dict[str, Any]:
         job_id = state["job_id"]
@@ -50,13 +84,13 @@ def make(deps: AgentDeps) -> Any:
             task="chat.answer", schema=ChatAnswer, system=SYSTEM, prompt=prompt(state),
             model=state.get("model"), offline=lambda _: {"text": written}, job_id=job_id,
         )  # fmt: skip
-        parts: list[str] = []
+        shown = await deps.bus.token_snapshot(job_id)
+        tokens = Continuation(progress, shown.accumulated if shown else "")
 
         async def write() -> dict[str, Any]:
             async for delta in deps.llm.stream(request, "text"):
-                parts.append(delta)
-                await progress.token(delta, node="answer")
-            return {"text": "".join(parts)}
+                await tokens.add(delta)
+            return {"text": tokens.text}
 
         try:
             outcome = await deps.runner.run("answer", job_id, write)
