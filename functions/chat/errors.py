@@ -36,6 +36,6 @@ class NodeFailed(ChatError):
 
     code = "CHAT_NODE_FAILED"
 
-    def __init__(self, node: str, detail: str) -> None:
-        super().__init__(f"{node}: {detail}")
+    def __init__(self, node: str, cause: str) -> None:
+        super().__init__(f"'{node}' 단계를 끝내지 못했어요 ({cause})")  # the client reads it
         self.node = node

@@ -98,14 +98,11 @@ async def run_subagent(deps: AgentDeps, name: str, state: ChatState) -> Outcome:
     """One sub-agent under its policy, between its `started` and `completed` events (a
     fail-open failure completes with a message: the run goes on without it)."""
     job_id = state["job_id"]
-    end = PLAN["agents"][1]
-    progress = Progress(deps.bus, job_id)
-    # `started` repeats the job's progress (branches interleave: a later branch must not
-    # move the bar back below one that completed already).
-    await progress.emit(name, "started")
-    outcome = await deps.runner.run(name, job_id, lambda: WORK[name](state, deps.sources))
-    await progress.emit(name, "completed", progress=end,
-                        message=None if outcome["ok"] else SKIPPED)  # fmt: skip
+    # `started` repeats the job's progress (no `start`): branches interleave, and a later
+    # branch must not move the bar back below one that completed already.
+    async with Progress(deps.bus, job_id).stage(name, end=PLAN["agents"][1]) as stage:
+        outcome = await deps.runner.run(name, job_id, lambda: WORK[name](state, deps.sources))
+        stage.say(None if outcome["ok"] else SKIPPED)
     return outcome
 
 

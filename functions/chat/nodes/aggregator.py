@@ -41,27 +41,31 @@ async def _fill(deps: AgentDeps, state: ChatState, node: str, have: dict[str, Ou
 def make(deps: AgentDeps) -> Any:
     async def aggregator(state: ChatState) -> dict[str, Any]:
         job_id = state["job_id"]
-        progress = Progress(deps.bus, job_id)
         start, end = PLAN["aggregator"]
-        await progress.emit("aggregator", "started", progress=start)
-        mine = [o for o in state.get("results") or [] if o["job_id"] == job_id]
-        have = {o["node"]: o for o in mine}
-        missing: list[str] = []
-        fallbacks: dict[str, str] = {}
-        for intent in state.get("intents") or ["general"]:
-            node = NODE_OF_INTENT.get(intent, "general")
-            found = have.get(node)
-            if found is not None and found["ok"] and found["context"]:
-                continue
-            if intent in CHAINED or (found is not None and found["fallback"]):
-                fallbacks[node] = await _fill(deps, state, node, have)
-            else:
-                missing.append(node)
-        contexts = {n: o["context"] for n, o in have.items() if o["ok"] and o["context"]}
-        if fallbacks:
-            contexts["fallbacks"] = fallbacks
-        await progress.emit("aggregator", "completed", progress=end)
-        return {"contexts": contexts, "missing": missing,
-                "results": [o for o in have.values() if o not in mine]}  # fmt: skip
+        async with Progress(deps.bus, job_id).stage("aggregator", start=start, end=end):
+            return await _aggregate(deps, state)
 
     return aggregator
+
+
+async def _aggregate(deps: AgentDeps, state: ChatState) -> dict[str, Any]:
+    """The required context of each intent, filled by the fallback chain where it may be."""
+    job_id = state["job_id"]
+    mine = [o for o in state.get("results") or [] if o["job_id"] == job_id]
+    have = {o["node"]: o for o in mine}
+    missing: list[str] = []
+    fallbacks: dict[str, str] = {}
+    for intent in state.get("intents") or ["general"]:
+        node = NODE_OF_INTENT.get(intent, "general")
+        found = have.get(node)
+        if found is not None and found["ok"] and found["context"]:
+            continue
+        if intent in CHAINED or (found is not None and found["fallback"]):
+            fallbacks[node] = await _fill(deps, state, node, have)
+        else:
+            missing.append(node)
+    contexts = {n: o["context"] for n, o in have.items() if o["ok"] and o["context"]}
+    if fallbacks:
+        contexts["fallbacks"] = fallbacks
+    return {"contexts": contexts, "missing": missing,
+            "results": [o for o in have.values() if o not in mine]}  # fmt: skip

@@ -75,15 +75,13 @@ def _common(a: str, b: str) -> int:
 def make(deps: AgentDeps) -> Any:
     async def answer(state: ChatState) -> dict[str, Any]:
         job_id = state["job_id"]
-        progress = Progress(deps.bus, job_id)
-        start, end = PLAN["answer"]
-        await progress.emit("answer", "started", progress=start)
         written = offline.compose(state["message"], state.get("contexts") or {},
                                   state.get("missing") or [])  # fmt: skip
         request = LLMRequest(
             task="chat.answer", schema=ChatAnswer, system=SYSTEM, prompt=prompt(state),
             model=state.get("model"), offline=lambda _: {"text": written}, job_id=job_id,
         )  # fmt: skip
+        progress = Progress(deps.bus, job_id)
         shown = await deps.bus.token_snapshot(job_id)
         tokens = Continuation(progress, shown.accumulated if shown else "")
 
@@ -92,13 +90,10 @@ def make(deps: AgentDeps) -> Any:
                 await tokens.add(delta)
             return {"text": tokens.text}
 
-        try:
+        start, end = PLAN["answer"]
+        async with progress.stage("answer", start=start, end=end):  # fail-closed: `failed`
             outcome = await deps.runner.run("answer", job_id, write)
-        except Exception:
-            await progress.emit("answer", "failed", message="답변을 쓰지 못했어요")
-            raise
         text = str((outcome["context"] or {}).get("text") or "")
-        await progress.emit("answer", "completed", progress=end)
         turns = [{"role": "user", "content": state["message"]},
                  {"role": "assistant", "content": text}]  # fmt: skip
         return {"answer": text, "history": turns}

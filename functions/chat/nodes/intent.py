@@ -65,8 +65,6 @@ def make(deps: AgentDeps) -> Any:
         job_id, message = state["job_id"], state["message"]
         hint = prefilter(message)
         start, end = PLAN["intent"]
-        progress = Progress(deps.bus, job_id)
-        await progress.emit("intent", "started", progress=start)
 
         async def classify() -> dict[str, Any]:
             result = await deps.llm.generate(
@@ -79,10 +77,11 @@ def make(deps: AgentDeps) -> Any:
             )  # fmt: skip
             return {"intents": list(result.output_as(IntentOutput).intents)}
 
-        outcome = await deps.runner.run("intent", job_id, classify)
-        context = outcome["context"] if outcome["ok"] else None
-        intents = list(dict.fromkeys((context or {}).get("intents") or hint))
-        await progress.emit("intent", "completed", progress=end, message=", ".join(intents))
+        async with Progress(deps.bus, job_id).stage("intent", start=start, end=end) as stage:
+            outcome = await deps.runner.run("intent", job_id, classify)
+            context = outcome["context"] if outcome["ok"] else None
+            intents = list(dict.fromkeys((context or {}).get("intents") or hint))
+            stage.say(", ".join(intents))
         return {"intents": intents}
 
     return intent

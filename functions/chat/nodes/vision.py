@@ -37,9 +37,7 @@ def has_image(state: ChatState) -> str:
 def make(deps: AgentDeps) -> Any:
     async def vision(state: ChatState) -> dict[str, Any]:
         job_id, key = state["job_id"], state.get("image_key")
-        progress = Progress(deps.bus, job_id)
         start, end = PLAN["vision"]
-        await progress.emit("vision", "started", progress=start)
 
         async def look() -> dict[str, Any] | None:
             if key is None or deps.images is None:
@@ -59,10 +57,10 @@ def make(deps: AgentDeps) -> Any:
             item = result.output_as(VisionGuess).item.strip()
             return {"item": item} if item else None
 
-        outcome = await deps.runner.run("vision", job_id, look)
-        seen = outcome["context"] if outcome["ok"] else None
-        await progress.emit("vision", "completed", progress=end,
-                            message=(seen or {}).get("item"))  # fmt: skip
+        async with Progress(deps.bus, job_id).stage("vision", start=start, end=end) as stage:
+            outcome = await deps.runner.run("vision", job_id, look)
+            seen = outcome["context"] if outcome["ok"] else None
+            stage.say((seen or {}).get("item"))
         return {"vision": seen}
 
     return vision
