@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from eventing.bus.port import EventBus
 from functions.chat.cursors import (
@@ -43,6 +43,8 @@ from functions.kit.text import Text
 PREFIX = "/api/v1/chat"
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[Text | None, Query(max_length=512)]
+# Ids are UUIDs; the pattern documents what a path can carry (the Guard refuses the rest).
+ChatId = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,64}$", description="A conversation id")]
 
 
 def router(
@@ -64,7 +66,7 @@ def router(
         response_model=MessageAccepted,
         responses=errors(400, 401, 404, 409, 503),
     )
-    async def send(chat_id: str, body: MessageIn, user: CurrentUser) -> dict[str, Any]:
+    async def send(chat_id: ChatId, body: MessageIn, user: CurrentUser) -> dict[str, Any]:
         done = await submit(
             chat_id, user, body, conversations=chat_conversations, store=object_store,
             llm=llm, bus=event_bus, publisher=publisher, settings=settings,
@@ -92,7 +94,7 @@ def _reads(api: APIRouter, repo: ConversationRepository) -> None:
 
     @api.get("/{chat_id}", response_model=ChatRead, responses=errors(400, 401, 404))
     async def read(
-        chat_id: str, user: CurrentUser, limit: Limit = 50, cursor: Cursor = None
+        chat_id: ChatId, user: CurrentUser, limit: Limit = 50, cursor: Cursor = None
     ) -> dict[str, Any]:
         before = parse_message_cursor(cursor) if cursor else None
         found = await repo.get(chat_id, user)
@@ -119,14 +121,14 @@ def _edits(api: APIRouter, repo: ConversationRepository) -> None:
         return {"id": made.id, "title": made.title, "created_at": made.created_at.isoformat()}
 
     @api.patch("/{chat_id}", response_model=Renamed, responses=errors(401, 404))
-    async def rename(chat_id: str, body: RenameIn, user: CurrentUser) -> dict[str, Any]:
+    async def rename(chat_id: ChatId, body: RenameIn, user: CurrentUser) -> dict[str, Any]:
         if not await repo.rename(chat_id, user, body.title):
             raise ConversationNotFound(f"no conversation {chat_id}")
         return {"id": chat_id, "title": body.title}
 
     @api.delete("/{chat_id}", status_code=204, response_class=Response,
                 responses=errors(401, 404))  # fmt: skip
-    async def delete(chat_id: str, user: CurrentUser) -> Response:
+    async def delete(chat_id: ChatId, user: CurrentUser) -> Response:
         if not await repo.delete(chat_id, user):
             raise ConversationNotFound(f"no conversation {chat_id}")
         return Response(status_code=204)
