@@ -35,6 +35,7 @@ PLAN: dict[str, tuple[int, int]] = {
     "intent": (10, 15),
     "agents": (15, 60),  # every sub-agent, in parallel: started repeats the bar, completed 60
     "aggregator": (60, 65),
+    "summarize": (65, 70),  # only for a long history
     "answer": (70, 95),
 }
 DONE_MESSAGE = "답변을 완료했어요."

@@ -50,6 +50,7 @@ POLICIES: Mapping[str, NodePolicy] = {
     "web_search": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.FALLBACK),
     "image_generation": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
     "general": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
+    "summarize": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
     "aggregator": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.CLOSED),
     "answer": NodePolicy(timeout_s=240.0, retries=0, fail=FailMode.CLOSED),
 }

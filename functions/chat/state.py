@@ -8,7 +8,10 @@ from typing import Annotated, Any, TypedDict
 
 from functions.chat.runner import Outcome
 
-MAX_TURNS = 20  # user + assistant messages the model sees again
+MAX_TURNS = 20  # history entries (user + assistant) before the older ones are summarised
+HARD_CAP = 60  # never more, even when summarising failed (it is fail-open)
+FOLDED = "_folded"  # a history update `[{"role": FOLDED, "content": "n"}]`: the n oldest
+# entries went into the summary
 
 
 def this_run(left: list[Outcome], right: list[Outcome]) -> list[Outcome]:
@@ -22,8 +25,11 @@ def this_run(left: list[Outcome], right: list[Outcome]) -> list[Outcome]:
     return kept + right
 
 
-def recent_turns(left: list[dict[str, str]], right: list[dict[str, str]]) -> list[dict[str, str]]:
-    return (left + right)[-MAX_TURNS:]
+def turns(left: list[dict[str, str]], right: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The conversation's recent entries: appended by each answer, folded by `summarize`."""
+    if right and right[0].get("role") == FOLDED:
+        return left[int(right[0]["content"]) :] + right[1:]
+    return (left + right)[-HARD_CAP:]
 
 
 class ChatState(TypedDict, total=False):
@@ -40,4 +46,5 @@ class ChatState(TypedDict, total=False):
     contexts: dict[str, Any]  # node -> context, after the aggregator's checks and fallbacks
     missing: list[str]  # required nodes with nothing to say, even after the fallbacks
     answer: str
-    history: Annotated[list[dict[str, str]], recent_turns]
+    history: Annotated[list[dict[str, str]], turns]
+    summary: str  # what the entries folded out of `history` said

@@ -241,3 +241,22 @@ async def test_a_run_killed_mid_answer_resumes_and_the_text_continues() -> None:
     assert [m.role for m in await r.repo.messages(data.conversation_id, None, 10)] == [
         "user", "assistant"
     ]  # fmt: skip
+
+
+async def test_a_long_history_is_summarised_before_the_answer() -> None:
+    r = rig()
+    first = await submit(r, "우유팩 어떻게 버려?")
+    await respond(first, r.bus, r.repo, r.agent)
+    assert ("summarize", "started") not in stages(await stream_of(r.bus, first.job_id))
+    latest = first
+    for n in range(10):
+        latest = await submit(r, f"질문 {n}: 날씨 어때?", user=first.user_id,
+                              conversation_id=first.conversation_id)  # fmt: skip
+        await respond(latest, r.bus, r.repo, r.agent)
+    seen = stages(await stream_of(r.bus, latest.job_id))
+    assert seen.index(("summarize", "completed")) < seen.index(("answer", "started"))
+    config = {"configurable": {"thread_id": first.conversation_id}}
+    state = (await r.agent.graph.aget_state(config)).values
+    assert state["summary"].startswith("우유팩 어떻게 버려?")
+    assert len(state["history"]) == 10  # 8 kept + this turn's two
+    assert state["history"][-1]["role"] == "assistant"

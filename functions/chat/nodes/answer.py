@@ -35,6 +35,7 @@ def prompt(state: ChatState) -> str:
     turns = "\n".join(f"{t['role']}: {t['content']}" for t in state.get("history") or [])
     contexts = json.dumps(state.get("contexts") or {}, ensure_ascii=False)
     return (
+        f"앞선 대화 요약: {state.get('summary') or '(없음)'}\n"
         f"이전 대화:\n{turns or '(없음)'}\n\n컨텍스트: {contexts}\n"
         f"missing: {state.get('missing') or []}\n\n사용자: {state['message']}"
     )
