@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
 from eventing.bus.port import EventBus
 from eventing.events.chat import SUBMITTED, ChatAnswered, ChatMessageSubmitted
 from eventing.events.mesh import DeadLettered
@@ -54,6 +56,17 @@ class ChatAgent:
         # Each step's checkpoint is written before the next step starts: a crash loses at
         # most the step it interrupted.
         return cast(ChatState, await self.graph.ainvoke(inputs, config, durability="sync"))
+
+    async def prune(self, conversation_id: str) -> None:
+        """Keep only the conversation's latest checkpoint (a finished run's state: its turns
+        and summary); best effort — a failed prune leaves more rows, never a broken thread."""
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            return
+        try:
+            await saver.aprune([conversation_id], strategy="keep_latest")
+        except Exception:
+            log.warning("could not prune the checkpoints of %s", conversation_id, exc_info=True)
 
 
 def result_of(
@@ -106,6 +119,7 @@ async def respond(
         return None
     await progress.done(result=result_of(data, intents[0], stored.content, stored),
                         message=DONE_MESSAGE)  # fmt: skip
+    await chat_agent.prune(data.conversation_id)
     return _answered(data, stored, intents)
 
 

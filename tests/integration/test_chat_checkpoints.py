@@ -1,5 +1,6 @@
 """Real mode keeps the graph's checkpoints in PostgreSQL with LangGraph's official saver:
-a run's state (the conversation's turns) is there for a new process, thread = conversation."""
+a run's state (the conversation's turns) is there for a new process, thread = conversation,
+and a finished run leaves only the latest checkpoint (the official saver's `aprune`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ async def test_checkpoints_outlive_the_process_that_wrote_them(pg_dsn: str) -> N
         state = (await later.graph.aget_state(config)).values
         assert state["job_id"] == data.job_id and state["intents"] == ["waste"]
         assert [t["role"] for t in state["history"]] == ["user", "assistant"]
+        saver = later.graph.checkpointer
+        assert len([c async for c in saver.alist(config)]) == 1  # pruned: the latest only
     finally:
         await first.close()
         await second.close()

@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from langgraph.checkpoint.memory import InMemorySaver
-
 from eventing.bus.memory import InMemoryEventBus
 from eventing.events.chat import ChatMessageSubmitted, Coordinates
 from functions.chat import offline_sources as offline
 from functions.chat.agent import ChatAgent
 from functions.chat.graph import build
 from functions.chat.knowledge import KnowledgeBaseLookup
+from functions.chat.memory.checkpoints import memory_saver
 from functions.chat.memory_repository import MemoryConversationRepository
 from functions.chat.model import Message
 from functions.chat.nodes.deps import AgentDeps, Sources
@@ -150,7 +149,7 @@ def rig(
     deps = AgentDeps(llm=llm or offline_llm(), bus=bus, runner=Runner(found, sleep=no_sleep),
                      sources=srcs or sources(), images=images,
                      offline_item=offline_item)  # fmt: skip
-    agent = ChatAgent(build(deps, InMemorySaver()))
+    agent = ChatAgent(build(deps, memory_saver()))
     return Rig(bus, MemoryConversationRepository(), agent, found, deps)
 
 

@@ -260,3 +260,20 @@ async def test_a_long_history_is_summarised_before_the_answer() -> None:
     assert state["summary"].startswith("우유팩 어떻게 버려?")
     assert len(state["history"]) == 10  # 8 kept + this turn's two
     assert state["history"][-1]["role"] == "assistant"
+
+
+async def test_finished_runs_leave_one_checkpoint_per_conversation() -> None:
+    r = rig()
+    first = await submit(r, "우유팩 어떻게 버려?")
+    await respond(first, r.bus, r.repo, r.agent)
+    for text in ("날씨 어때?", "고철 시세 알려줘"):
+        later = await submit(r, text, user=first.user_id, conversation_id=first.conversation_id)
+        assert await respond(later, r.bus, r.repo, r.agent) is not None
+    config = {"configurable": {"thread_id": first.conversation_id}}
+    saver = r.agent.graph.checkpointer
+    assert len([c async for c in saver.alist(config)]) == 1
+    state = (await r.agent.graph.aget_state(config)).values
+    assert [t["content"] for t in state["history"] if t["role"] == "user"] == [
+        "우유팩 어떻게 버려?", "날씨 어때?", "고철 시세 알려줘"
+    ]  # fmt: skip
+    assert state["intents"] == ["recyclable_price"]
