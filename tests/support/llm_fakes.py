@@ -19,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 import secrets
 import time
 from collections import Counter, deque
@@ -28,13 +29,15 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.loopback import serve
 
 API_KEY = "test-llm-key"
 SAMPLE_TEXT = "샘플"
+PLAIN_TEXT = "text"  # the schema name of a streamed plain-text request (no json_schema)
+SAMPLE_ANSWER = "샘플 답변이에요. 우유팩은 헹궈서 말려 주세요."
 IMAGE_TOKENS = 258
 
 
@@ -124,6 +127,10 @@ class FakeLLM:
             message = reply.message or f"scripted {reply.status}"
             return JSONResponse(self.error_body(reply.status, message), reply.status)
         text = self._text(call, reply)
+        return self.respond(call, text)
+
+    def respond(self, call: Received, text: str) -> Response:
+        """The answer on the wire (a JSON body; the OpenAI fake streams when asked to)."""
         return JSONResponse(self.ok_body(call, text))
 
     def _text(self, call: Received, reply: Reply | None) -> str:
@@ -131,6 +138,8 @@ class FakeLLM:
             return reply.text
         if reply is not None and reply.output is not None:
             return json.dumps(reply.output, ensure_ascii=False)
+        if call.schema_name == PLAIN_TEXT:
+            return SAMPLE_ANSWER
         key = json.dumps(call.schema, sort_keys=True)
         if key not in self._instances:
             self._instances[key] = json.dumps(instance_of(call.schema), ensure_ascii=False)
@@ -190,7 +199,9 @@ _OPENAI_ERRORS = {
 
 
 class FakeOpenAI(FakeLLM):
-    """POST /v1/responses, as the Responses API (non-streaming) speaks it."""
+    """POST /v1/responses, as the Responses API speaks it: a JSON response, or with
+    `"stream": true` (plain text only) its server-sent events — `response.created`, one
+    `response.output_text.delta` per word, `response.completed` carrying the usage."""
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/responses", self.answer, methods=["POST"])])
@@ -204,6 +215,11 @@ class FakeOpenAI(FakeLLM):
         _require(isinstance(body, dict), "body must be an object")
         _require(isinstance(body.get("model"), str) and body["model"], "model is required")
         fmt = (body.get("text") or {}).get("format") or {}
+        if body.get("stream") is True and fmt.get("type", "text") == "text":
+            texts, images = _openai_parts(body.get("input"))
+            return Received(model=body["model"], schema_name=PLAIN_TEXT, schema={},
+                            system=body.get("instructions") or "", texts=texts,
+                            images=images, body=body)  # fmt: skip
         _require(fmt.get("type") == "json_schema", "text.format.type must be json_schema")
         _require(fmt.get("name") and isinstance(fmt.get("schema"), dict), "schema and name")
         _require(fmt.get("strict") is True, "strict must be true")
@@ -248,6 +264,25 @@ class FakeOpenAI(FakeLLM):
                 "total_tokens": tokens_in + tokens_out,
             },
         }
+
+    def respond(self, call: Received, text: str) -> Response:
+        if call.body.get("stream") is not True:
+            return JSONResponse(self.ok_body(call, text))
+        done = self.ok_body(call, text)
+        item = done["output"][0]["id"]
+        started = {**done, "status": "in_progress", "output": [], "usage": None}
+        events: list[dict[str, Any]] = [{"type": "response.created", "response": started}]
+        for word in re.findall(r"\s*\S+|\s+", text):
+            events.append({"type": "response.output_text.delta", "item_id": item,
+                           "output_index": 0, "content_index": 0, "delta": word,
+                           "logprobs": []})  # fmt: skip
+        events.append({"type": "response.completed", "response": done})
+        frames = [
+            f"event: {e['type']}\ndata: "
+            f"{json.dumps({**e, 'sequence_number': n}, ensure_ascii=False)}\n\n"
+            for n, e in enumerate(events)
+        ]
+        return StreamingResponse(iter(frames), media_type="text/event-stream")
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
