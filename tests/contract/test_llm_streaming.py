@@ -1,5 +1,6 @@
 """Streaming through the LLM port: the official OpenAI SDK against the wire fake's Responses
-events (deltas, then `response.completed` with the usage), and the offline provider. Usage
+events (deltas, then `response.completed` with the usage), and google-genai against the
+Gemini fake's `streamGenerateContent` chunks. Usage
 is the terminal event's, recorded once; a refused stream is our error and counts for the
 breaker."""
 
@@ -8,12 +9,12 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from functions.kit.llm import openai_provider
+from functions.kit.llm import gemini_provider, openai_provider
 from functions.kit.llm.client import LLMClient
 from functions.kit.llm.errors import LLMUnavailable
 from functions.kit.llm.port import LLMRequest
 from functions.kit.llm.usage import MemoryUsageRecorder
-from tests.support.llm_fakes import API_KEY, SAMPLE_ANSWER, FakeOpenAI, Reply
+from tests.support.llm_fakes import API_KEY, SAMPLE_ANSWER, FakeGemini, FakeOpenAI, Reply
 
 MODEL = "gpt-5-mini"
 
@@ -57,3 +58,22 @@ async def test_a_refused_stream_is_our_error_and_opens_the_breaker() -> None:
                 _ = [d async for d in llm.stream(ask(), "text")]
         assert llm.breaker("openai").state == "open"
         await client.close()
+
+
+async def test_gemini_streams_chunks_and_records_the_last_usage() -> None:
+    fake = FakeGemini()
+    async with fake.running() as base_url:
+        client = gemini_provider.build_client(API_KEY, base_url, 10)
+        usage = MemoryUsageRecorder()
+        model = "gemini-2.5-flash"
+        llm = LLMClient({"gemini": gemini_provider.GeminiProvider(client)},
+                        allowed_models=[model], default_model=model, usage=usage)  # fmt: skip
+        deltas = [d async for d in llm.stream(ask(), "text")]
+        await client.aio.aclose()
+    assert len(deltas) > 3 and "".join(deltas) == SAMPLE_ANSWER
+    [call] = fake.received
+    assert "responseMimeType" not in (call.body.get("generationConfig") or {})
+    [record] = usage.records
+    assert (record.ok, record.input_tokens, record.output_tokens) == (
+        True, *fake.tokens(call, SAMPLE_ANSWER)
+    )  # fmt: skip

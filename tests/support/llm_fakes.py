@@ -321,9 +321,13 @@ _GEMINI_STATUS = {
 }
 
 
+STREAM = "streamGenerateContent"
+
+
 class FakeGemini(FakeLLM):
     """POST /v1beta/models/{model}:generateContent (or /v1/: the SDK's default version), as
-    the Gemini Developer API speaks it."""
+    the Gemini Developer API speaks it; `:streamGenerateContent?alt=sse` (plain text only)
+    answers one chunk per word, the last with the finish reason and the usage."""
 
     def app(self) -> Starlette:
         routes = [
@@ -337,11 +341,17 @@ class FakeGemini(FakeLLM):
 
     def parse(self, headers: Mapping[str, str], body: Any, params: Mapping[str, Any]) -> Received:
         model, _, action = str(params.get("target", "")).partition(":")
-        _require(action == "generateContent" and model, "unknown method", 404)
+        _require(action in ("generateContent", STREAM) and model, "unknown method", 404)
         if headers.get("x-goog-api-key") != self.api_key:
             raise WireError(400, "API key not valid. Please pass a valid API key.")
         _require(isinstance(body, dict), "body must be an object")
         config = body.get("generationConfig") or {}
+        if action == STREAM and "responseMimeType" not in config:
+            texts, images = _gemini_parts(body.get("contents"))
+            system = body.get("systemInstruction") or {}
+            return Received(model=model, schema_name=PLAIN_TEXT, schema={},
+                            system="".join(p.get("text", "") for p in system.get("parts", ())),
+                            texts=texts, images=images, body=body)  # fmt: skip
         _require(config.get("responseMimeType") == "application/json", "responseMimeType")
         schema = config.get("responseJsonSchema") or config.get("responseSchema")
         if not isinstance(schema, dict):
@@ -376,6 +386,22 @@ class FakeGemini(FakeLLM):
             "modelVersion": call.model,
             "responseId": secrets.token_urlsafe(16),
         }
+
+    def respond(self, call: Received, text: str) -> Response:
+        if call.schema_name != PLAIN_TEXT:
+            return JSONResponse(self.ok_body(call, text))
+        done = self.ok_body(call, text)
+        words = re.findall(r"\s*\S+|\s+", text) or [""]
+        chunks = []
+        for n, word in enumerate(words):
+            candidate: dict[str, Any] = {"content": {"parts": [{"text": word}], "role": "model"},
+                                         "index": 0}  # fmt: skip
+            chunk: dict[str, Any] = {"candidates": [candidate], "modelVersion": call.model}
+            if n == len(words) - 1:
+                candidate["finishReason"] = "STOP"
+                chunk["usageMetadata"] = done["usageMetadata"]
+            chunks.append(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n")
+        return StreamingResponse(iter(chunks), media_type="text/event-stream")
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         state = _GEMINI_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
