@@ -19,7 +19,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import re
 import secrets
 import time
 from collections import Counter, deque
@@ -29,9 +28,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support.llm_streams import gemini_chunks, openai_events, sse
 from tests.support.loopback import serve
 
 API_KEY = "test-llm-key"
@@ -268,21 +268,7 @@ class FakeOpenAI(FakeLLM):
     def respond(self, call: Received, text: str) -> Response:
         if call.body.get("stream") is not True:
             return JSONResponse(self.ok_body(call, text))
-        done = self.ok_body(call, text)
-        item = done["output"][0]["id"]
-        started = {**done, "status": "in_progress", "output": [], "usage": None}
-        events: list[dict[str, Any]] = [{"type": "response.created", "response": started}]
-        for word in re.findall(r"\s*\S+|\s+", text):
-            events.append({"type": "response.output_text.delta", "item_id": item,
-                           "output_index": 0, "content_index": 0, "delta": word,
-                           "logprobs": []})  # fmt: skip
-        events.append({"type": "response.completed", "response": done})
-        frames = [
-            f"event: {e['type']}\ndata: "
-            f"{json.dumps({**e, 'sequence_number': n}, ensure_ascii=False)}\n\n"
-            for n, e in enumerate(events)
-        ]
-        return StreamingResponse(iter(frames), media_type="text/event-stream")
+        return sse(openai_events(self.ok_body(call, text), text))
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
@@ -390,18 +376,7 @@ class FakeGemini(FakeLLM):
     def respond(self, call: Received, text: str) -> Response:
         if call.schema_name != PLAIN_TEXT:
             return JSONResponse(self.ok_body(call, text))
-        done = self.ok_body(call, text)
-        words = re.findall(r"\s*\S+|\s+", text) or [""]
-        chunks = []
-        for n, word in enumerate(words):
-            candidate: dict[str, Any] = {"content": {"parts": [{"text": word}], "role": "model"},
-                                         "index": 0}  # fmt: skip
-            chunk: dict[str, Any] = {"candidates": [candidate], "modelVersion": call.model}
-            if n == len(words) - 1:
-                candidate["finishReason"] = "STOP"
-                chunk["usageMetadata"] = done["usageMetadata"]
-            chunks.append(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n")
-        return StreamingResponse(iter(chunks), media_type="text/event-stream")
+        return sse(gemini_chunks(self.ok_body(call, text), text, call.model))
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         state = _GEMINI_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
