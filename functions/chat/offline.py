@@ -17,6 +17,11 @@ MISSING: dict[str, str] = {
     "character": "캐릭터 정보를 가져오지 못했어요.",
     "image_generation": "이미지 그리기는 아직 준비 중이에요.",
 }
+# With a location shared, a missing place or bin is a source that failed, not a missing point.
+UNAVAILABLE: dict[str, str] = {
+    "location": "지금은 주변 가게 정보를 가져오지 못했어요.",
+    "collection_point": "지금은 수거함 정보를 가져오지 못했어요.",
+}
 
 
 def _waste(c: Mapping[str, Any]) -> list[str]:
@@ -81,12 +86,15 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
 }
 
 
-def compose(message: str, contexts: Mapping[str, Any], missing: list[str]) -> str:
+def compose(
+    message: str, contexts: Mapping[str, Any], missing: list[str], located: bool = False
+) -> str:
     parts: list[str] = []
     for node, render in SECTIONS.items():
         if contexts.get(node):
             parts.append("\n".join(render(contexts[node])))
-    notes = [MISSING[n] for n in missing if n in MISSING]
+    said = {**MISSING, **UNAVAILABLE} if located else MISSING
+    notes = [said[n] for n in missing if n in said]
     if "image_generation" in contexts:
         notes.append(MISSING["image_generation"])
     if (contexts.get("fallbacks") or {}).get("waste_rag") == "general":

@@ -128,6 +128,7 @@ async def test_a_fail_open_node_fails_and_the_run_goes_on() -> None:
     completed = [d for n, d in events if n == "collection_point" and d["status"] == "completed"]
     assert completed[0]["message"] == "정보를 가져오지 못했어요"
     assert events[-1][1]["status"] == "completed"
+    assert "지금은 수거함 정보를 가져오지 못했어요" in events[-1][1]["result"]["answer"]
 
 
 async def test_a_hanging_node_times_out_under_its_policy() -> None:

@@ -77,7 +77,8 @@ def make(deps: AgentDeps) -> Any:
     async def answer(state: ChatState) -> dict[str, Any]:
         job_id = state["job_id"]
         written = offline.compose(state["message"], state.get("contexts") or {},
-                                  state.get("missing") or [])  # fmt: skip
+                                  state.get("missing") or [],
+                                  located=state.get("location") is not None)  # fmt: skip
         request = LLMRequest(
             task="chat.answer", schema=ChatAnswer, system=SYSTEM, prompt=prompt(state),
             model=state.get("model"), offline=lambda _: {"text": written}, job_id=job_id,
