@@ -34,7 +34,9 @@ async def chat_checkpointer(container: Container) -> BaseCheckpointSaver[Any]:
     chosen = settings.chat_checkpoints
     if chosen == "memory" or (chosen == "auto" and settings.mode == "embedded"):
         return checkpoints.memory_saver()
-    return await checkpoints.postgres_saver(settings.pg_dsn, settings.pg_pool_max, container)
+    return await checkpoints.postgres_saver(
+        settings.pg_dsn, settings.chat_checkpoint_pool_max, container
+    )
 
 
 async def chat_sources(container: Container) -> Sources:

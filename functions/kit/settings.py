@@ -145,6 +145,7 @@ class Settings(BaseSettings):
     chat_message_max_chars: int = 4_000
     chat_run_timeout_s: float = 300.0
     chat_checkpoints: Literal["auto", "memory", "postgres"] = "auto"  # auto: by mode
+    chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None
