@@ -13,7 +13,7 @@ from eventing.events.mesh import DEAD_LETTERED, ORIGIN_TYPE
 from eventing.filters import prefix
 from functions.chat import wiring
 from functions.kit.container import Provider
-from functions.kit.declare import Delivery, Function, Kind, Scaling, Trigger
+from functions.kit.declare import Delivery, Function, Kind, Scaling, Schedule, Trigger, scheduled
 
 API_SCALING = Scaling(min_scale=1, max_scale=10, target_concurrency=100, container_concurrency=200)
 AGENT_SCALING = Scaling(
@@ -46,6 +46,16 @@ FUNCTIONS = (
         delivery=Delivery(retries=2, base_delay_s=1.0, timeout_s=300),
         scaling=AGENT_SCALING,
         description="이코 answers a message: intent, parallel sub-agents, aggregator, answer.",
+    ),
+    Function(
+        name="chat-forget",
+        domain="chat",
+        handler="functions.chat.forget:sweep",
+        trigger=scheduled("chat-forget"),
+        schedule=Schedule(minutes=30),
+        delivery=Delivery(retries=2, base_delay_s=1.0, timeout_s=120),
+        scaling=Scaling(min_scale=0, max_scale=1, target_concurrency=1, container_concurrency=1),
+        description="Deletes the checkpoints of deleted conversations and of idle ones (TTL).",
     ),
     Function(
         name="chat-failed",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from functions.chat.errors import ConversationNotFound, RunActive
 from functions.chat.model import DEFAULT_TITLE, Conversation, Message, preview_of, title_from
@@ -18,6 +18,7 @@ class MemoryConversationRepository:
         self._deleted: set[str] = set()
         self._messages: dict[str, list[Message]] = {}
         self._by_id: dict[str, Message] = {}
+        self._forgotten: set[str] = set()
 
     async def create(self, user_id: str, title: str | None, now: datetime) -> Conversation:
         made = Conversation(
@@ -80,6 +81,7 @@ class MemoryConversationRepository:
         if found.busy(message.created_at, active_ttl_s):
             raise RunActive(f"이코 is still answering (job {found.active_job_id})")
         auto_title = not found.titled and found.message_count == 0
+        self._forgotten.discard(found.id)
         stored = self._append(found, message)
         current = self._conversations[found.id]
         self._conversations[found.id] = dataclasses.replace(
@@ -124,3 +126,15 @@ class MemoryConversationRepository:
             self._conversations[conversation_id] = dataclasses.replace(
                 found, active_job_id=None, active_since=None
             )
+
+    async def forgettable(self, idle_s: float, limit: int) -> list[str]:
+        cutoff = datetime.now(UTC) - timedelta(seconds=idle_s)
+        found = [
+            c for c in self._conversations.values()
+            if c.id not in self._forgotten and c.active_job_id is None
+            and (c.id in self._deleted or c.activity < cutoff)
+        ]  # fmt: skip
+        return [c.id for c in sorted(found, key=lambda c: c.activity)][:limit]
+
+    async def forgot(self, conversation_ids: list[str]) -> None:
+        self._forgotten.update(conversation_ids)

@@ -69,6 +69,15 @@ class ConversationRepository(Protocol):
         """End the run without an answer (if it is still the active one)."""
         ...
 
+    async def forgettable(self, idle_s: float, limit: int) -> list[str]:
+        """Conversations whose checkpoints may go: deleted, or idle for `idle_s`, and not
+        forgotten yet; oldest activity first."""
+        ...
+
+    async def forgot(self, conversation_ids: list[str]) -> None:
+        """Their checkpoints are gone (until a new message makes them remembered again)."""
+        ...
+
 
 class WasteKnowledge(Protocol):
     """Disposal rules for what a message names. The retriever being built for waste_rag

@@ -184,6 +184,7 @@ class PostgresConversationRepository:
             auto_title = not found.titled and found.message_count == 0
             await conn.execute(
                 "UPDATE chat_conversations SET active_job_id = $2, active_since = $3,"
+                " memory_kept = true,"
                 " title = CASE WHEN $4 THEN $5 ELSE title END WHERE id = $1",
                 key, uuid.UUID(str(message.job_id)), message.created_at, auto_title,
                 title_from(message.content),
@@ -210,6 +211,24 @@ class PostgresConversationRepository:
                 stored = await _append(conn, _conversation(row), message)
             await _clear_active(conn, key, job_id)
         return stored
+
+    @_translated
+    async def forgettable(self, idle_s: float, limit: int) -> list[str]:
+        rows = await self._pool.fetch(
+            "SELECT id FROM chat_conversations WHERE memory_kept AND active_job_id IS NULL"
+            f" AND (deleted_at IS NOT NULL"
+            f" OR {ACTIVITY} < clock_timestamp() - make_interval(secs => $1))"
+            f" ORDER BY {ACTIVITY} LIMIT $2",
+            float(idle_s), limit,
+        )  # fmt: skip
+        return [str(r["id"]) for r in rows]
+
+    @_translated
+    async def forgot(self, conversation_ids: list[str]) -> None:
+        keys = [k for k in (_uuid(i) for i in conversation_ids) if k is not None]
+        await self._pool.execute(
+            "UPDATE chat_conversations SET memory_kept = false WHERE id = ANY($1::uuid[])", keys
+        )
 
     @_translated
     async def fail_run(self, conversation_id: str, job_id: str) -> None:

@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     chat_run_timeout_s: float = 300.0
     chat_checkpoints: Literal["auto", "memory", "postgres"] = "auto"  # auto: by mode
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
+    chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None

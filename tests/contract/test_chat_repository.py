@@ -170,3 +170,24 @@ async def test_a_deleted_conversation_takes_no_answer(repo: ConversationReposito
     reply = dataclasses.replace(message("답", role="assistant"), job_id=asked.job_id)
     assert await repo.finish_run(chat.id, str(asked.job_id), reply) is None
     assert await repo.message(reply.id) is None
+
+
+async def test_deleted_and_idle_conversations_are_forgotten_once(
+    repo: ConversationRepository,
+) -> None:
+    alice, now = user(), datetime.now(UTC)
+    idle = await repo.create(alice, "idle", now - timedelta(days=2))
+    gone = await repo.create(alice, "gone", now)
+    fresh = await repo.create(alice, "fresh", now)
+    busy = await repo.create(alice, "busy", now - timedelta(days=3))
+    await repo.add_user_message(busy.id, alice, message("아직", at=now - timedelta(days=3)), 0)
+    await repo.delete(gone.id, alice)
+    due = await repo.forgettable(86_400, 10)
+    assert due == [idle.id, gone.id]  # oldest activity first; a running one is left alone
+    assert fresh.id not in due and busy.id not in due
+    await repo.forgot(due)
+    assert await repo.forgettable(86_400, 10) == []
+    again = message("다시")
+    await repo.add_user_message(idle.id, alice, again, 0)  # remembered again
+    await repo.fail_run(idle.id, str(again.job_id))  # and its run over
+    assert await repo.forgettable(0, 10) == [fresh.id, idle.id]

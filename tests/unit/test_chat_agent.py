@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from eventing.events.chat import SUBMITTED
-from eventing.events.mesh import DeadLettered
+from eventing.events.mesh import DeadLettered, Ping
+from functions.chat import forget
 from functions.chat.agent import ChatAgent, assistant_message_id, failed, respond
 from functions.chat.graph import build
 from functions.chat.nodes.router import plan
@@ -19,6 +20,7 @@ from functions.chat.policies import Breakers, FailMode, NodePolicy
 from functions.images.blob_stores import MemoryBlobStore
 from functions.images.local_store import LocalObjectStore
 from functions.kit.llm.port import LLMRequest
+from functions.kit.settings import Settings
 from tests.support.chat import (
     SEOUL,
     BrokenStreamLLM,
@@ -278,3 +280,16 @@ async def test_finished_runs_leave_one_checkpoint_per_conversation() -> None:
         "우유팩 어떻게 버려?", "날씨 어때?", "고철 시세 알려줘"
     ]  # fmt: skip
     assert state["intents"] == ["recyclable_price"]
+
+
+async def test_the_sweep_forgets_a_deleted_conversations_checkpoints() -> None:
+    r = rig()
+    data = await submit(r, "우유팩 어떻게 버려?")
+    await respond(data, r.bus, r.repo, r.agent)
+    config = {"configurable": {"thread_id": data.conversation_id}}
+    saver = r.agent.graph.checkpointer
+    assert (await r.agent.graph.aget_state(config)).values["history"]
+    await r.repo.delete(data.conversation_id, data.user_id)
+    await forget.sweep(Ping(function="chat-forget"), r.repo, saver, Settings())
+    assert [c async for c in saver.alist(config)] == []
+    assert await r.repo.forgettable(0, 10) == []
