@@ -25,6 +25,12 @@ class InvalidCursor(ChatError, BadRequestError):
     code = "INVALID_CURSOR"
 
 
+class MessageTooLong(ChatError, BadRequestError):
+    """Longer than `ECO2_CHAT_MESSAGE_MAX_CHARS` (under the schema's hard cap)."""
+
+    code = "MESSAGE_TOO_LONG"
+
+
 class ModelNotOffered(ChatError, BadRequestError):
     """A model outside domain.md's list (the same code as the LLM port's refusal)."""
 

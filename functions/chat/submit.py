@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from eventing.bus.port import EventBus
 from eventing.errors import UnavailableError
 from eventing.events.chat import ChatMessageSubmitted, Coordinates
-from functions.chat.errors import ModelNotOffered
+from functions.chat.errors import MessageTooLong, ModelNotOffered
 from functions.chat.model import DEFAULT_CHAT_MODEL, KIND, Message
 from functions.chat.ports import ConversationRepository
 from functions.chat.schemas import MessageIn
 from functions.images.ports import ObjectStore
 from functions.images.services import resolve_image
-from functions.kit.errors import BadRequestError
 from functions.kit.llm.errors import UnknownModel
 from functions.kit.llm.port import LLM
 from functions.kit.progress import Progress
@@ -30,10 +29,6 @@ from functions.kit.publisher import Publisher
 from functions.kit.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class MessageTooLong(BadRequestError):
-    code = "MESSAGE_TOO_LONG"
 
 
 @dataclass(frozen=True)
