@@ -131,6 +131,7 @@ DOMAIN_EVENT_MODULES: tuple[str, ...] = (
     "eventing.events.users",
     "eventing.events.character",
     "eventing.events.scan",
+    "eventing.events.chat",
 )
 
 

@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--hint", help="what the user says about the item")
     scan.add_argument("--model")
     scan.add_argument("--url", default="http://127.0.0.1:8080")
+    talk = commands.add_parser("chat", help="chat with 이코 through a running mesh")
+    talk.add_argument("--message", help="send this one message (default: read lines)")
+    talk.add_argument("--model")
+    talk.add_argument("--lat", type=float)
+    talk.add_argument("--lon", type=float)
+    talk.add_argument("--url", default="http://127.0.0.1:8080")
     commands.add_parser("functions", help="list the declared functions")
     dead = commands.add_parser("dead-letters", help="list or replay dead letters")
     dead.add_argument("action", choices=["list", "replay"])
@@ -193,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.command == "scan":
         return _scan(args)
+    if args.command == "chat":
+        from functions.chat.cli import run as chat  # noqa: PLC0415 - only this command needs it
+
+        return chat(args.url, args.message, args.model, args.lat, args.lon)
     if args.command == "functions":
         return _functions()
     operator_commands: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -50,10 +50,15 @@ QUEUED_STAGE = "queued"
 class Stage:
     """A stage in progress, as `Progress.stage` yields it."""
 
-    __slots__ = ("completes",)
+    __slots__ = ("completes", "note")
 
     def __init__(self) -> None:
         self.completes = True
+        self.note: str | None = None
+
+    def say(self, message: str | None) -> None:
+        """The `completed` event's message: what the stage found, or why it found nothing."""
+        self.note = message
 
     def abandon(self) -> None:
         """The job ended another way meanwhile (it failed for good): no `completed` event."""
@@ -101,7 +106,7 @@ class Progress:
                 await self._quietly(self.emit(name, "failed", message=public_message(exc)))
             raise
         if stage.completes:
-            await self.emit(name, "completed", progress=end)
+            await self.emit(name, "completed", progress=end, message=stage.note)
 
     async def queued(self) -> StreamEvent | None:
         """The job is on its way (`queued` completed, progress 0): a stream's first event."""

@@ -128,6 +128,7 @@ class Settings(BaseSettings):
     llm_fallback: bool = True  # try the other provider when one fails or its circuit is open
     llm_offline_latency_s: float = 0.0  # the offline provider's simulated latency (load tests)
     llm_offline_answer_latency_s: float | None = None  # answer-stage latency; None: as above
+    llm_offline_token_latency_s: float = 0.0  # between the offline provider's streamed tokens
     openai_api_key: str | None = None
     openai_base_url: str | None = None  # any OpenAI-compatible endpoint (self-hosted models)
     openai_fallback_model: str = "gpt-5-mini"
@@ -137,6 +138,18 @@ class Settings(BaseSettings):
 
     # Scan
     scan_idempotency_ttl_s: int = 3_600  # X-Idempotency-Key returns the same job this long
+
+    # Chat (docs/adr/0015): the models offered to users (domain.md), the message length cap,
+    # how long an unfinished run blocks the next message, where the graph's checkpoints live
+    chat_models: str = (
+        "gpt-5.2,gpt-5.2-pro,gpt-5-mini,gemini-3-flash-preview,gemini-3-pro-preview,"
+        "gemini-2.5-flash"
+    )
+    chat_message_max_chars: int = 4_000
+    chat_run_timeout_s: float = 300.0
+    chat_checkpoints: Literal["auto", "memory", "postgres"] = "auto"  # auto: by mode
+    chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
+    chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None
@@ -179,6 +192,11 @@ class Settings(BaseSettings):
         if self.llm_default_model not in models:
             models.append(self.llm_default_model)
         return tuple(models)
+
+    @property
+    def offered_chat_models(self) -> tuple[str, ...]:
+        """The models a chat message may name (`ECO2_CHAT_MODELS`, comma-separated)."""
+        return tuple(m.strip() for m in self.chat_models.split(",") if m.strip())
 
     @property
     def public_url(self) -> str:

@@ -28,13 +28,16 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support.llm_streams import gemini_chunks, openai_events, sse
 from tests.support.loopback import serve
 
 API_KEY = "test-llm-key"
 SAMPLE_TEXT = "샘플"
+PLAIN_TEXT = "text"  # the schema name of a streamed plain-text request (no json_schema)
+SAMPLE_ANSWER = "샘플 답변이에요. 우유팩은 헹궈서 말려 주세요."
 IMAGE_TOKENS = 258
 
 
@@ -124,6 +127,10 @@ class FakeLLM:
             message = reply.message or f"scripted {reply.status}"
             return JSONResponse(self.error_body(reply.status, message), reply.status)
         text = self._text(call, reply)
+        return self.respond(call, text)
+
+    def respond(self, call: Received, text: str) -> Response:
+        """The answer on the wire (a JSON body; the OpenAI fake streams when asked to)."""
         return JSONResponse(self.ok_body(call, text))
 
     def _text(self, call: Received, reply: Reply | None) -> str:
@@ -131,6 +138,8 @@ class FakeLLM:
             return reply.text
         if reply is not None and reply.output is not None:
             return json.dumps(reply.output, ensure_ascii=False)
+        if call.schema_name == PLAIN_TEXT:
+            return SAMPLE_ANSWER
         key = json.dumps(call.schema, sort_keys=True)
         if key not in self._instances:
             self._instances[key] = json.dumps(instance_of(call.schema), ensure_ascii=False)
@@ -190,7 +199,9 @@ _OPENAI_ERRORS = {
 
 
 class FakeOpenAI(FakeLLM):
-    """POST /v1/responses, as the Responses API (non-streaming) speaks it."""
+    """POST /v1/responses, as the Responses API speaks it: a JSON response, or with
+    `"stream": true` (plain text only) its server-sent events — `response.created`, one
+    `response.output_text.delta` per word, `response.completed` carrying the usage."""
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/responses", self.answer, methods=["POST"])])
@@ -204,6 +215,11 @@ class FakeOpenAI(FakeLLM):
         _require(isinstance(body, dict), "body must be an object")
         _require(isinstance(body.get("model"), str) and body["model"], "model is required")
         fmt = (body.get("text") or {}).get("format") or {}
+        if body.get("stream") is True and fmt.get("type", "text") == "text":
+            texts, images = _openai_parts(body.get("input"))
+            return Received(model=body["model"], schema_name=PLAIN_TEXT, schema={},
+                            system=body.get("instructions") or "", texts=texts,
+                            images=images, body=body)  # fmt: skip
         _require(fmt.get("type") == "json_schema", "text.format.type must be json_schema")
         _require(fmt.get("name") and isinstance(fmt.get("schema"), dict), "schema and name")
         _require(fmt.get("strict") is True, "strict must be true")
@@ -249,6 +265,11 @@ class FakeOpenAI(FakeLLM):
             },
         }
 
+    def respond(self, call: Received, text: str) -> Response:
+        if call.body.get("stream") is not True:
+            return JSONResponse(self.ok_body(call, text))
+        return sse(openai_events(self.ok_body(call, text), text))
+
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
         return {"error": {"message": message, "type": kind, "param": None, "code": code}}
@@ -286,9 +307,13 @@ _GEMINI_STATUS = {
 }
 
 
+STREAM = "streamGenerateContent"
+
+
 class FakeGemini(FakeLLM):
     """POST /v1beta/models/{model}:generateContent (or /v1/: the SDK's default version), as
-    the Gemini Developer API speaks it."""
+    the Gemini Developer API speaks it; `:streamGenerateContent?alt=sse` (plain text only)
+    answers one chunk per word, the last with the finish reason and the usage."""
 
     def app(self) -> Starlette:
         routes = [
@@ -302,11 +327,17 @@ class FakeGemini(FakeLLM):
 
     def parse(self, headers: Mapping[str, str], body: Any, params: Mapping[str, Any]) -> Received:
         model, _, action = str(params.get("target", "")).partition(":")
-        _require(action == "generateContent" and model, "unknown method", 404)
+        _require(action in ("generateContent", STREAM) and model, "unknown method", 404)
         if headers.get("x-goog-api-key") != self.api_key:
             raise WireError(400, "API key not valid. Please pass a valid API key.")
         _require(isinstance(body, dict), "body must be an object")
         config = body.get("generationConfig") or {}
+        if action == STREAM and "responseMimeType" not in config:
+            texts, images = _gemini_parts(body.get("contents"))
+            system = body.get("systemInstruction") or {}
+            return Received(model=model, schema_name=PLAIN_TEXT, schema={},
+                            system="".join(p.get("text", "") for p in system.get("parts", ())),
+                            texts=texts, images=images, body=body)  # fmt: skip
         _require(config.get("responseMimeType") == "application/json", "responseMimeType")
         schema = config.get("responseJsonSchema") or config.get("responseSchema")
         if not isinstance(schema, dict):
@@ -341,6 +372,11 @@ class FakeGemini(FakeLLM):
             "modelVersion": call.model,
             "responseId": secrets.token_urlsafe(16),
         }
+
+    def respond(self, call: Received, text: str) -> Response:
+        if call.schema_name != PLAIN_TEXT:
+            return JSONResponse(self.ok_body(call, text))
+        return sse(gemini_chunks(self.ok_body(call, text), text, call.model))
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         state = _GEMINI_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")

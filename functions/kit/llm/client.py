@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -29,7 +29,13 @@ from functions.kit.llm.errors import (
     LLMUnavailable,
     UnknownModel,
 )
-from functions.kit.llm.port import LLMProvider, LLMRequest, LLMResult, Usage
+from functions.kit.llm.port import (
+    LLMProvider,
+    LLMRequest,
+    LLMResult,
+    StreamingProvider,
+    Usage,
+)
 from functions.kit.llm.usage import MemoryUsageRecorder, UsageRecord, UsageRecorder, record_safely
 
 OFFLINE, OPENAI, GEMINI = "offline", "openai", "gemini"
@@ -100,6 +106,50 @@ class LLMClient:
             fell_back = (name, candidate) != first
             return replace(result, fallback_from=model if fell_back else None)
         raise _most_retryable(failures)
+
+    async def stream(self, request: LLMRequest, field: str = "text") -> AsyncIterator[str]:
+        """Deltas of the output's `field`. A streaming provider is called once, under its
+        breaker, each chunk within the timeout, usage recorded from its terminal chunk; no
+        retry or fallback once text has gone out (the reader has seen it). Other providers
+        answer through `generate` (retries, fallback) as one delta."""
+        model = self.check_model(request.model)
+        name = provider_for(model)
+        provider = self._providers.get(name)
+        if not isinstance(provider, StreamingProvider):
+            result = await self.generate(request)
+            yield str(getattr(result.output, field))
+            return
+        breaker, at, started = self._breakers[name], datetime.now(UTC), time.perf_counter()
+        if not breaker.allow():
+            error: LLMError = CircuitOpen(f"{name}: circuit open after repeated failures")
+            await self._record(request, name, model, at=at, latency_s=0.0, usage=None, error=error)
+            raise error
+        usage: Usage | None = None
+        chunks = provider.stream(request, model, field)
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self._timeout_s):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                usage = chunk.usage or usage
+                if chunk.text:
+                    yield chunk.text
+        except (TimeoutError, LLMError) as exc:
+            error = _stream_error(exc, name, model, request, self._timeout_s)
+            if isinstance(error, LLMUnavailable):
+                breaker.failure()
+            else:
+                breaker.success()  # it answered (badly): the provider is up
+            elapsed = time.perf_counter() - started
+            await self._record(request, name, model, at=at, latency_s=elapsed, usage=None,
+                               error=error)  # fmt: skip
+            raise error from None
+        breaker.success()
+        elapsed = time.perf_counter() - started
+        await self._record(request, name, model, at=at, latency_s=elapsed, usage=usage,
+                           error=None)  # fmt: skip
 
     def _chain(self, model: str) -> list[tuple[str, str]]:
         """(provider, model) to try in order: the model's own provider, then the fallback."""
@@ -190,6 +240,14 @@ class LLMClient:
             error=f"{error.code}: {error.detail}" if error else None,
         )
         await record_safely(self._usage, record)
+
+
+def _stream_error(
+    exc: BaseException, name: str, model: str, request: LLMRequest, timeout_s: float
+) -> LLMError:
+    if isinstance(exc, LLMError):
+        return exc
+    return LLMUnavailable(f"{name} {model} {request.task}: no chunk in {timeout_s}s")
 
 
 def _most_retryable(failures: list[LLMError]) -> LLMError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import httpx2  # the transport google-genai uses; its errors reach us untranslated
 from google import genai
@@ -21,7 +22,7 @@ from functions.kit.llm.errors import (
     LLMUnavailable,
     is_transient_status,
 )
-from functions.kit.llm.port import LLMRequest, LLMResult, Usage
+from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
 from functions.kit.llm.schema import gemini_json_schema, parse_output, schema_name
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,43 @@ class GeminiProvider:
             usage=usage,
             latency_s=time.perf_counter() - started,
         )
+
+    async def stream(
+        self, request: LLMRequest, model: str, field: str
+    ) -> AsyncIterator[StreamChunk]:
+        """The answer as plain text from `generate_content_stream`: each chunk's text, then
+        the usage of the last chunk (Gemini repeats it cumulatively; the last is the call's)."""
+        del field
+        where = f"gemini {model} {request.task}"
+        config = types.GenerateContentConfig(system_instruction=request.system)
+        usage = Usage(0, 0)
+        try:
+            chunks = await self._client.aio.models.generate_content_stream(
+                model=model, contents=[_content(request)], config=config
+            )
+            async for chunk in chunks:
+                text = _chunk_text(chunk, where)
+                if text:
+                    yield StreamChunk(text=text)
+                meta = chunk.usage_metadata
+                if meta is not None:
+                    usage = Usage(meta.prompt_token_count or 0, meta.candidates_token_count or 0)
+        except (genai_errors.APIError, httpx2.HTTPError) as exc:
+            raise _translate(exc, where) from None
+        except ValueError as exc:
+            log.warning("%s: unreadable stream: %s", where, exc)
+            raise LLMOutputError(f"{where}: unreadable response") from None
+        yield StreamChunk(usage=usage)
+
+
+def _chunk_text(chunk: types.GenerateContentResponse, where: str) -> str:
+    """A streamed chunk's text; a blocked prompt or answer is an output error."""
+    if not chunk.candidates:
+        feedback = chunk.prompt_feedback
+        if feedback is not None and feedback.block_reason is not None:
+            raise LLMOutputError(f"{where}: no answer (blocked: {feedback.block_reason})")
+        return ""
+    return _answer_text(chunk, where)
 
 
 def _content(request: LLMRequest) -> types.Content:

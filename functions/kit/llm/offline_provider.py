@@ -9,14 +9,16 @@ plausible, deterministic numbers to show.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from functions.kit.llm.errors import LLMOutputError
-from functions.kit.llm.port import LLMRequest, LLMResult, Usage
+from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
 from functions.kit.llm.schema import validate_output
 
 CHARS_PER_TOKEN = 4
+_TOKENS = re.compile(r"\s*\S+|\s+")  # a word with the spaces before it: deltas that re-join
 IMAGE_TOKENS = 258  # what Gemini counts for a small image; an estimate like the rest
 
 
@@ -24,10 +26,14 @@ class OfflineProvider:
     name = "offline"
 
     def __init__(
-        self, latency_s: float = 0.0, latency_by_task: Mapping[str, float] | None = None
+        self,
+        latency_s: float = 0.0,
+        latency_by_task: Mapping[str, float] | None = None,
+        token_latency_s: float = 0.0,
     ) -> None:
         self._latency_s = latency_s
         self._latency_by_task = dict(latency_by_task or {})
+        self._token_latency_s = token_latency_s
 
     def latency_for(self, task: str) -> float:
         return self._latency_by_task.get(task, self._latency_s)
@@ -48,6 +54,19 @@ class OfflineProvider:
             usage=estimate_usage(request, output.model_dump_json()),
             latency_s=time.perf_counter() - started,
         )
+
+    async def stream(
+        self, request: LLMRequest, model: str, field: str
+    ) -> AsyncIterator[StreamChunk]:
+        """The offline answer's `field`, word by word (the first after the task's latency,
+        the rest `token_latency_s` apart), then the usage as the terminal chunk."""
+        result = await self.generate(request, model)
+        text = str(getattr(result.output, field))
+        for index, token in enumerate(_TOKENS.findall(text)):
+            if index and self._token_latency_s > 0:
+                await asyncio.sleep(self._token_latency_s)
+            yield StreamChunk(text=token)
+        yield StreamChunk(usage=result.usage)
 
 
 def estimate_usage(request: LLMRequest, answer: str) -> Usage:

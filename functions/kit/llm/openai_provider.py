@@ -10,13 +10,19 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import openai
 from openai.types.responses import (
     Response,
+    ResponseCompletedEvent,
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
     ResponseInputContentParam,
     ResponseInputParam,
     ResponseTextConfigParam,
+    ResponseTextDeltaEvent,
 )
 
 from functions.kit.llm.errors import (
@@ -26,7 +32,7 @@ from functions.kit.llm.errors import (
     LLMUnavailable,
     is_transient_status,
 )
-from functions.kit.llm.port import LLMRequest, LLMResult, Usage
+from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
 from functions.kit.llm.schema import openai_strict_schema, parse_output, schema_name
 
 log = logging.getLogger(__name__)
@@ -81,6 +87,33 @@ class OpenAIProvider:
             usage=Usage(usage.input_tokens, usage.output_tokens) if usage else Usage(0, 0),
             latency_s=time.perf_counter() - started,
         )
+
+    async def stream(
+        self, request: LLMRequest, model: str, field: str
+    ) -> AsyncIterator[StreamChunk]:
+        """The answer as plain text, streamed (Responses API events): each
+        `response.output_text.delta` a chunk, the usage from `response.completed` (the
+        call's terminal event). The text is the whole of `field`, so no schema is sent."""
+        del field
+        where = f"openai {model} {request.task}"
+        try:
+            events = await self._client.responses.create(
+                model=model, instructions=request.system, input=_input(request),
+                stream=True, store=False,
+            )  # fmt: skip
+            async for event in events:
+                if isinstance(event, ResponseTextDeltaEvent):
+                    yield StreamChunk(text=event.delta)
+                elif isinstance(event, ResponseCompletedEvent):
+                    usage = event.response.usage
+                    found = Usage(usage.input_tokens, usage.output_tokens) if usage else None
+                    yield StreamChunk(usage=found or Usage(0, 0))
+                elif isinstance(event, ResponseFailedEvent | ResponseErrorEvent):
+                    raise LLMUnavailable(f"{where}: the response failed")
+                elif isinstance(event, ResponseIncompleteEvent):
+                    raise LLMOutputError(f"{where}: the answer is incomplete")
+        except openai.OpenAIError as exc:
+            raise _translate(exc, where) from None
 
 
 def _input(request: LLMRequest) -> ResponseInputParam:

@@ -6,9 +6,9 @@ so a stage never knows whether OpenAI, Gemini or the offline provider answered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -58,6 +58,15 @@ class LLMResult:
         return self.output
 
 
+@dataclass(frozen=True)
+class StreamChunk:
+    """One piece of a streamed answer: a text delta, or the terminal event with the call's
+    usage (what is recorded: streamed chunks are never added up)."""
+
+    text: str = ""
+    usage: Usage | None = None
+
+
 class LLMProvider(Protocol):
     """One provider's adapter: one attempt, no retries (the client owns resilience)."""
 
@@ -66,9 +75,23 @@ class LLMProvider(Protocol):
     async def generate(self, request: LLMRequest, model: str) -> LLMResult: ...
 
 
+@runtime_checkable
+class StreamingProvider(Protocol):
+    """A provider that streams: text deltas of the output's `field`, then one chunk with the
+    usage. Providers without it are streamed as one delta of a structured answer."""
+
+    name: str
+
+    def stream(self, request: LLMRequest, model: str, field: str) -> AsyncIterator[StreamChunk]: ...
+
+
 class LLM(Protocol):
     def check_model(self, model: str | None) -> str:
         """The model a request will use; raises UnknownModel when it may not be used."""
         ...
 
     async def generate(self, request: LLMRequest) -> LLMResult: ...
+
+    def stream(self, request: LLMRequest, field: str = "text") -> AsyncIterator[str]:
+        """The text of the output's string `field`, as deltas while the model writes it."""
+        ...

@@ -31,7 +31,11 @@ def build_providers(
 ) -> dict[str, LLMProvider]:
     """The configured providers by name; their SDK clients are closed with the container."""
     providers: dict[str, LLMProvider] = {
-        OFFLINE: OfflineProvider(settings.llm_offline_latency_s, offline_latency_by_task(settings))
+        OFFLINE: OfflineProvider(
+            settings.llm_offline_latency_s,
+            offline_latency_by_task(settings),
+            token_latency_s=settings.llm_offline_token_latency_s,
+        )
     }
     if settings.openai_api_key or settings.openai_base_url:
         from functions.kit.llm import openai_provider  # noqa: PLC0415 - SDK only when used

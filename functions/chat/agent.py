@@ -1,0 +1,148 @@
+"""`chat-agent`: the function that answers a submitted message by running the graph.
+
+A run ends exactly one visible way: the assistant message stored, then `done` completed with
+its ids; or `done` failed (a fail-closed node gave up, the conversation was deleted, or — from
+`failed` below — the broker gave up on the event). A redelivered event whose answer is already
+stored only repeats the `done` (the bus keeps one per job): no second graph run, no second
+message. A run interrupted mid-graph resumes from its last checkpoint (thread = conversation).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from eventing.bus.port import EventBus
+from eventing.events.chat import SUBMITTED, ChatAnswered, ChatMessageSubmitted
+from eventing.events.mesh import DeadLettered
+from functions.chat.errors import NodeFailed
+from functions.chat.graph import Graph
+from functions.chat.model import DONE_MESSAGE, FAILED_MESSAGE, Message
+from functions.chat.ports import ConversationRepository
+from functions.chat.state import ChatState
+from functions.kit.progress import Progress
+
+log = logging.getLogger(__name__)
+ANSWER_NAMESPACE = uuid.UUID("3c1f4e0a-7b9d-4f52-9e61-0d8a2b5c7e19")
+
+
+def assistant_message_id(job_id: str) -> str:
+    """Derived from the run: however often the run repeats, it stores one message."""
+    return str(uuid.uuid5(ANSWER_NAMESPACE, job_id))
+
+
+@dataclass
+class ChatAgent:
+    graph: Graph
+
+    async def run(self, data: ChatMessageSubmitted) -> ChatState:
+        config: Any = {"configurable": {"thread_id": data.conversation_id}}
+        snapshot = await self.graph.aget_state(config)
+        if snapshot.next and snapshot.values.get("job_id") == data.job_id:
+            log.info("chat job %s: resuming from its checkpoint", data.job_id)
+            return cast(ChatState, await self.graph.ainvoke(None, config, durability="sync"))
+        location = data.location.model_dump() if data.location else None
+        inputs: ChatState = {
+            "job_id": data.job_id, "conversation_id": data.conversation_id,
+            "user_id": data.user_id, "message": data.message, "model": data.model,
+            "location": location, "image_key": data.image_key, "intents": [], "vision": None,
+            "contexts": {}, "missing": [], "answer": "",
+        }  # fmt: skip
+        # Each step's checkpoint is written before the next step starts: a crash loses at
+        # most the step it interrupted.
+        return cast(ChatState, await self.graph.ainvoke(inputs, config, durability="sync"))
+
+    async def prune(self, conversation_id: str) -> None:
+        """Keep only the conversation's latest checkpoint (a finished run's state: its turns
+        and summary); best effort — a failed prune leaves more rows, never a broken thread."""
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            return
+        try:
+            await saver.aprune([conversation_id], strategy="keep_latest")
+        except Exception:
+            log.warning("could not prune the checkpoints of %s", conversation_id, exc_info=True)
+
+
+def result_of(
+    data: ChatMessageSubmitted, intent: str, answer: str, stored: Message | None
+) -> dict[str, Any]:
+    """The `done` event's `result` (http-api.md, Chat SSE)."""
+    return {
+        "intent": intent,
+        "answer": answer,
+        "persistence": {
+            "conversation_id": data.conversation_id,
+            "user_id": data.user_id,
+            "user_message": data.user_message_id,
+            "assistant_message": stored.id if stored else None,
+            "assistant_message_created_at": stored.created_at.isoformat() if stored else None,
+        },
+    }
+
+
+async def respond(
+    data: ChatMessageSubmitted,
+    event_bus: EventBus,
+    chat_conversations: ConversationRepository,
+    chat_agent: ChatAgent,
+) -> ChatAnswered | None:
+    progress = Progress(event_bus, data.job_id)
+    kept = await chat_conversations.message(assistant_message_id(data.job_id))
+    if kept is not None:  # answered already (a redelivery): the same end again
+        await progress.done(result=result_of(data, "general", kept.content, kept),
+                            message=DONE_MESSAGE)  # fmt: skip
+        return _answered(data, kept, [])
+    if await chat_conversations.get(data.conversation_id, data.user_id) is None:
+        await _fail(data, event_bus, chat_conversations, "대화가 삭제되었어요.")
+        return None
+    try:
+        state = await chat_agent.run(data)
+    except NodeFailed as exc:
+        log.warning("chat job %s failed: %s", data.job_id, exc)
+        await _fail(data, event_bus, chat_conversations, FAILED_MESSAGE)
+        return None
+    intents = state.get("intents") or ["general"]
+    reply = Message(
+        id=assistant_message_id(data.job_id), conversation_id=data.conversation_id, seq=0,
+        role="assistant", content=state.get("answer") or "", created_at=datetime.now(UTC),
+        job_id=data.job_id,
+    )  # fmt: skip
+    stored = await chat_conversations.finish_run(data.conversation_id, data.job_id, reply)
+    if stored is None:
+        await _fail(data, event_bus, chat_conversations, "대화가 삭제되었어요.")
+        return None
+    await progress.done(result=result_of(data, intents[0], stored.content, stored),
+                        message=DONE_MESSAGE)  # fmt: skip
+    await chat_agent.prune(data.conversation_id)
+    return _answered(data, stored, intents)
+
+
+def _answered(data: ChatMessageSubmitted, stored: Message, intents: list[str]) -> ChatAnswered:
+    return ChatAnswered(
+        job_id=data.job_id, conversation_id=data.conversation_id, user_id=data.user_id,
+        assistant_message_id=stored.id, intents=intents,
+    )  # fmt: skip
+
+
+async def _fail(
+    data: ChatMessageSubmitted, bus: EventBus, repo: ConversationRepository, message: str
+) -> None:
+    """End the run without an answer: the conversation is free again, `done` failed."""
+    await repo.fail_run(data.conversation_id, data.job_id)
+    await Progress(bus, data.job_id).fail(message, result=result_of(data, "general", "", None))
+
+
+async def failed(
+    data: DeadLettered, event_bus: EventBus, chat_conversations: ConversationRepository
+) -> None:
+    """`chat-failed`: the broker gave up on a submitted message; its run ends visibly."""
+    if data.event_type != SUBMITTED or not data.data:
+        return
+    submitted = ChatMessageSubmitted.model_validate(data.data)
+    await _fail(submitted, event_bus, chat_conversations, FAILED_MESSAGE)

@@ -1,0 +1,47 @@
+"""The chat domain's errors (the kit's table maps them to HTTP status and retry/dead-letter)."""
+
+from __future__ import annotations
+
+from functions.kit.errors import BadRequestError, ConflictError, Eco2Error, NotFoundError
+
+
+class ChatError(Eco2Error):
+    """Base of the chat package's errors."""
+
+
+class ConversationNotFound(ChatError, NotFoundError):
+    """Unknown, deleted or someone else's conversation: the same 404 for all three."""
+
+    code = "CHAT_NOT_FOUND"
+
+
+class RunActive(ChatError, ConflictError):
+    """A second message while 이코 is still answering the first (ADR 0015: reject, 409)."""
+
+    code = "CHAT_RUN_ACTIVE"
+
+
+class InvalidCursor(ChatError, BadRequestError):
+    code = "INVALID_CURSOR"
+
+
+class MessageTooLong(ChatError, BadRequestError):
+    """Longer than `ECO2_CHAT_MESSAGE_MAX_CHARS` (under the schema's hard cap)."""
+
+    code = "MESSAGE_TOO_LONG"
+
+
+class ModelNotOffered(ChatError, BadRequestError):
+    """A model outside domain.md's list (the same code as the LLM port's refusal)."""
+
+    code = "UNKNOWN_MODEL"
+
+
+class NodeFailed(ChatError):
+    """A fail-closed node gave up: the run ends as failed (not retried by the broker)."""
+
+    code = "CHAT_NODE_FAILED"
+
+    def __init__(self, node: str, cause: str) -> None:
+        super().__init__(f"'{node}' 단계를 끝내지 못했어요 ({cause})")  # the client reads it
+        self.node = node

@@ -1,0 +1,1 @@
+"""The graph's memory: checkpoint savers (one thread per conversation)."""

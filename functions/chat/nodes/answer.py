@@ -1,0 +1,103 @@
+"""The answer node: 이코 writes the reply from the aggregated contexts, streamed token by
+token onto the run's event stream (`token` events share the job's seq with the stages).
+
+The text is returned to the graph; the agent stores it as the assistant message before the
+run's `done` (the client fetches nothing else)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import BaseModel
+
+from functions.chat import offline
+from functions.chat.model import PLAN
+from functions.chat.nodes.deps import AgentDeps
+from functions.chat.state import ChatState
+from functions.kit.llm.port import LLMRequest
+from functions.kit.progress import Progress
+
+log = logging.getLogger(__name__)
+SYSTEM = (
+    "너는 한국의 분리배출 도우미 캐릭터 '이코'야. 친근한 존댓말로, Markdown으로 답해. "
+    "주어진 컨텍스트(JSON)에 있는 사실만 말하고, 없는 정보(missing)는 없다고 솔직히 말해. "
+    "분리배출 단계는 번호 목록으로 써."
+)
+
+
+class ChatAnswer(BaseModel):
+    text: str
+
+
+def prompt(state: ChatState) -> str:
+    turns = "\n".join(f"{t['role']}: {t['content']}" for t in state.get("history") or [])
+    contexts = json.dumps(state.get("contexts") or {}, ensure_ascii=False)
+    return (
+        f"앞선 대화 요약: {state.get('summary') or '(없음)'}\n"
+        f"이전 대화:\n{turns or '(없음)'}\n\n컨텍스트: {contexts}\n"
+        f"missing: {state.get('missing') or []}\n\n사용자: {state['message']}"
+    )
+
+
+class Continuation:
+    """Publishes a re-run's tokens after what the stream already showed: a run resumed after
+    a crash mid-answer writes the same text again (the offline model always does; a model
+    may), and only the part past the shown prefix goes out, so the client's text continues
+    instead of doubling. A re-written answer that departs from the shown prefix goes out from
+    where it departs (logged); the stored message is the new text."""
+
+    def __init__(self, progress: Progress, shown: str) -> None:
+        self._progress = progress
+        self._shown = shown
+        self._sent = 0 if not shown else len(shown)
+        self.text = ""
+
+    async def add(self, delta: str) -> None:
+        self.text += delta
+        if self._shown and not self._shown.startswith(self.text[: len(self._shown)]):
+            log.warning("job %s: the re-written answer departs from the one shown",
+                        self._progress.job_id)  # fmt: skip
+            self._sent = min(self._sent, _common(self._shown, self.text))
+            self._shown = ""
+        if len(self.text) > self._sent:
+            await self._progress.token(self.text[self._sent :], node="answer")
+            self._sent = len(self.text)
+
+
+def _common(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def make(deps: AgentDeps) -> Any:
+    async def answer(state: ChatState) -> dict[str, Any]:
+        job_id = state["job_id"]
+        written = offline.compose(state["message"], state.get("contexts") or {},
+                                  state.get("missing") or [],
+                                  located=state.get("location") is not None)  # fmt: skip
+        request = LLMRequest(
+            task="chat.answer", schema=ChatAnswer, system=SYSTEM, prompt=prompt(state),
+            model=state.get("model"), offline=lambda _: {"text": written}, job_id=job_id,
+        )  # fmt: skip
+        progress = Progress(deps.bus, job_id)
+        shown = await deps.bus.token_snapshot(job_id)
+        tokens = Continuation(progress, shown.accumulated if shown else "")
+
+        async def write() -> dict[str, Any]:
+            async for delta in deps.llm.stream(request, "text"):
+                await tokens.add(delta)
+            return {"text": tokens.text}
+
+        start, end = PLAN["answer"]
+        async with progress.stage("answer", start=start, end=end):  # fail-closed: `failed`
+            outcome = await deps.runner.run("answer", job_id, write)
+        text = str((outcome["context"] or {}).get("text") or "")
+        turns = [{"role": "user", "content": state["message"]},
+                 {"role": "assistant", "content": text}]  # fmt: skip
+        return {"answer": text, "history": turns}
+
+    return answer
