@@ -13,6 +13,7 @@ from functions.character.services import owned_characters
 from functions.chat.ports import Context
 from functions.kit.errors import BadRequestError, NotFoundError
 from functions.scan.knowledge.model import KnowledgeBase
+from functions.scan.knowledge.retrieval import retriever_for
 
 
 class CharacterService:
@@ -31,9 +32,9 @@ class CharacterService:
             owned = []
         found = next((c for c in self._catalog if c.name in text), None)
         if found is None:
-            item = self._kb.match_hint(text)
+            best = retriever_for(self._kb).best(text)
             found = next(
-                (c for c in self._catalog if item and c.middle_category == item.middle), None
+                (c for c in self._catalog if best and c.middle_category == best.middle), None
             )
         mentioned = None
         if found is not None:

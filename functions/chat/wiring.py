@@ -66,6 +66,7 @@ async def chat_sources(container: Container) -> Sources:
 async def chat_agent(container: Container) -> ChatAgent:
     from functions.chat.agent import ChatAgent  # noqa: PLC0415
     from functions.chat.graph import build  # noqa: PLC0415
+    from functions.chat.knowledge import offline_item  # noqa: PLC0415
     from functions.chat.nodes.deps import AgentDeps  # noqa: PLC0415
     from functions.chat.policies import Breakers  # noqa: PLC0415
     from functions.chat.runner import Runner  # noqa: PLC0415
@@ -77,6 +78,6 @@ async def chat_agent(container: Container) -> ChatAgent:
         runner=Runner(Breakers()),
         sources=await container.get("chat_sources"),
         images=await container.get("object_store"),
-        offline_item=lambda text: item.name if (item := kb.match_hint(text)) else "",
+        offline_item=lambda text: offline_item(kb, text),
     )
     return ChatAgent(build(deps, await container.get("chat_checkpointer")))

@@ -12,6 +12,7 @@ from typing import Any
 
 from eventing.bus.memory import InMemoryEventBus
 from eventing.events.chat import ChatMessageSubmitted, Coordinates
+from functions.chat import knowledge
 from functions.chat import offline_sources as offline
 from functions.chat.agent import ChatAgent
 from functions.chat.graph import build
@@ -134,8 +135,7 @@ class Rig:
 
 
 def offline_item(text: str) -> str:
-    item = _KB.match_hint(text)
-    return item.name if item else ""
+    return knowledge.offline_item(_KB, text)
 
 
 def rig(
