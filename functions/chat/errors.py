@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from functions.kit.errors import BadRequestError, ConflictError, Eco2Error, NotFoundError
+from functions.kit.errors import (
+    BadRequestError,
+    ConflictError,
+    Eco2Error,
+    NotFoundError,
+    UnavailableError,
+)
 
 
 class ChatError(Eco2Error):
@@ -45,3 +51,10 @@ class NodeFailed(ChatError):
     def __init__(self, node: str, cause: str) -> None:
         super().__init__(f"'{node}' 단계를 끝내지 못했어요 ({cause})")  # the client reads it
         self.node = node
+
+
+class CheckpointStoreUnavailable(ChatError, UnavailableError):
+    """The graph's memory (PostgreSQL, or its Redis hot layer) cannot be read or written:
+    the broker retries the run, which resumes from the last checkpoint written."""
+
+    code = "CHAT_MEMORY_UNAVAILABLE"

@@ -34,9 +34,15 @@ async def chat_checkpointer(container: Container) -> BaseCheckpointSaver[Any]:
     chosen = settings.chat_checkpoints
     if chosen == "memory" or (chosen == "auto" and settings.mode == "embedded"):
         return checkpoints.memory_saver()
-    return await checkpoints.postgres_saver(
+    durable = await checkpoints.postgres_saver(
         settings.pg_dsn, settings.chat_checkpoint_pool_max, container
     )
+    if chosen == "postgres":
+        return durable
+    from functions.chat.memory.hot import HotCheckpointSaver  # noqa: PLC0415
+
+    return HotCheckpointSaver(durable, await container.redis(), settings.redis_prefix,
+                              settings.chat_checkpoint_hot_ttl_s)  # fmt: skip
 
 
 async def chat_sources(container: Container) -> Sources:

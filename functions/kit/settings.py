@@ -147,7 +147,9 @@ class Settings(BaseSettings):
     )
     chat_message_max_chars: int = 4_000
     chat_run_timeout_s: float = 300.0
-    chat_checkpoints: Literal["auto", "memory", "postgres"] = "auto"  # auto: by mode
+    # auto: memory embedded, redis (a Redis hot layer over PostgreSQL) in real mode
+    chat_checkpoints: Literal["auto", "memory", "postgres", "redis"] = "auto"
+    chat_checkpoint_hot_ttl_s: int = 3_600  # a conversation's hot entry outlives its use this long
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
     chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
 
