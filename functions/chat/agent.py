@@ -25,6 +25,7 @@ from functions.chat.graph import Graph
 from functions.chat.model import DONE_MESSAGE, FAILED_MESSAGE, Message
 from functions.chat.ports import ConversationRepository
 from functions.chat.state import ChatState
+from functions.kit.llm.port import LLM
 from functions.kit.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,20 @@ def assistant_message_id(job_id: str) -> str:
 @dataclass
 class ChatAgent:
     graph: Graph
+    ledger: LLM | None = None  # whose `settle` sums the run's LLM calls and their cost
+
+    async def settle(self, job_id: str) -> None:
+        """The run's cost ledger, stored with its usage records once the run has ended;
+        best effort (a usage-table outage must not fail a run that answered)."""
+        if self.ledger is None:
+            return
+        try:
+            cost = await self.ledger.settle(job_id)
+        except Exception:
+            log.warning("could not settle the LLM ledger of chat job %s", job_id, exc_info=True)
+            return
+        log.info("chat job %s: %d LLM call(s), %d+%d tokens, $%.6f", job_id, cost.calls,
+                 cost.input_tokens, cost.output_tokens, cost.cost_usd)  # fmt: skip
 
     async def run(self, data: ChatMessageSubmitted) -> ChatState:
         config: Any = {"configurable": {"thread_id": data.conversation_id}}
@@ -106,6 +121,7 @@ async def respond(
     except NodeFailed as exc:
         log.warning("chat job %s failed: %s", data.job_id, exc)
         await _fail(data, event_bus, chat_conversations, FAILED_MESSAGE)
+        await chat_agent.settle(data.job_id)
         return None
     intents = state.get("intents") or ["general"]
     reply = Message(
@@ -120,6 +136,7 @@ async def respond(
     await progress.done(result=result_of(data, intents[0], stored.content, stored),
                         message=DONE_MESSAGE)  # fmt: skip
     await chat_agent.prune(data.conversation_id)
+    await chat_agent.settle(data.job_id)
     return _answered(data, stored, intents)
 
 

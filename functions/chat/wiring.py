@@ -86,4 +86,4 @@ async def chat_agent(container: Container) -> ChatAgent:
         images=await container.get("object_store"),
         offline_item=lambda text: offline_item(kb, text),
     )
-    return ChatAgent(build(deps, await container.get("chat_checkpointer")))
+    return ChatAgent(build(deps, await container.get("chat_checkpointer")), ledger=deps.llm)

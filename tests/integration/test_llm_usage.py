@@ -32,7 +32,7 @@ class Reply(BaseModel):
 @pytest.fixture
 async def pg_pool(pg_dsn: str) -> AsyncIterator[Any]:
     pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=4)
-    assert await migrate(pool, MIGRATIONS) == ["llm/0001_llm_usage"]
+    assert await migrate(pool, MIGRATIONS) == ["llm/0001_llm_usage", "llm/0002_llm_costs"]
     yield pool
     await pool.close()
 
@@ -73,6 +73,38 @@ async def test_successes_and_failures_are_written_as_rows(pg_pool: Any) -> None:
     assert first["error"] is None
     assert rows[1]["error"] == "LLM_UNAVAILABLE: 429"
     assert len(rows[2]["error"]) == 1_000  # long errors are cut, never refused
+
+
+async def test_a_run_is_settled_into_one_ledger_row_by_model(pg_pool: Any) -> None:
+    recorder = PostgresUsageRecorder(pg_pool)
+    await recorder.record(record(cost_usd=0.000475))
+    await recorder.record(record(ok=False, input_tokens=0, output_tokens=0, cost_usd=0.0))
+    await recorder.record(
+        record(
+            model="gemini-2.5-flash",
+            provider="gemini",
+            searches=1,
+            input_tokens=100,
+            output_tokens=10,
+            cost_usd=0.035055,
+        )
+    )
+    await recorder.record(record(job_id="job-other", cost_usd=9.0))
+    first = await recorder.settle("job-7")
+    again = await recorder.settle("job-7")  # a repeated end stores the same summary
+    assert first == again
+    assert (first.calls, first.input_tokens, first.output_tokens) == (3, 1_304, 97)
+    assert first.cost_usd == pytest.approx(0.03553) and first.priced
+    by_model = {m.model: m for m in first.by_model}
+    assert (by_model["gpt-5-mini"].calls, by_model["gpt-5-mini"].failed) == (2, 1)
+    assert by_model["gemini-2.5-flash"].searches == 1
+    rows = await pg_pool.fetch(
+        "SELECT job_id, calls, cost_usd, priced, by_model FROM llm_run_costs"
+    )
+    assert [(r["job_id"], r["calls"], r["priced"]) for r in rows] == [("job-7", 3, True)]
+    assert float(rows[0]["cost_usd"]) == pytest.approx(0.03553)
+    await recorder.record(record(job_id="job-8", model="mystery-1", cost_usd=None))
+    assert not (await recorder.settle("job-8")).priced
 
 
 async def test_the_real_mode_container_records_every_call_in_postgres(pg_dsn: str) -> None:

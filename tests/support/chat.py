@@ -149,7 +149,8 @@ def rig(
     deps = AgentDeps(llm=llm or offline_llm(), bus=bus, runner=Runner(found, sleep=no_sleep),
                      sources=srcs or sources(), images=images,
                      offline_item=offline_item)  # fmt: skip
-    agent = ChatAgent(build(deps, memory_saver()))
+    ledger = deps.llm if hasattr(deps.llm, "settle") else None
+    agent = ChatAgent(build(deps, memory_saver()), ledger=ledger)
     return Rig(bus, MemoryConversationRepository(), agent, found, deps)
 
 

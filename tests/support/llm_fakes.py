@@ -32,6 +32,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.support.llm_streams import gemini_chunks, openai_events, sse
+from tests.support.llm_tools import (
+    IMAGE,
+    SEARCH,
+    SEARCH_ANSWER,
+    ToolWireError,
+    gemini_call_parts,
+    gemini_parts,
+    gemini_tools,
+    grounding,
+    openai_output,
+    openai_tools,
+)
 from tests.support.loopback import serve
 
 API_KEY = "test-llm-key"
@@ -39,6 +51,7 @@ SAMPLE_TEXT = "샘플"
 PLAIN_TEXT = "text"  # the schema name of a streamed plain-text request (no json_schema)
 SAMPLE_ANSWER = "샘플 답변이에요. 우유팩은 헹궈서 말려 주세요."
 IMAGE_TOKENS = 258
+Calls = tuple[Mapping[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,8 @@ class Reply:
     text: str | None = None  # the model's output text as is (e.g. malformed JSON)
     output: Mapping[str, Any] | None = None  # a canned JSON output
     message: str | None = None  # the error message of a non-200 reply
+    # Function calls instead of an answer: {"name": ..., "arguments": {...}, "id"?: ...}
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,11 +124,13 @@ class FakeLLM:
         """Scripted replies not used yet."""
         return len(self._script)
 
-    async def answer(self, request: Request) -> JSONResponse:
+    async def answer(self, request: Request) -> Response:
         try:
             call = self.parse(request.headers, await request.json(), request.path_params)
         except WireError as exc:
             return JSONResponse(self.error_body(exc.status, exc.message), exc.status)
+        except ToolWireError as exc:
+            return JSONResponse(self.error_body(400, str(exc)), 400)
         except ValueError:
             return JSONResponse(self.error_body(400, "request body is not JSON"), 400)
         self.received.append(call)
@@ -127,11 +144,11 @@ class FakeLLM:
             message = reply.message or f"scripted {reply.status}"
             return JSONResponse(self.error_body(reply.status, message), reply.status)
         text = self._text(call, reply)
-        return self.respond(call, text)
+        return self.respond(call, text, reply.tool_calls if reply is not None else ())
 
-    def respond(self, call: Received, text: str) -> Response:
+    def respond(self, call: Received, text: str, calls: Calls = ()) -> Response:
         """The answer on the wire (a JSON body; the OpenAI fake streams when asked to)."""
-        return JSONResponse(self.ok_body(call, text))
+        return JSONResponse(self.ok_body(call, text, calls))
 
     def _text(self, call: Received, reply: Reply | None) -> str:
         if reply is not None and reply.text is not None:
@@ -140,6 +157,10 @@ class FakeLLM:
             return json.dumps(reply.output, ensure_ascii=False)
         if call.schema_name == PLAIN_TEXT:
             return SAMPLE_ANSWER
+        if call.schema_name == SEARCH:
+            return SEARCH_ANSWER
+        if call.schema_name == IMAGE:
+            return "그렸어요"
         key = json.dumps(call.schema, sort_keys=True)
         if key not in self._instances:
             self._instances[key] = json.dumps(instance_of(call.schema), ensure_ascii=False)
@@ -160,7 +181,7 @@ class FakeLLM:
     def parse(self, headers: Mapping[str, str], body: Any, params: Mapping[str, Any]) -> Received:
         raise NotImplementedError
 
-    def ok_body(self, call: Received, text: str) -> dict[str, Any]:
+    def ok_body(self, call: Received, text: str, calls: Calls = ()) -> dict[str, Any]:
         raise NotImplementedError
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
@@ -215,6 +236,12 @@ class FakeOpenAI(FakeLLM):
         _require(isinstance(body, dict), "body must be an object")
         _require(isinstance(body.get("model"), str) and body["model"], "model is required")
         fmt = (body.get("text") or {}).get("format") or {}
+        _, search = openai_tools(body)
+        if search and fmt.get("type", "text") == "text" and body.get("stream") is not True:
+            texts, images = _openai_parts(body.get("input"))
+            return Received(model=body["model"], schema_name=SEARCH, schema={},
+                            system=body.get("instructions") or "", texts=texts,
+                            images=images, body=body)  # fmt: skip
         if body.get("stream") is True and fmt.get("type", "text") == "text":
             texts, images = _openai_parts(body.get("input"))
             return Received(model=body["model"], schema_name=PLAIN_TEXT, schema={},
@@ -234,7 +261,7 @@ class FakeOpenAI(FakeLLM):
             body=body,
         )
 
-    def ok_body(self, call: Received, text: str) -> dict[str, Any]:
+    def ok_body(self, call: Received, text: str, calls: Calls = ()) -> dict[str, Any]:
         tokens_in, tokens_out = self.tokens(call, text)
         return {
             "id": f"resp_{secrets.token_hex(12)}",
@@ -242,18 +269,10 @@ class FakeOpenAI(FakeLLM):
             "created_at": int(time.time()),
             "status": "completed",
             "model": call.model,
-            "output": [
-                {
-                    "type": "message",
-                    "id": f"msg_{secrets.token_hex(12)}",
-                    "status": "completed",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": text, "annotations": []}],
-                }
-            ],
+            "output": openai_output(text, calls, call.schema_name == SEARCH),
             "parallel_tool_calls": True,
             "tool_choice": "auto",
-            "tools": [],
+            "tools": call.body.get("tools") or [],
             "error": None,
             "incomplete_details": None,
             "usage": {
@@ -265,9 +284,9 @@ class FakeOpenAI(FakeLLM):
             },
         }
 
-    def respond(self, call: Received, text: str) -> Response:
+    def respond(self, call: Received, text: str, calls: Calls = ()) -> Response:
         if call.body.get("stream") is not True:
-            return JSONResponse(self.ok_body(call, text))
+            return JSONResponse(self.ok_body(call, text, calls))
         return sse(openai_events(self.ok_body(call, text), text))
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
@@ -332,6 +351,12 @@ class FakeGemini(FakeLLM):
             raise WireError(400, "API key not valid. Please pass a valid API key.")
         _require(isinstance(body, dict), "body must be an object")
         config = body.get("generationConfig") or {}
+        _, search = gemini_tools(body)
+        special = IMAGE if "IMAGE" in (config.get("responseModalities") or ()) else SEARCH
+        if (search or special == IMAGE) and action != STREAM and "responseMimeType" not in config:
+            texts, images = _gemini_parts(body.get("contents"))
+            return Received(model=model, schema_name=special, schema={}, system="",
+                            texts=texts, images=images, body=body)  # fmt: skip
         if action == STREAM and "responseMimeType" not in config:
             texts, images = _gemini_parts(body.get("contents"))
             system = body.get("systemInstruction") or {}
@@ -354,16 +379,15 @@ class FakeGemini(FakeLLM):
             body=body,
         )
 
-    def ok_body(self, call: Received, text: str) -> dict[str, Any]:
+    def ok_body(self, call: Received, text: str, calls: Calls = ()) -> dict[str, Any]:
         tokens_in, tokens_out = self.tokens(call, text)
+        parts = gemini_parts(text, calls, call.schema_name == IMAGE)
+        candidate = {"content": {"parts": parts, "role": "model"}, "finishReason": "STOP",
+                     "index": 0}  # fmt: skip
+        if call.schema_name == SEARCH:
+            candidate["groundingMetadata"] = grounding()
         return {
-            "candidates": [
-                {
-                    "content": {"parts": [{"text": text}], "role": "model"},
-                    "finishReason": "STOP",
-                    "index": 0,
-                }
-            ],
+            "candidates": [candidate],
             "usageMetadata": {
                 "promptTokenCount": tokens_in,
                 "candidatesTokenCount": tokens_out,
@@ -373,9 +397,9 @@ class FakeGemini(FakeLLM):
             "responseId": secrets.token_urlsafe(16),
         }
 
-    def respond(self, call: Received, text: str) -> Response:
+    def respond(self, call: Received, text: str, calls: Calls = ()) -> Response:
         if call.schema_name != PLAIN_TEXT:
-            return JSONResponse(self.ok_body(call, text))
+            return JSONResponse(self.ok_body(call, text, calls))
         return sse(gemini_chunks(self.ok_body(call, text), text, call.model))
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
@@ -392,8 +416,12 @@ def _gemini_parts(contents: Any) -> tuple[tuple[str, ...], tuple[SeenImage, ...]
     _require(isinstance(contents, list) and contents, "contents must be a non-empty list")
     texts: list[str] = []
     images: list[SeenImage] = []
+    called: list[str] = []
     for content in contents:
+        gemini_call_parts(content.get("parts", ()) if isinstance(content, dict) else (), called)
         for part in content.get("parts", ()) if isinstance(content, dict) else ():
+            if "functionCall" in part or "functionResponse" in part:
+                continue
             if "text" in part:
                 texts.append(part["text"])
             elif "inlineData" in part:

@@ -19,7 +19,10 @@ from functions.chat.nodes.router import plan
 from functions.chat.policies import Breakers, FailMode, NodePolicy
 from functions.images.blob_stores import MemoryBlobStore
 from functions.images.local_store import LocalObjectStore
+from functions.kit.llm.client import LLMClient
+from functions.kit.llm.offline_provider import OfflineProvider
 from functions.kit.llm.port import LLMRequest
+from functions.kit.llm.usage import MemoryUsageRecorder
 from functions.kit.settings import Settings
 from tests.support.chat import (
     SEOUL,
@@ -293,3 +296,16 @@ async def test_the_sweep_forgets_a_deleted_conversations_checkpoints() -> None:
     await forget.sweep(Ping(function="chat-forget"), r.repo, saver, Settings())
     assert [c async for c in saver.alist(config)] == []
     assert await r.repo.forgettable(0, 10) == []
+
+
+async def test_a_finished_run_settles_its_llm_ledger() -> None:
+    usage = MemoryUsageRecorder()
+    llm = LLMClient({"offline": OfflineProvider()}, allowed_models=["offline"],
+                    default_model="offline", usage=usage)  # fmt: skip
+    r = rig(llm=llm)
+    data = await submit(r, "우유팩 어떻게 버려?")
+    assert await respond(data, r.bus, r.repo, r.agent) is not None
+    ledger = usage.runs[data.job_id]
+    mine = [u for u in usage.records if u.job_id == data.job_id]
+    assert ledger.calls == len(mine) >= 1 and ledger.priced and ledger.cost_usd == 0.0
+    assert ledger.output_tokens == sum(u.output_tokens for u in mine) > 0

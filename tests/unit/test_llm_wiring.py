@@ -36,7 +36,10 @@ def test_the_declaration_module_provides_the_llm_and_its_migration() -> None:
     assert registry.providers == {"llm": wiring.llm, "llm_usage": wiring.llm_usage}
     [folder] = registry.migrations
     assert folder.parent.name == "llm"
-    assert [p.name for p in sorted(folder.glob("*.sql"))] == ["0001_llm_usage.sql"]
+    assert [p.name for p in sorted(folder.glob("*.sql"))] == [
+        "0001_llm_usage.sql",
+        "0002_llm_costs.sql",
+    ]
 
 
 def test_only_the_offline_provider_without_keys_or_urls() -> None:

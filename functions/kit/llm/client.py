@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from functions.kit.llm.breaker import CircuitBreaker
 from functions.kit.llm.errors import (
@@ -29,7 +30,11 @@ from functions.kit.llm.errors import (
     LLMUnavailable,
     UnknownModel,
 )
+from functions.kit.llm.ledger import Price, RunCost, cost_usd, load_prices
 from functions.kit.llm.port import (
+    ImageProvider,
+    ImageRequest,
+    ImageResult,
     LLMProvider,
     LLMRequest,
     LLMResult,
@@ -38,6 +43,7 @@ from functions.kit.llm.port import (
 )
 from functions.kit.llm.usage import MemoryUsageRecorder, UsageRecord, UsageRecorder, record_safely
 
+R = TypeVar("R", bound=Any)  # a provider's result: LLMResult or ImageResult (has .usage)
 OFFLINE, OPENAI, GEMINI = "offline", "openai", "gemini"
 FALLBACK_OF = {OPENAI: GEMINI, GEMINI: OPENAI}  # the offline provider never stands in
 
@@ -68,7 +74,9 @@ class LLMClient:
         usage: UsageRecorder | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff_s: float = 0.25,
+        prices: Mapping[str, Price] | None = None,
     ) -> None:
+        self._prices = prices if prices is not None else load_prices()
         self._providers = dict(providers)
         self._allowed = tuple(dict.fromkeys(allowed_models))
         self._default = default_model
@@ -178,6 +186,28 @@ class LLMClient:
         return float(self._backoff_s * 2 ** (attempt - 1) * (0.5 + random.random()))
 
     async def _attempt(self, name: str, model: str, request: LLMRequest) -> LLMResult:
+        provider = self._providers[name]
+        result: LLMResult = await self._guarded(
+            name, model, request, lambda: provider.generate(request, model)
+        )
+        return result
+
+    async def draw(self, request: ImageRequest) -> ImageResult:
+        """A picture from the image model's provider, under its breaker and the timeout,
+        recorded like any call; no retry or fallback (a second picture costs a second fee)."""
+        name = provider_for(request.model)
+        provider = self._providers.get(name)
+        if not isinstance(provider, ImageProvider):
+            raise UnknownModel(f"no provider configured here draws with {request.model!r}")
+        return await self._guarded(name, request.model, request, lambda: provider.draw(request))
+
+    async def settle(self, job_id: str) -> RunCost:
+        return await self._usage.settle(job_id)
+
+    async def _guarded(
+        self, name: str, model: str, request: LLMRequest | ImageRequest,
+        call: Callable[[], Awaitable[R]],
+    ) -> R:  # fmt: skip
         """One call to one provider, under the breaker and the timeout; always recorded."""
         breaker, at = self._breakers[name], datetime.now(UTC)
         if not breaker.allow():
@@ -187,7 +217,7 @@ class LLMClient:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
-                result = await self._providers[name].generate(request, model)
+                result = await call()
         except TimeoutError:
             breaker.failure()
             error = LLMUnavailable(
@@ -201,16 +231,11 @@ class LLMClient:
             error = exc
         else:
             breaker.success()
-            result = replace(result, latency_s=time.perf_counter() - started)
-            await self._record(
-                request,
-                name,
-                model,
-                at=at,
-                latency_s=result.latency_s,
-                usage=result.usage,
-                error=None,
-            )
+            elapsed = time.perf_counter() - started
+            if isinstance(result, LLMResult):
+                result = replace(result, latency_s=elapsed)
+            await self._record(request, name, model, at=at, latency_s=elapsed,
+                               usage=result.usage, error=None)  # fmt: skip
             return result
         elapsed = time.perf_counter() - started
         await self._record(request, name, model, at=at, latency_s=elapsed, usage=None, error=error)
@@ -218,7 +243,7 @@ class LLMClient:
 
     async def _record(
         self,
-        request: LLMRequest,
+        request: LLMRequest | ImageRequest,
         provider: str,
         model: str,
         *,
@@ -227,17 +252,21 @@ class LLMClient:
         usage: Usage | None,
         error: LLMError | None,
     ) -> None:
+        tokens_in, tokens_out = (usage.input_tokens, usage.output_tokens) if usage else (0, 0)
+        searches = usage.searches if usage else 0
         record = UsageRecord(
             at=at,
             job_id=request.job_id,
             task=request.task,
             provider=provider,
             model=model,
-            input_tokens=usage.input_tokens if usage else 0,
-            output_tokens=usage.output_tokens if usage else 0,
+            input_tokens=tokens_in,
+            output_tokens=tokens_out,
             latency_s=latency_s,
             ok=error is None,
             error=f"{error.code}: {error.detail}" if error else None,
+            searches=searches,
+            cost_usd=cost_usd(model, tokens_in, tokens_out, searches, self._prices),
         )
         await record_safely(self._usage, record)
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx2  # the transport google-genai uses; its errors reach us untranslated
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
+from pydantic import BaseModel
 
+from functions.kit.llm import gemini_tools
 from functions.kit.llm.errors import (
     LLMError,
     LLMOutputError,
@@ -22,8 +24,15 @@ from functions.kit.llm.errors import (
     LLMUnavailable,
     is_transient_status,
 )
-from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
-from functions.kit.llm.schema import gemini_json_schema, parse_output, schema_name
+from functions.kit.llm.port import (
+    ImageRequest,
+    ImageResult,
+    LLMRequest,
+    LLMResult,
+    StreamChunk,
+    Usage,
+)
+from functions.kit.llm.schema import gemini_json_schema, parse_output, schema_name, text_output
 
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/"
@@ -47,35 +56,55 @@ class GeminiProvider:
         self._client = client
 
     async def generate(self, request: LLMRequest, model: str) -> LLMResult:
+        """JSON of the request's schema; with `tools`, function declarations the model may
+        call instead; with `web_search`, google_search grounding and a plain-text answer."""
         started = time.perf_counter()
         where = f"gemini {model} {request.task}"
         config = types.GenerateContentConfig(
-            system_instruction=request.system,
-            response_mime_type="application/json",
-            response_json_schema=gemini_json_schema(request.schema, schema_name(request.task)),
+            system_instruction=request.system, tools=gemini_tools.tools(request)
         )
-        try:
-            response = await self._client.aio.models.generate_content(
-                model=model, contents=[_content(request)], config=config
+        if not request.web_search:
+            config.response_mime_type = "application/json"
+            config.response_json_schema = gemini_json_schema(
+                request.schema, schema_name(request.task)
             )
+        contents = [_content(request), *gemini_tools.results(request)]
+        response = await self._call(where, lambda: self._client.aio.models.generate_content(
+            model=model, contents=contents, config=config))  # fmt: skip
+        calls = gemini_tools.calls(response, where)
+        output: BaseModel | None = None
+        if not calls:
+            text = _answer_text(response, where)
+            output = (text_output(request.schema, text, where) if request.web_search
+                      else parse_output(request.schema, text, where))  # fmt: skip
+        return LLMResult(
+            output=output, provider=self.name, model=model,
+            usage=_usage(response, gemini_tools.searches(response)),
+            latency_s=time.perf_counter() - started, tool_calls=calls,
+            sources=gemini_tools.sources(response),
+        )  # fmt: skip
+
+    async def draw(self, request: ImageRequest) -> ImageResult:
+        """A picture from Gemini's image model (`responseModalities` IMAGE and TEXT)."""
+        where = f"gemini {request.model} {request.task}"
+        config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])
+        contents = [types.Content(role="user", parts=[types.Part.from_text(text=request.prompt)])]
+        response = await self._call(where, lambda: self._client.aio.models.generate_content(
+            model=request.model, contents=contents, config=config))  # fmt: skip
+        data, mime, text = gemini_tools.picture(response, where)
+        return ImageResult(data=data, mime_type=mime, provider=self.name, model=request.model,
+                           usage=_usage(response, 0), text=text)  # fmt: skip
+
+    async def _call(
+        self, where: str, call: Callable[[], Awaitable[types.GenerateContentResponse]]
+    ) -> types.GenerateContentResponse:
+        try:
+            return await call()
         except (genai_errors.APIError, httpx2.HTTPError) as exc:
             raise _translate(exc, where) from None
         except ValueError as exc:  # an envelope the SDK could not read (JSON, pydantic)
             log.warning("%s: unreadable response: %s", where, exc)
             raise LLMOutputError(f"{where}: unreadable response") from None
-        output = parse_output(request.schema, _answer_text(response, where), where)
-        meta = response.usage_metadata
-        usage = Usage(
-            input_tokens=(meta.prompt_token_count or 0) if meta else 0,
-            output_tokens=(meta.candidates_token_count or 0) if meta else 0,
-        )
-        return LLMResult(
-            output=output,
-            provider=self.name,
-            model=model,
-            usage=usage,
-            latency_s=time.perf_counter() - started,
-        )
 
     async def stream(
         self, request: LLMRequest, model: str, field: str
@@ -103,6 +132,15 @@ class GeminiProvider:
             log.warning("%s: unreadable stream: %s", where, exc)
             raise LLMOutputError(f"{where}: unreadable response") from None
         yield StreamChunk(usage=usage)
+
+
+def _usage(response: types.GenerateContentResponse, searches: int) -> Usage:
+    meta = response.usage_metadata
+    return Usage(
+        input_tokens=(meta.prompt_token_count or 0) if meta else 0,
+        output_tokens=(meta.candidates_token_count or 0) if meta else 0,
+        searches=searches,
+    )
 
 
 def _chunk_text(chunk: types.GenerateContentResponse, where: str) -> str:

@@ -14,7 +14,15 @@ import time
 from collections.abc import AsyncIterator, Mapping
 
 from functions.kit.llm.errors import LLMOutputError
-from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
+from functions.kit.llm.placeholder import placeholder_png
+from functions.kit.llm.port import (
+    ImageRequest,
+    ImageResult,
+    LLMRequest,
+    LLMResult,
+    StreamChunk,
+    Usage,
+)
 from functions.kit.llm.schema import validate_output
 
 CHARS_PER_TOKEN = 4
@@ -67,6 +75,17 @@ class OfflineProvider:
                 await asyncio.sleep(self._token_latency_s)
             yield StreamChunk(text=token)
         yield StreamChunk(usage=result.usage)
+
+    async def draw(self, request: ImageRequest) -> ImageResult:
+        """A placeholder picture (no model offline), after the task's latency."""
+        delay = self.latency_for(request.task)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return ImageResult(
+            data=placeholder_png(request.prompt), mime_type="image/png", provider=self.name,
+            model=request.model, text="",
+            usage=Usage(len(request.prompt) // CHARS_PER_TOKEN, IMAGE_TOKENS),
+        )  # fmt: skip
 
 
 def estimate_usage(request: LLMRequest, answer: str) -> Usage:

@@ -24,7 +24,9 @@ from openai.types.responses import (
     ResponseTextConfigParam,
     ResponseTextDeltaEvent,
 )
+from pydantic import BaseModel
 
+from functions.kit.llm import openai_tools
 from functions.kit.llm.errors import (
     LLMError,
     LLMOutputError,
@@ -33,7 +35,12 @@ from functions.kit.llm.errors import (
     is_transient_status,
 )
 from functions.kit.llm.port import LLMRequest, LLMResult, StreamChunk, Usage
-from functions.kit.llm.schema import openai_strict_schema, parse_output, schema_name
+from functions.kit.llm.schema import (
+    openai_strict_schema,
+    parse_output,
+    schema_name,
+    text_output,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -58,35 +65,35 @@ class OpenAIProvider:
         self._client = client
 
     async def generate(self, request: LLMRequest, model: str) -> LLMResult:
+        """Structured output (strict JSON schema); with `tools`, the model may call them
+        instead (`tool_calls`, no output); with `web_search`, a grounded plain-text answer
+        and its sources. The usage is the response's (the call's terminal state)."""
         started = time.perf_counter()
         where = f"openai {model} {request.task}"
-        text: ResponseTextConfigParam = {
-            "format": {
-                "type": "json_schema",
-                "name": schema_name(request.task),
-                "schema": openai_strict_schema(request.schema),
-                "strict": True,
-            }
-        }
         try:
             response = await self._client.responses.create(
-                model=model,
-                instructions=request.system,
-                input=_input(request),
-                text=text,
+                model=model, instructions=request.system,
+                input=[*_input(request), *openai_tools.results(request)],
+                text=_format(request), tools=openai_tools.tools(request) or openai.omit,
                 store=False,
-            )
+            )  # fmt: skip
         except openai.OpenAIError as exc:
             raise _translate(exc, where) from None
-        output = parse_output(request.schema, _answer_text(response, where), where)
+        calls = openai_tools.calls(response, where)
+        output: BaseModel | None = None
+        if not calls:
+            text = _answer_text(response, where)
+            output = (text_output(request.schema, text, where) if request.web_search
+                      else parse_output(request.schema, text, where))  # fmt: skip
         usage = response.usage
+        searches = openai_tools.searches(response)
         return LLMResult(
-            output=output,
-            provider=self.name,
-            model=model,
-            usage=Usage(usage.input_tokens, usage.output_tokens) if usage else Usage(0, 0),
-            latency_s=time.perf_counter() - started,
-        )
+            output=output, provider=self.name, model=model,
+            usage=Usage(usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
+                        searches),
+            latency_s=time.perf_counter() - started, tool_calls=calls,
+            sources=openai_tools.sources(response),
+        )  # fmt: skip
 
     async def stream(
         self, request: LLMRequest, model: str, field: str
@@ -114,6 +121,21 @@ class OpenAIProvider:
                     raise LLMOutputError(f"{where}: the answer is incomplete")
         except openai.OpenAIError as exc:
             raise _translate(exc, where) from None
+
+
+def _format(request: LLMRequest) -> ResponseTextConfigParam:
+    """JSON of the request's schema, strictly; plain text for a web-search answer (search
+    results and citations come with text)."""
+    if request.web_search:
+        return {"format": {"type": "text"}}
+    return {
+        "format": {
+            "type": "json_schema",
+            "name": schema_name(request.task),
+            "schema": openai_strict_schema(request.schema),
+            "strict": True,
+        }
+    }
 
 
 def _input(request: LLMRequest) -> ResponseInputParam:

@@ -112,3 +112,11 @@ def _mismatch(schema: type[BaseModel], where: str, exc: ValidationError) -> LLMO
     return LLMOutputError(
         f"{where}: answer does not match {schema.__name__} at {loc}: {first['msg']}"
     )
+
+
+def text_output(schema: type[BaseModel], text: str, where: str) -> BaseModel:
+    """A grounded (web-search) answer is plain text: it fills the schema's one string field."""
+    fields = [n for n, f in schema.model_fields.items() if f.annotation in (str, "str")]
+    if len(fields) != 1:
+        raise LLMOutputError(f"{where}: a web-search answer needs a schema with one text field")
+    return validate_output(schema, {fields[0]: text}, where)

@@ -1,5 +1,6 @@
 """Token usage of every LLM call, successful or not: what each job and task costs, and which
-provider is failing. Recording is best effort: `record_safely` never fails the call."""
+provider is failing. Recording is best effort: `record_safely` never fails the call. A run's
+records are summed into its ledger by `settle` (ledger.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from functions.kit.llm.ledger import ModelCost, RunCost, summarise
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,16 @@ class UsageRecord:
     latency_s: float
     ok: bool
     error: str | None  # the error's code and detail when not ok
+    searches: int = 0  # native web searches billed with the call
+    cost_usd: float | None = None  # from the price table (ledger.py); None: no price known
 
 
 class UsageRecorder(Protocol):
     async def record(self, r: UsageRecord) -> None: ...
+
+    async def settle(self, job_id: str) -> RunCost:
+        """Sum the job's records by model and store the summary (replacing an earlier one)."""
+        ...
 
 
 class MemoryUsageRecorder:
@@ -35,6 +44,7 @@ class MemoryUsageRecorder:
 
     def __init__(self, maxlen: int = 10_000) -> None:
         self._records: deque[UsageRecord] = deque(maxlen=maxlen)
+        self.runs: dict[str, RunCost] = {}  # the settled ledgers, by job
 
     @property
     def records(self) -> list[UsageRecord]:
@@ -42,6 +52,23 @@ class MemoryUsageRecorder:
 
     async def record(self, r: UsageRecord) -> None:
         self._records.append(r)
+
+    async def settle(self, job_id: str) -> RunCost:
+        mine = [r for r in self._records if r.job_id == job_id]
+        rows = []
+        for model in sorted({r.model for r in mine}):
+            of = [r for r in mine if r.model == model]
+            costs = [r.cost_usd for r in of]
+            priced = None if None in costs else sum(c or 0.0 for c in costs)
+            rows.append(ModelCost(
+                model=model, calls=len(of), failed=sum(not r.ok for r in of),
+                input_tokens=sum(r.input_tokens for r in of),
+                output_tokens=sum(r.output_tokens for r in of),
+                searches=sum(r.searches for r in of), cost_usd=priced,
+            ))  # fmt: skip
+        summary = summarise(job_id, rows)
+        self.runs[job_id] = summary
+        return summary
 
 
 async def record_safely(recorder: UsageRecorder, r: UsageRecord) -> None:
