@@ -15,7 +15,7 @@ MISSING: dict[str, str] = {
     "bulk_waste": "대형폐기물 수수료 정보를 가져오지 못했어요. 구청 누리집에서 확인해 주세요.",
     "recyclable_price": "재활용품 시세를 가져오지 못했어요.",
     "character": "캐릭터 정보를 가져오지 못했어요.",
-    "image_generation": "이미지 그리기는 아직 준비 중이에요.",
+    "image_generation": "지금은 그림을 그리지 못했어요. 잠시 뒤에 다시 부탁해 주세요.",
 }
 # With a location shared, a missing place or bin is a source that failed, not a missing point.
 UNAVAILABLE: dict[str, str] = {
@@ -70,8 +70,19 @@ def _character(c: Mapping[str, Any]) -> list[str]:
 
 def _search(c: Mapping[str, Any]) -> list[str]:
     lines = ["### 최근 소식"]
-    lines += [f"- [{r['title']}]({r['url']}): {r['snippet']}" for r in c.get("results") or []]
+    if c.get("summary"):
+        lines.append(str(c["summary"]))
+    for r in c.get("results") or []:
+        snippet = f": {r['snippet']}" if r.get("snippet") else ""
+        lines.append(f"- [{r['title']}]({r['url']}){snippet}")
     return lines
+
+
+def _picture(c: Mapping[str, Any]) -> list[str]:
+    return [
+        "### 이코가 그린 그림",
+        f"![{c.get('caption') or '이코가 그린 그림'}]({c['image_url']})",
+    ]
 
 
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
@@ -83,6 +94,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "weather": _weather,
     "character": _character,
     "web_search": _search,
+    "image_generation": _picture,
 }
 
 
@@ -95,8 +107,6 @@ def compose(
             parts.append("\n".join(render(contexts[node])))
     said = {**MISSING, **UNAVAILABLE} if located else MISSING
     notes = [said[n] for n in missing if n in said]
-    if "image_generation" in contexts:
-        notes.append(MISSING["image_generation"])
     if (contexts.get("fallbacks") or {}).get("waste_rag") == "general":
         notes.append("지식베이스에서 찾지 못한 품목이에요. 품목 이름을 조금 더 자세히 알려 주세요.")
     if not parts and not notes:

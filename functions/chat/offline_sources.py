@@ -121,6 +121,6 @@ class OfflineWeather:
 class OfflineWebSearch:
     """No web offline: says nothing, so the fallback chain moves on to the model alone."""
 
-    async def search(self, text: str) -> Context | None:
-        del text
+    async def search(self, text: str, model: str | None, job_id: str) -> Context | None:
+        del text, model, job_id
         return None

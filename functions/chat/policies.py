@@ -47,8 +47,10 @@ POLICIES: Mapping[str, NodePolicy] = {
     "recyclable_price": PUBLIC_DATA,
     "collection_point": PUBLIC_DATA,
     "weather": NodePolicy(timeout_s=5.0, retries=1, fail=FailMode.OPEN),
-    "web_search": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.FALLBACK),
-    "image_generation": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
+    # The provider's tools: one attempt each (a search or a picture is billed per call);
+    # no web results or a failed search hands over to the chain, a failed picture is said.
+    "web_search": NodePolicy(timeout_s=60.0, retries=0, fail=FailMode.FALLBACK),
+    "image_generation": NodePolicy(timeout_s=90.0, retries=0, fail=FailMode.OPEN),
     "general": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
     "summarize": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.OPEN),
     "aggregator": NodePolicy(timeout_s=LLM_NODE, retries=0, fail=FailMode.CLOSED),

@@ -125,6 +125,13 @@ class Weather(Protocol):
 
 
 class WebSearch(Protocol):
-    """Recent news and policy (the provider's native search tool in production)."""
+    """Recent news and policy, through the chosen model's native search tool; None when the
+    web had nothing (offline always: the fallback chain goes on to the model alone)."""
 
-    async def search(self, text: str) -> Context | None: ...
+    async def search(self, text: str, model: str | None, job_id: str) -> Context | None: ...
+
+
+class Drawings(Protocol):
+    """Pictures drawn for the user (Gemini's image model), stored in the images domain."""
+
+    async def draw(self, user_id: str, text: str, job_id: str) -> Context | None: ...

@@ -46,14 +46,20 @@ async def chat_checkpointer(container: Container) -> BaseCheckpointSaver[Any]:
 
 
 async def chat_sources(container: Container) -> Sources:
-    """The sub-agents' sources: the knowledge base, the character domain, and the offline
-    public-data adapters until the places domain's adapters are wired here."""
+    """The sub-agents' sources: the knowledge base, the character domain, the provider's
+    tools (web search; the image model where Gemini is configured, else the offline
+    placeholder), and the offline public-data adapters until the places domain's are wired."""
     from functions.chat import offline_sources as offline  # noqa: PLC0415
     from functions.chat.characters import CharacterService  # noqa: PLC0415
     from functions.chat.knowledge import KnowledgeBaseLookup  # noqa: PLC0415
     from functions.chat.nodes.deps import Sources  # noqa: PLC0415
+    from functions.chat.tool_agents import ImageGeneration, ProviderWebSearch  # noqa: PLC0415
 
     kb = await container.get("scan_knowledge")
+    llm = await container.get("llm")
+    settings = container.settings
+    gemini = bool(settings.gemini_api_key or settings.gemini_base_url)
+    image_model = settings.chat_image_model if gemini else "offline"
     characters = CharacterService(
         await container.get("character_catalog"), await container.get("character_ownerships"), kb
     )
@@ -65,7 +71,8 @@ async def chat_sources(container: Container) -> Sources:
         prices=offline.OfflinePrices(),
         collection_points=offline.OfflineCollectionPoints(),
         weather=offline.OfflineWeather(),
-        web_search=offline.OfflineWebSearch(),
+        web_search=ProviderWebSearch(llm),
+        drawings=ImageGeneration(llm, await container.get("object_store"), image_model),
     )
 
 

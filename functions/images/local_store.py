@@ -22,6 +22,8 @@ from functions.images.model import (
     ImageContentMismatch,
     ImageNotFound,
     ImageTooLarge,
+    InvalidUploadRequest,
+    UnsupportedImageType,
     UploadUrlExpired,
     is_key,
     key_under,
@@ -75,6 +77,16 @@ class LocalObjectStore:
 
     async def head(self, key: str) -> StoredObject | None:
         return await self.blobs.stat(key) if is_key(key) else None
+
+    async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        if not is_key(key):
+            raise InvalidUploadRequest(f"not an image key: {key!r}")
+        if content_type not in EXTENSIONS:
+            raise UnsupportedImageType(f"not an accepted image type: {content_type!r}")
+        if not looks_like(content_type, data[:16]):
+            raise ImageContentMismatch(f"the bytes are not a {content_type} image")
+        await self.blobs.put(key, data, content_type)
+        return StoredObject(key, len(data), content_type)
 
     async def get(self, key: str) -> tuple[bytes, str]:
         blob = await self.blobs.get(key) if is_key(key) else None

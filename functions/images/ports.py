@@ -46,6 +46,10 @@ class ObjectStore(Protocol):
 
     async def head(self, key: str) -> StoredObject | None: ...
 
+    async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        """Store bytes the mesh made itself (a generated picture), not a browser upload."""
+        ...
+
     async def get(self, key: str) -> tuple[bytes, str]:
         """The bytes and content type; raises ImageNotFound."""
         ...

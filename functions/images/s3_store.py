@@ -63,6 +63,14 @@ class S3ObjectStore:
             raise _unavailable(exc) from exc
         return StoredObject(key, int(meta["ContentLength"]), meta.get("ContentType", ""))
 
+    async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        try:
+            await asyncio.to_thread(self._client.put_object, Bucket=self._bucket, Key=key,
+                                    Body=data, ContentType=content_type)  # fmt: skip
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return StoredObject(key, len(data), content_type)
+
     async def get(self, key: str) -> tuple[bytes, str]:
         try:
             return await asyncio.to_thread(self._get, key)

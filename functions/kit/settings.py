@@ -152,6 +152,7 @@ class Settings(BaseSettings):
     chat_checkpoint_hot_ttl_s: int = 3_600  # a conversation's hot entry outlives its use this long
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
     chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
+    chat_image_model: str = "gemini-2.5-flash-image"  # image_generation, where Gemini is set
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None

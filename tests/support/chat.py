@@ -24,6 +24,9 @@ from functions.chat.nodes.deps import AgentDeps, Sources
 from functions.chat.policies import POLICIES, Breakers, NodePolicy
 from functions.chat.ports import Context
 from functions.chat.runner import Runner
+from functions.chat.tool_agents import ImageGeneration, ProviderWebSearch
+from functions.images.blob_stores import MemoryBlobStore
+from functions.images.local_store import LocalObjectStore
 from functions.kit.llm.client import LLMClient
 from functions.kit.llm.errors import LLMUnavailable
 from functions.kit.llm.offline_provider import OfflineProvider
@@ -94,9 +97,14 @@ def sources(**overrides: Any) -> Sources:
         prices=offline.OfflinePrices(),
         collection_points=offline.OfflineCollectionPoints(),
         weather=offline.OfflineWeather(),
-        web_search=offline.OfflineWebSearch(),
+        web_search=ProviderWebSearch(offline_llm()),
+        drawings=ImageGeneration(offline_llm(), memory_store(), "offline"),
     )
     return dataclasses.replace(base, **overrides)
+
+
+def memory_store() -> LocalObjectStore:
+    return LocalObjectStore(MemoryBlobStore(), "http://eco2.test", b"k" * 32)
 
 
 def offline_llm() -> LLMClient:

@@ -111,8 +111,8 @@ async def test_an_unknown_item_walks_the_chain_to_the_model_alone() -> None:
 
 
 async def test_the_chain_stops_at_the_first_step_with_an_answer() -> None:
-    async def found(text: str) -> dict[str, object]:
-        del text
+    async def found(text: str, model: str | None, job_id: str) -> dict[str, object]:
+        del text, model, job_id
         return {"results": [{"title": "새 분리배출 지침", "url": "https://example.kr/n",
                              "snippet": "요약"}]}  # fmt: skip
 

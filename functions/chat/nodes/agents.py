@@ -1,8 +1,8 @@
 """The sub-agents: each asks one port and answers a context (or None: nothing to say).
 
 They are plain async functions of the state; the graph wraps each in its policy (runner) and
-its progress events (`subagent`). The image generator and the provider-native web search are
-stand-ins until their adapters exist (ADR 0015).
+its progress events (`subagent`). `web_search` and `image_generation` are the provider's
+tools (`tool_agents.py`).
 """
 
 from __future__ import annotations
@@ -67,12 +67,11 @@ async def weather(state: ChatState, s: Sources) -> Context | None:
 
 
 async def web_search(state: ChatState, s: Sources) -> Context | None:
-    return await s.web_search.search(state["message"])
+    return await s.web_search.search(state["message"], state.get("model"), state["job_id"])
 
 
 async def image_generation(state: ChatState, s: Sources) -> Context | None:
-    del state, s
-    return {"unavailable": "이미지 그리기는 아직 준비 중이에요."}
+    return await s.drawings.draw(state["user_id"], _text(state), state["job_id"])
 
 
 async def general(state: ChatState, s: Sources) -> Context | None:

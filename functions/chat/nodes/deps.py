@@ -11,6 +11,7 @@ from functions.chat.ports import (
     BulkWaste,
     CharacterInfo,
     CollectionPoints,
+    Drawings,
     Places,
     RecyclablePrices,
     WasteKnowledge,
@@ -32,6 +33,7 @@ class Sources:
     collection_points: CollectionPoints
     weather: Weather
     web_search: WebSearch
+    drawings: Drawings
 
 
 @dataclass(frozen=True)
