@@ -225,3 +225,20 @@ async def test_redis_down_reads_through_and_durable_errors_are_translated(
             await broken.aget_tuple(config(thread()))
     finally:
         await client.aclose()
+
+
+@pytest.mark.integration
+async def test_a_refill_read_before_new_writes_never_hides_them(
+    hot_saver: HotCheckpointSaver, postgres_saver: Saver, redis_client: Any
+) -> None:
+    t = thread()
+    at, _ = await put(hot_saver, config(t), 1, ["안녕"])
+    await redis_client.delete(hot_saver.entry_key(t, ""))  # expired
+    read_before = await postgres_saver.aget_tuple(config(t))  # a reader's durable read ...
+    await hot_saver.aput_writes(at, [("results", {"node": "weather"})], "task-a", "p")
+    assert read_before is not None
+    await hot_saver._fill(t, "", read_before, strict=False)  # ... refilled after them
+    found = await hot_saver.aget_tuple(config(t))
+    assert found is not None and found.pending_writes == [
+        ("task-a", "results", {"node": "weather"})
+    ]

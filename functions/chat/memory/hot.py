@@ -9,7 +9,9 @@ has no RedisJSON, so this uses plain hashes:
   writes (`w:<path>:<task>:<idx>` fields); a set `{prefix}chat:ckpt:{<thread>}` names the
   namespaces (for deletion). The `{thread}` hash tag keeps a thread's keys in one slot.
 - writes go to the durable saver first, then to Redis (Lua: a checkpoint never replaces a
-  newer one, writes only join the checkpoint they belong to);
+  newer one, writes only join the checkpoint they belong to; writes for a checkpoint that
+  is not hot leave a `:missed` marker, so a refill read before them cannot make that
+  checkpoint hot without them);
 - reads of the latest (or of the cached id) are served from Redis; anything else, a miss or
   a Redis error reads through to the durable saver, and a miss of the latest refills the hot
   entry (unless it has pending writes: a step interrupted mid-way is read cold);
@@ -47,10 +49,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE = b"w:"
 
-# KEYS: entry, thread set. ARGV: id, ttl ms, ns, field, value, ...
+# KEYS: entry, thread set, missed writes. ARGV: id, ttl ms, ns, field, value, ...
 _PUT = """
 local cur = redis.call('HGET', KEYS[1], 'id')
 if cur and cur > ARGV[1] then return 0 end
+if redis.call('GET', KEYS[3]) == ARGV[1] then return 0 end
 if cur ~= ARGV[1] then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -58,9 +61,12 @@ redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 """
-# KEYS: entry, thread set. ARGV: id, ttl ms, upsert (1/0), field, value, ...
+# KEYS: entry, thread set, missed writes. ARGV: id, ttl ms, upsert (1/0), field, value, ...
 _WRITES = """
-if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+  return 0
+end
 for i = 4, #ARGV, 2 do
   if ARGV[3] == '1' then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   else redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -233,7 +239,8 @@ class HotCheckpointSaver(BaseCheckpointSaver[Any]):
     ) -> None:
         """Run a script; if it fails after a durable write (`strict`), the entry may be
         stale, so it is dropped (and if that fails too, the write raises)."""
-        keys = [self.entry_key(thread_id, ns), self.thread_key(thread_id)]
+        entry = self.entry_key(thread_id, ns)
+        keys = [entry, self.thread_key(thread_id), entry + ":missed"]
         try:
             await script(keys=keys, args=args)
         except RedisError as exc:
@@ -247,7 +254,8 @@ class HotCheckpointSaver(BaseCheckpointSaver[Any]):
                 found = await self._redis.smembers(self.thread_key(thread_id))
                 namespaces = [n.decode() for n in found]
             keys = [self.entry_key(thread_id, ns) for ns in namespaces]
-            await self._redis.delete(*keys, self.thread_key(thread_id))
+            missed = [key + ":missed" for key in keys]
+            await self._redis.delete(*keys, *missed, self.thread_key(thread_id))
         except RedisError as exc:
             raise CheckpointStoreUnavailable("the checkpoint hot layer is unavailable") from exc
 
