@@ -163,6 +163,15 @@ async def test_a_presigned_put_is_readable_by_head_get_and_the_public_url(rig: R
     assert public.headers["content-type"] == "image/png"
 
 
+async def test_bytes_the_mesh_made_are_put_and_served_like_an_upload(rig: Rig) -> None:
+    key = new_key()  # e.g. a picture the chat's image model drew
+    assert await rig.store.put(key, PNG, "image/png") == StoredObject(key, len(PNG), "image/png")
+    assert await rig.store.head(key) == StoredObject(key, len(PNG), "image/png")
+    assert await rig.store.get(key) == (PNG, "image/png")
+    public = await rig.http.get(rig.store.public_url(key))
+    assert public.status_code == 200 and public.content == PNG
+
+
 async def test_missing_objects_are_none_not_found_and_deletable(rig: Rig) -> None:
     key = new_key()
     assert await rig.store.head(key) is None
