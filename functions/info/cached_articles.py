@@ -1,0 +1,110 @@
+"""The feed read through a page cache (Redis when deployed): PostgreSQL stays the store.
+
+Each (category, limit, cursor) page is cached whole for `ttl_s`; a cursor names a fixed point
+of the keyset, so a cached page is still a correct continuation of the pages before it (an
+article that arrives meanwhile shows up on the first page once its copy expires: new articles
+are at most `ttl_s` late). Concurrent misses of one key in a process share one store read (no
+stampede on expiry), and a cache that is down is bypassed: reads go to the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from functions.info.model import Article, Page, Position, encode_cursor
+from functions.info.ports import ArticleRepository, PageCache
+from functions.kit.errors import UnavailableError
+
+log = logging.getLogger(__name__)
+
+
+def dump_page(page: Page) -> bytes:
+    body = {
+        "articles": [_article_json(a) for a in page.articles],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+        "total": page.total,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load_page(raw: bytes, expires_in: int) -> Page:
+    body = json.loads(raw)
+    articles = [_article_of(a) for a in body["articles"]]
+    return Page(articles, body["next_cursor"], body["has_more"], body["total"], expires_in)
+
+
+def _article_json(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id, "title": article.title, "url": article.url,
+        "snippet": article.snippet, "source": article.source,
+        "source_name": article.source_name, "published_at": article.published_at.isoformat(),
+        "category": article.category, "thumbnail_url": article.thumbnail_url,
+        "source_icon_url": article.source_icon_url, "video_url": article.video_url,
+        "keywords": list(article.keywords), "ai_tag": article.ai_tag,
+    }  # fmt: skip
+
+
+def _article_of(data: dict[str, Any]) -> Article:
+    return Article(
+        **{**data, "published_at": datetime.fromisoformat(data["published_at"]),
+           "keywords": tuple(data["keywords"])}
+    )  # fmt: skip
+
+
+class CachedArticleRepository:
+    def __init__(self, store: ArticleRepository, cache: PageCache, ttl_s: int) -> None:
+        self._store = store
+        self._cache = cache
+        self._ttl_s = ttl_s
+        self._inflight: dict[str, asyncio.Future[Page]] = {}
+
+    async def add(self, articles: Sequence[Article]) -> int:
+        return await self._store.add(articles)
+
+    async def known(self, ids: Sequence[str]) -> set[str]:
+        return await self._store.known(ids)
+
+    async def page(self, category: str | None, limit: int, after: Position | None) -> Page:
+        key = f"{category or 'all'}:{limit}:{encode_cursor(after) if after else '-'}"
+        try:
+            hit = await self._cache.get(key)
+        except UnavailableError as exc:
+            log.warning("info page cache unavailable, reading the store: %s", exc)
+            return await self._store.page(category, limit, after)
+        if hit is not None:
+            return load_page(*hit)
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Page] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            page = await self._fill(key, category, limit, after)
+            future.set_result(page)
+            return page
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        except BaseException:  # cancelled: the waiters are too, and the next read retries
+            future.cancel()
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _fill(
+        self, key: str, category: str | None, limit: int, after: Position | None
+    ) -> Page:
+        page = await self._store.page(category, limit, after)
+        try:
+            await self._cache.put(key, dump_page(page), self._ttl_s)
+        except UnavailableError as exc:
+            log.warning("info page not cached: %s", exc)
+            return page
+        return Page(page.articles, page.next_cursor, page.has_more, page.total, self._ttl_s)
