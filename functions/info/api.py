@@ -94,8 +94,7 @@ def router(info_articles: ArticleRepository) -> APIRouter:
 
     @api.get("/categories", response_model=NewsCategories, responses=errors(401))
     async def categories() -> NewsCategories:
-        return NewsCategories(
-            categories=[NewsCategory(id=key, name=name) for key, name in LABELS.items()]  # type: ignore[arg-type]
-        )
+        listed = [{"id": key, "name": name} for key, name in LABELS.items()]
+        return NewsCategories.model_validate({"categories": listed})
 
     return api

@@ -48,7 +48,9 @@ class MemoryArticleRepository:
 class MemoryPageCache:
     """Entries with a deadline on a monotonic clock; expired ones are dropped when read."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000
+    ) -> None:
         self._clock = clock
         self._max = max_entries
         self._entries: dict[str, tuple[bytes, float]] = {}

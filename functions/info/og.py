@@ -101,7 +101,7 @@ class OgImageFinder:
             log.info("og:image of %s refused: %s", url, exc.detail)
         except TimeoutError:
             log.info("og:image of %s: no answer within %.1f s", url, self._timeout_s)
-        except (httpx.HTTPError, OSError, UnicodeError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             log.info("og:image of %s failed: %r", url, exc)
         return None
 

@@ -39,10 +39,10 @@ _ORDER = "ORDER BY published_at DESC, id DESC"
 _PAGES = {
     (False, False): f"SELECT {_COLUMNS} FROM info_articles {_ORDER} LIMIT $1",
     (False, True): f"SELECT {_COLUMNS} FROM info_articles "
-    f"WHERE (published_at, id) < ($2, $3::uuid) {_ORDER} LIMIT $1",
+    f"WHERE (published_at, id) < ($2::timestamptz, $3::uuid) {_ORDER} LIMIT $1",
     (True, False): f"SELECT {_COLUMNS} FROM info_articles WHERE category = $2 {_ORDER} LIMIT $1",
     (True, True): f"SELECT {_COLUMNS} FROM info_articles WHERE category = $2 "
-    f"AND (published_at, id) < ($3, $4::uuid) {_ORDER} LIMIT $1",
+    f"AND (published_at, id) < ($3::timestamptz, $4::uuid) {_ORDER} LIMIT $1",
 }
 _OUTAGE = (
     OSError,

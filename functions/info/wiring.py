@@ -8,7 +8,7 @@ never empty offline. Adapters and client libraries are imported when first asked
 
 from __future__ import annotations
 
-from typing import cast, get_args
+from typing import TYPE_CHECKING, cast, get_args
 
 from functions.info.ingest import Budget, Ingest
 from functions.info.model import CategoryName
@@ -17,6 +17,9 @@ from functions.info.rules import clean
 from functions.info.source_sample import SampleSource, sample_articles
 from functions.kit.container import Container
 from functions.kit.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 # ruff: noqa: PLC0415 - adapters are imported where they are chosen
 USER_AGENT = "Eco2-news-ingest/1.0 (+https://github.com/eco2)"
@@ -91,10 +94,7 @@ async def info_quota(container: Container) -> Quota:
     return RedisQuota(await container.redis(), f"{settings.redis_prefix}info:quota:")
 
 
-def _sources(settings: Settings, client: object) -> list[tuple[Source, Budget]]:
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
+def _sources(settings: Settings, client: httpx.AsyncClient) -> list[tuple[Source, Budget]]:
     rate = settings.info_rate_per_min
     found: list[tuple[Source, Budget]] = []
     if settings.info_newsdata_api_key:

@@ -91,12 +91,14 @@ async def walk(url: str, pool: Any) -> dict[str, int]:
     article stored when the walk began must be seen exactly once."""
     before = {str(r["id"]) for r in await pool.fetch("SELECT id FROM info_articles")}
     seen: list[str] = []
+    pages = 0
     params: dict[str, Any] = {"limit": 50}
     async with httpx.AsyncClient(base_url=url, headers={"x-user-id": USER}, timeout=30) as http:
         while True:
             response = await http.get(NEWS, params=params)
             response.raise_for_status()
             body = response.json()
+            pages += 1
             seen += [a["id"] for a in body["articles"]]
             if not body["has_more"]:
                 break
@@ -105,7 +107,7 @@ async def walk(url: str, pool: Any) -> dict[str, int]:
     unique = set(seen)
     return {
         "stored at start": len(before),
-        "pages": len(seen) // 50 + 1,
+        "pages": pages,
         "seen": len(seen),
         "repeated": len(seen) - len(unique),
         "skipped": len(before - unique),
