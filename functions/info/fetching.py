@@ -34,8 +34,9 @@ async def get(
     *,
     params: Mapping[str, str | int] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> httpx.Response:
-    """One permitted GET with a 2xx answer, or SourceError (QuotaSpent when not permitted)."""
+) -> bytes:
+    """The (decoded) body of one permitted GET with a 2xx answer, or SourceError (QuotaSpent
+    when not permitted)."""
     if not await permit():
         raise QuotaSpent(f"{source}: request budget spent (daily quota or rate limit)")
     try:
@@ -49,15 +50,15 @@ async def get(
         raise SourceError(f"{source}: timed out ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise SourceError(f"{source}: {type(exc).__name__}: {exc}") from exc
-    done = httpx.Response(response.status_code, headers=response.headers, content=bytes(body))
-    if not done.is_success:
-        raise SourceError(f"{source}: HTTP {done.status_code}: {done.text[:200]}")
-    return done
+    if not response.is_success:
+        excerpt = bytes(body[:200]).decode("utf-8", "replace")
+        raise SourceError(f"{source}: HTTP {response.status_code}: {excerpt}")
+    return bytes(body)
 
 
-def json_body(source: str, response: httpx.Response) -> Any:
+def json_body(source: str, body: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"{source}: the answer is not JSON") from exc
 

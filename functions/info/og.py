@@ -13,6 +13,7 @@ whole fetch has a time cap and reads at most `max_bytes` (and stops at `</head>`
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
 import socket
@@ -152,9 +153,14 @@ class OgImageFinder:
     async def _image(self, response: httpx.Response, page_url: str) -> str | None:
         parser = _Meta()
         read = 0
+        try:
+            decoder = codecs.getincrementaldecoder(response.encoding or "utf-8")("replace")
+        except LookupError:  # a charset Python does not know: the meta tags are ASCII anyway
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
         async for chunk in response.aiter_bytes():
-            read += len(chunk)
-            parser.feed(chunk.decode(response.encoding or "utf-8", errors="replace"))
+            allowed = chunk[: self._max_bytes - read]
+            read += len(allowed)
+            parser.feed(decoder.decode(allowed))
             if parser.done or read >= self._max_bytes:
                 break
         found = parser.image()

@@ -51,12 +51,12 @@ class NaverNewsSource:
             params: dict[str, str | int] = {"query": query, "display": self._display,
                                             "start": 1, "sort": "date"}  # fmt: skip
             try:
-                response = await get(self._client, NAME, self._url, permit,
+                body = await get(self._client, NAME, self._url, permit,
                                      params=params, headers=self._headers)  # fmt: skip
             except QuotaSpent:
                 log.info("naver: budget spent after %d articles", len(found))
                 break
-            found += parse(json_body(NAME, response), hint)
+            found += parse(json_body(NAME, body), hint)
         return found
 
 

@@ -48,11 +48,11 @@ class NewsDataSource:
         for hint, query in self._queries:
             params: dict[str, str | int] = {"apikey": self._key, "q": query, "language": "ko"}
             try:
-                response = await get(self._client, NAME, self._url, permit, params=params)
+                body = await get(self._client, NAME, self._url, permit, params=params)
             except QuotaSpent:
                 log.info("newsdata: budget spent after %d articles", len(found))
                 break
-            found += parse(json_body(NAME, response), hint)
+            found += parse(json_body(NAME, body), hint)
         return found
 
 

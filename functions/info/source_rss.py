@@ -38,8 +38,8 @@ class RssSource:
         failures: list[str] = []
         for hint, url in self._feeds:
             try:
-                response = await get(self._client, NAME, url, permit, headers={"Accept": ACCEPT})
-                found += await asyncio.to_thread(parse, response.content, hint)
+                body = await get(self._client, NAME, url, permit, headers={"Accept": ACCEPT})
+                found += await asyncio.to_thread(parse, body, hint)
             except QuotaSpent:
                 log.info("rss: budget spent after %d articles", len(found))
                 break
