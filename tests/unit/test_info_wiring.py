@@ -27,7 +27,7 @@ async def test_no_key_means_the_sample_and_each_key_switches_its_source_on() -> 
     async def names(settings: Settings) -> list[str]:
         container = Container(settings, {}, PROVIDERS)
         try:
-            return (await container.get("info_ingest")).source_names  # type: ignore[no-any-return]
+            return (await container.get("info_ingest")).source_names
         finally:
             await container.close()
 
