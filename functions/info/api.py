@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from functions.info.model import ALL, LABELS, MAX_LIMIT, Article, decode_cursor
+from functions.info.codec import news_body
+from functions.info.model import ALL, LABELS, MAX_LIMIT, decode_cursor
 from functions.info.ports import ArticleRepository
 from functions.kit.identity import current_user
 from functions.kit.openapi import errors
@@ -38,16 +39,6 @@ class NewsArticle(BaseModel):
     video_url: str | None
     keywords: list[str]
     ai_tag: str | None
-
-    @classmethod
-    def of(cls, article: Article) -> NewsArticle:
-        return cls(
-            id=article.id, title=article.title, url=article.url, snippet=article.snippet,
-            source=article.source, source_name=article.source_name,
-            published_at=article.published_at, thumbnail_url=article.thumbnail_url,
-            category=article.category, source_icon_url=article.source_icon_url,
-            video_url=article.video_url, keywords=list(article.keywords), ai_tag=article.ai_tag,
-        )  # fmt: skip
 
 
 class NewsMeta(BaseModel):
@@ -82,15 +73,10 @@ def router(info_articles: ArticleRepository) -> APIRouter:
         category: Annotated[CategoryParam, Query()] = "all",
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
         cursor: Annotated[str | None, Query(max_length=200, pattern=CURSOR_PATTERN)] = None,
-    ) -> NewsPage:
+    ) -> Response:
         after = decode_cursor(cursor) if cursor else None
         page = await info_articles.page(None if category == ALL else category, limit, after)
-        return NewsPage(
-            articles=[NewsArticle.of(a) for a in page.articles],
-            next_cursor=page.next_cursor,
-            has_more=page.has_more,
-            meta=NewsMeta(total_cached=page.total, cache_expires_in=page.expires_in),
-        )
+        return Response(news_body(page), media_type="application/json")
 
     @api.get("/categories", response_model=NewsCategories, responses=errors(401))
     async def categories() -> NewsCategories:

@@ -10,51 +10,15 @@ stampede on expiry), and a cache that is down is bypassed: reads go to the store
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
+from functions.info.codec import dump_page, load_page
 from functions.info.model import Article, Page, Position, encode_cursor
 from functions.info.ports import ArticleRepository, PageCache
 from functions.kit.errors import UnavailableError
 
 log = logging.getLogger(__name__)
-
-
-def dump_page(page: Page) -> bytes:
-    body = {
-        "articles": [_article_json(a) for a in page.articles],
-        "next_cursor": page.next_cursor,
-        "has_more": page.has_more,
-        "total": page.total,
-    }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def load_page(raw: bytes, expires_in: int) -> Page:
-    body = json.loads(raw)
-    articles = [_article_of(a) for a in body["articles"]]
-    return Page(articles, body["next_cursor"], body["has_more"], body["total"], expires_in)
-
-
-def _article_json(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id, "title": article.title, "url": article.url,
-        "snippet": article.snippet, "source": article.source,
-        "source_name": article.source_name, "published_at": article.published_at.isoformat(),
-        "category": article.category, "thumbnail_url": article.thumbnail_url,
-        "source_icon_url": article.source_icon_url, "video_url": article.video_url,
-        "keywords": list(article.keywords), "ai_tag": article.ai_tag,
-    }  # fmt: skip
-
-
-def _article_of(data: dict[str, Any]) -> Article:
-    return Article(
-        **{**data, "published_at": datetime.fromisoformat(data["published_at"]),
-           "keywords": tuple(data["keywords"])}
-    )  # fmt: skip
 
 
 class CachedArticleRepository:

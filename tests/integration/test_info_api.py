@@ -11,6 +11,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from functions.info.api import NewsPage
 from functions.kit.bootstrap import build_registry
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
@@ -53,6 +54,7 @@ async def test_the_tab_shows_the_sample_by_category_newest_first(
     assert set(body["meta"]) == {"total_cached", "cache_expires_in"}
     assert len(body["articles"]) == 10 and body["has_more"] and body["next_cursor"]
     assert body["meta"]["total_cached"] >= 12
+    NewsPage.model_validate(body)  # the hand-written JSON is what the document promises
     for item in body["articles"]:
         assert set(item) == FIELDS and isinstance(item["keywords"], list)
     times = [datetime.fromisoformat(a["published_at"]) for a in body["articles"]]
