@@ -11,8 +11,9 @@ articles, start the ingest process (tests/load/info/feed_ingest.py), then per mo
 `ECO2_INFO_CACHE_TTL_S=60`; `pg`: `0`) one HTTP mesh process (`eco2 run --real --serve http
 --no-router`, no edge: readers send the `x-user-id` the edge would inject) and the rows:
 `first` (category at random, limit 10, no cursor) and `deep` (a random cursor anywhere in the
-feed, category at random). Prints the machine, req/s and p50/p99 per row side by side with the
-cache/pg ratio, and the walk check. See tests/load/README.md (Info bench).
+feed, category at random), and between them `scroll` (pages 2-20 of a random category: the
+cursors a reader scrolling from the top passes). Prints the machine, req/s and p50/p99 per
+row side by side with the cache/pg ratio, and the walk check. See tests/load/README.md (Info bench).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 from tests.load.info.driver import USER, Result, run_readers
-from tests.load.info.seed import deep_cursors, seed
+from tests.load.info.seed import deep_cursors, scroll_cursors, seed
 from tests.load.scan.namespace import Namespace, Servers, namespace, versions
 from tests.load.scan.procs import ROOT, Service
 from tests.load.scan.report import machine
@@ -129,8 +130,15 @@ async def run_mode(
     service = mesh(ns, workdir, ttl, port)
     await service.start()
     rng = random.Random(ttl)
+    scrolls = {c: await scroll_cursors(pool, c, 20, 10) for c in CATEGORIES}
+
+    def scroll() -> str:
+        category = rng.choice(CATEGORIES)
+        return f"{NEWS}?category={category}&limit=10&cursor={rng.choice(scrolls[category])}"
+
     paths = {
         "first": lambda: f"{NEWS}?category={rng.choice(CATEGORIES)}&limit=10",
+        "scroll": scroll,
         "deep": lambda: (
             f"{NEWS}?category={rng.choice(CATEGORIES)}&limit=10&cursor={rng.choice(cursors)}"
         ),
@@ -158,7 +166,7 @@ def report(args: argparse.Namespace, results: dict[str, Any], setup: dict[str, f
     )
     header = f"{'row':<6} {'mode':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
     print("\n" + header + "\n" + "-" * len(header))
-    for row in ("first", "deep"):
+    for row in ("first", "scroll", "deep"):
         for mode, label in (
             ("cache", f"Redis cache (TTL {args.ttl} s)"),
             ("pg", "PostgreSQL alone"),

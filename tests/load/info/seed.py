@@ -59,3 +59,16 @@ async def deep_cursors(pool: Any, every: int) -> list[str]:
         every,
     )
     return [encode_cursor(Position(r["published_at"], str(r["id"]))) for r in rows]
+
+
+async def scroll_cursors(pool: Any, category: str, pages: int, limit: int) -> list[str]:
+    """The cursors a reader scrolling from the top of `category` passes: pages 2..`pages`."""
+    where = "" if category == "all" else "WHERE category = $2"
+    args: list[Any] = [pages * limit] + ([] if category == "all" else [category])
+    rows = await pool.fetch(
+        f"SELECT published_at, id FROM info_articles {where} "
+        "ORDER BY published_at DESC, id DESC LIMIT $1",
+        *args,
+    )
+    ends = rows[limit - 1 :: limit][: pages - 1]
+    return [encode_cursor(Position(r["published_at"], str(r["id"]))) for r in ends]
