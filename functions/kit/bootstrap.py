@@ -34,6 +34,7 @@ DOMAINS: dict[str, str] = {
     "images": "functions.images.functions",
     "scan": "functions.scan.functions",
     "chat": "functions.chat.functions",
+    "info": "functions.info.functions",
     "sse": "functions.kit.deploy.sse_gateway",
 }
 DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())

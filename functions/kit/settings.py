@@ -158,6 +158,27 @@ class Settings(BaseSettings):
     ticker_interval_s: float | None = None
     scan_sweep_after_s: int = 120  # a queued scan job this old gets its request re-published
 
+    # Info news feed (docs/adr/0014-info-news.md): PostgreSQL + a Redis page cache in real
+    # mode; a source is on when its key (or feed list) is set; none set: the shipped sample.
+    info_cache_ttl_s: int = 60  # a page's cached copy; 0: every read from PostgreSQL
+    info_naver_client_id: str = ""  # the Search API application's (not the login's)
+    info_naver_client_secret: str = ""
+    info_naver_base_url: str = "https://openapi.naver.com"
+    info_naver_queries: str = (
+        "environment:분리배출,environment:기후변화,energy:재생에너지,ai:인공지능 환경"
+    )
+    info_naver_daily_quota: int = 2_000  # the API allows 25,000 calls a day
+    info_newsdata_api_key: str = ""
+    info_newsdata_base_url: str = "https://newsdata.io"
+    info_newsdata_queries: str = "environment:환경,energy:에너지"
+    info_newsdata_daily_quota: int = 180  # the free plan: 200 credits a day
+    info_rss_feeds: str = ""  # comma list of `[category@]url`
+    info_rss_daily_quota: int = 5_000
+    info_rate_per_min: int = 30  # requests per source per minute
+    info_fetch_timeout_s: float = 10.0
+    info_og_timeout_s: float = 3.0
+    info_og_max_bytes: int = 512 * 1024
+
     # Operator calls (`eco2 dead-letters --url`, `eco2 canary`): a token with the operator role
     # (docs/runbooks/authz.md); else the credential file (None: ~/.local/state/eco2/operator-token)
     operator_token: str | None = None

@@ -56,6 +56,9 @@ CONFIG: dict[str, Any] = {
          "checks": {"positive_data_acceptance": CROSS_FIELD}},
         {"include-path": "/api/v1/users/me", "include-method": "PATCH",
          "checks": {"positive_data_acceptance": NICKNAME}},
+        # A cursor is opaque: a schema-valid string this feed did not hand out is 400.
+        {"include-path": "/api/v1/info/news", "include-method": "GET",
+         "checks": {"positive_data_acceptance": CROSS_FIELD}},
     ],
 }  # fmt: skip
 
