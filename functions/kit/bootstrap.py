@@ -33,6 +33,7 @@ DOMAINS: dict[str, str] = {
     "llm": "functions.kit.llm.functions",
     "images": "functions.images.functions",
     "scan": "functions.scan.functions",
+    "location": "functions.location.functions",
     "sse": "functions.kit.deploy.sse_gateway",
 }
 DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())

@@ -21,6 +21,7 @@ from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.kit.worker import SERVES, Role, RoleError
+from functions.location import cli as places_cli
 
 CONTRACT_HTTP = "functions.kit.guard:HttpProtocol"
 
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     operator.add_argument("--name", required=True, help="the operator: sub is operator:<name>")
     operator.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     operator.add_argument("--save", action="store_true", help="also write the credential file")
+    places_cli.add_parser(commands)
     manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
     manifests.add_argument("action", choices=["generate", "check"])
     manifests.add_argument("--out", default="knative")
@@ -195,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scan(args)
     if args.command == "functions":
         return _functions()
+    if args.command == "places":
+        return places_cli.run(args)
     operator_commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "dead-letters": lambda a: asyncio.run(operator_cli.dead_letters(a)),
         "canary": lambda a: asyncio.run(operator_cli.canary(a)),
