@@ -31,11 +31,14 @@ async def postgres_repo(pg_dsn: str) -> AsyncIterator[SiteRepository]:
         await pool.close()
 
 
+@pytest.fixture
+def memory_repo() -> SiteRepository:
+    return MemorySiteRepository()
+
+
 @pytest.fixture(params=["memory", pytest.param("postgres", marks=pytest.mark.integration)])
-async def repo(request: pytest.FixtureRequest) -> SiteRepository:
-    if request.param == "memory":
-        return MemorySiteRepository()
-    found: SiteRepository = request.getfixturevalue("postgres_repo")
+def repo(request: pytest.FixtureRequest) -> SiteRepository:
+    found: SiteRepository = request.getfixturevalue(f"{request.param}_repo")
     return found
 
 

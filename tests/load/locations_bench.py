@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 
 from tests.load.locations import data
-from tests.load.locations.client import run_clients
+from tests.load.locations.client import Tally, run_clients
 
 VARIANTS = ("postgis", "earthdistance", "seqscan")
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class Row:
     variant: str
+    clients: int
     rate: float
     p50: float | None
     p99: float | None
@@ -101,15 +102,20 @@ async def serving(variant: str, dsn: str) -> AsyncIterator[int]:
         await data.cancel_queries(dsn)
 
 
-async def measure(variant: str, dsn: str, args: argparse.Namespace) -> Row:
+async def measure(variant: str, dsn: str, args: argparse.Namespace) -> list[Row]:
+    """One client alone (the latency of a request with no queue), then `--clients`."""
     async with serving(variant, dsn) as port:
-        tally, unfinished, seconds = await run_clients(
-            port, args.clients, args.seconds, args.warmup, seed=7
-        )
+        alone = await run_clients(port, 1, args.single_seconds, 1.0, seed=3)
+        loaded = await run_clients(port, args.clients, args.seconds, args.warmup, seed=7)
+    return [_row(variant, 1, *alone), _row(variant, args.clients, *loaded)]
+
+
+def _row(variant: str, clients: int, tally: Tally, unfinished: int, seconds: float) -> Row:
     lat = sorted(tally.latencies_ms)
     n = len(lat)
     return Row(
         variant=variant,
+        clients=clients,
         rate=n / seconds,
         p50=statistics.median(lat) if lat else None,
         p99=lat[min(n - 1, int(n * 0.99))] if lat else None,
@@ -125,6 +131,14 @@ def _ms(value: float | None) -> str:
 
 
 def report(rows: list[Row]) -> str:
+    lines: list[str] = []
+    for clients in sorted({r.clients for r in rows}):
+        lines += ["", f"{clients} client{'s' if clients > 1 else ''}:"]
+        lines += _table([r for r in rows if r.clients == clients])
+    return "\n".join(lines)
+
+
+def _table(rows: list[Row]) -> list[str]:
     base = next((r for r in rows if r.variant == "postgis"), None)
     lines = [f"{'variant':<34} {'req/s':>9} {'p50 ms':>10} {'p99 ms':>10} {'rows':>6} "
              f"{'done':>7} {'unfin':>5} {'err':>4} {'postgis x':>10}"]  # fmt: skip
@@ -138,7 +152,7 @@ def report(rows: list[Row]) -> str:
         lines.append(f"{names[r.variant]:<34} {r.rate:>9,.1f} {_ms(r.p50):>10} {_ms(r.p99):>10} "
                      f"{r.rows:>6.1f} {r.completed:>7} {r.unfinished:>5} {r.errors:>4} "
                      f"{ratio if r.variant != 'postgis' else '1x':>10}")  # fmt: skip
-    return "\n".join(lines)
+    return lines
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -154,11 +168,12 @@ async def main(args: argparse.Namespace) -> None:
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
         took = time.perf_counter() - started
         print(f"loaded {args.sites:,} synthetic sites in {took:.1f} s ({steps})", flush=True)
-        print(f"{args.clients} clients, {args.warmup:g} s warm-up, {args.seconds:g} s window per "
-              "variant; each variant served by its own uvicorn process", flush=True)  # fmt: skip
-        results = []
+        print(f"per variant: 1 client for {args.single_seconds:g} s, then {args.clients} clients "
+              f"({args.warmup:g} s warm-up, {args.seconds:g} s window); each variant served by "
+              "its own uvicorn process (one worker)", flush=True)  # fmt: skip
+        results: list[Row] = []
         for variant in args.only:
-            results.append(await measure(variant, dsn, args))
+            results += await measure(variant, dsn, args)
             print(f"  measured {variant}", flush=True)
         print(report(results))
     finally:
@@ -172,10 +187,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--single-seconds", type=float, help="the one-client phase's window")
     parser.add_argument("--only", default=",".join(VARIANTS))
     args = parser.parse_args(argv)
     args.sites = args.sites or (100_000 if args.quick else 1_000_000)
     args.seconds = args.seconds or (10.0 if args.quick else 30.0)
+    args.single_seconds = args.single_seconds or (3.0 if args.quick else 10.0)
     args.only = [v for v in args.only.split(",") if v in VARIANTS]
     return args
 

@@ -21,7 +21,7 @@ from functions.location.public.resilient import Policy, Source
 from tests.support.public_data_fakes import DATA_KEY, FakeKma, Raw, data_go_kr
 
 POLICY = Policy(timeout_s=0.3, retries=1, backoff_s=0.0)
-NOW = datetime(2026, 1, 5, 15, 5, tzinfo=SEOUL)
+NOW = datetime(2026, 1, 5, 15, 15, tzinfo=SEOUL)  # 15:00 is out, the 14:00 forecast too
 
 
 @pytest.mark.parametrize(

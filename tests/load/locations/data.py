@@ -93,10 +93,11 @@ async def load(dsn: str, count: int) -> dict[str, float]:
             await conn.copy_records_to_table("location_sites", records=batch, columns=COLUMNS)
         timings["copy"] = time.perf_counter() - started
         started = time.perf_counter()
-        for row in definitions:
-            await conn.execute(row["indexdef"])
+        for row in definitions:  # the map's GiST index (the trigram ones serve search only)
+            if "gist" in row["indexdef"]:
+                await conn.execute(row["indexdef"])
         await conn.execute("VACUUM ANALYZE location_sites")
-        timings["index+analyze"] = time.perf_counter() - started
+        timings["GiST index + analyze"] = time.perf_counter() - started
     finally:
         await conn.close()
     return timings
