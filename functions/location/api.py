@@ -8,6 +8,7 @@ category a 400, both in the contract's `{"detail", "code"}` body.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -62,9 +63,9 @@ class Entry(BaseModel):
     place_url: str | None = None
 
     @classmethod
-    def of(cls, found: Found) -> Entry:
+    def of(cls, found: Found, now: datetime) -> Entry:
         site = found.site.data
-        state = state_at(site.hours, now_in_seoul())
+        state = state_at(site.hours, now)
         return cls(
             id=found.site.id,
             name=site.name,
@@ -146,12 +147,14 @@ def router(location_sites: SiteRepository, location_place_search: PlaceSearch) -
                 pickup_category, PICKUP_CATEGORIES, "pickup_category"
             ),
         )
-        return [Entry.of(f) for f in await services.centers(location_sites, query)]
+        now = now_in_seoul()
+        return [Entry.of(f, now) for f in await services.centers(location_sites, query)]
 
     @api.get("/search", response_model=list[Entry], responses=errors(401, 503))
     async def search(q: Keyword, radius: Radius = 5000.0) -> list[Entry]:
         found = await services.search(location_sites, location_place_search, q, radius or 5000.0)
-        return [Entry.of(f) for f in found]
+        now = now_in_seoul()
+        return [Entry.of(f, now) for f in found]
 
     @api.get("/suggest", response_model=list[SuggestionOut], responses=errors(401, 503))
     async def suggest(q: Keyword) -> list[SuggestionOut]:
