@@ -2,8 +2,8 @@
 
 Entries are bare arrays, nearest first; ids are integers; `pickup_categories` is always a
 list; `is_open`/`is_holiday`/`start_time`/`end_time` are computed for the moment of the
-request in Asia/Seoul. A coordinate, radius or zoom out of range is a 422 and an unknown
-category a 400, both in the contract's `{"detail", "code"}` body.
+request in Asia/Seoul. A coordinate, radius or zoom out of range, or an unknown
+category, is a 422 in the contract's `{"detail", "code"}` body.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
+from functions.kit.identity import current_user
 from functions.kit.openapi import errors
 from functions.kit.text import Text
 from functions.location import services
@@ -38,9 +39,25 @@ Radius = Annotated[
     Query(gt=0, le=MAX_RADIUS_M, allow_inf_nan=False, description="metres; default from zoom"),
 ]
 Zoom = Annotated[int | None, Query(ge=1, le=20, description="map level: 1 ≈ 80 km … 20 ≈ 100 m")]
-Categories = Annotated[
-    Text | None, Query(max_length=300, description="comma list, or `all` (the default)")
-]
+
+
+def _comma_list(names: tuple[str, ...]) -> str:
+    """The query's grammar as a pattern, so the document (and a schema-driven client) knows
+    which names exist: empty, `all`, or a comma list of known names."""
+    one = "|".join(names)
+    return rf"^ *(all|({one})( *, *({one}))*)? *$"
+
+
+StoreCategories = Annotated[
+    str | None,
+    Query(pattern=_comma_list(STORE_CATEGORIES), max_length=300,
+          description="comma list of store categories, or `all` (the default)"),
+]  # fmt: skip
+PickupCategories = Annotated[
+    str | None,
+    Query(pattern=_comma_list(PICKUP_CATEGORIES), max_length=300,
+          description="comma list of pickup categories, or `all` (the default)"),
+]  # fmt: skip
 Keyword = Annotated[Text, Query(min_length=1, max_length=100)]
 
 
@@ -125,18 +142,19 @@ class SuggestionOut(BaseModel):
 
 
 def router(location_sites: SiteRepository, location_place_search: PlaceSearch) -> APIRouter:
-    """Mounted at `/api/v1/locations` (the declaration's route_prefix)."""
-    api = APIRouter(tags=["locations"])
+    """Mounted at `/api/v1/locations` (the declaration's route_prefix). Behind the edge like
+    every non-auth route: the map is for logged-in users (401 without the edge's identity)."""
+    api = APIRouter(tags=["locations"], dependencies=[Depends(current_user)])
 
-    @api.get("/centers", response_model=list[Entry], responses=errors(400, 401, 503))
+    @api.get("/centers", response_model=list[Entry], responses=errors(401, 503))
     async def centers(
         *,
         lat: Latitude,
         lon: Longitude,
         zoom: Zoom = None,
         radius: Radius = None,
-        store_category: Categories = None,
-        pickup_category: Categories = None,
+        store_category: StoreCategories = None,
+        pickup_category: PickupCategories = None,
     ) -> list[Entry]:
         query = NearQuery(
             latitude=lat,

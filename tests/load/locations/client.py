@@ -18,6 +18,9 @@ from functions.location.loaders.synthetic import CITIES, LAT_BOX, LON_BOX
 from functions.location.model import PICKUP_CATEGORIES
 
 
+BENCH_USER = "bench"  # the identity the edge would inject (the edge itself is not in the path)
+
+
 @dataclass
 class Tally:
     latencies_ms: list[float] = field(default_factory=list)
@@ -49,7 +52,7 @@ def query_paths(seed: int) -> Callable[[], str]:
 async def _one(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str
 ) -> tuple[int, bytes]:
-    writer.write(f"GET {path} HTTP/1.1\r\nhost: bench\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nhost: bench\r\nx-user-id: {BENCH_USER}\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     length = 0
