@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from functions.location.loaders.synthetic import CITIES, LAT_BOX, LON_BOX
 from functions.location.model import PICKUP_CATEGORIES
 
-
 BENCH_USER = "bench"  # the identity the edge would inject (the edge itself is not in the path)
 
 
