@@ -43,6 +43,22 @@ async def centers(repo: SiteRepository, query: NearQuery) -> list[Found]:
     return await repo.nearest(query)
 
 
+COLLECTION_PICKUPS = frozenset({"electronics", "textile"})
+
+
+async def collection_points(
+    repo: SiteRepository,
+    latitude: float,
+    longitude: float,
+    radius_m: float = 2_000,
+    limit: int = 10,
+) -> list[Found]:
+    """Battery/lamp boxes and clothing bins near a point (the chat's collection_point)."""
+    query = NearQuery(latitude, longitude, radius_m, frozenset({"public_dropbox"}),
+                      COLLECTION_PICKUPS, limit)  # fmt: skip
+    return await repo.nearest(query)
+
+
 async def detail(repo: SiteRepository, site_id: int) -> Site:
     site = await repo.get(site_id)
     if site is None:
