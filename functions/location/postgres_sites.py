@@ -13,13 +13,14 @@ import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
 
 from functions.kit.errors import UnavailableError
 from functions.location.hours import from_document, to_document
-from functions.location.model import Found, NearQuery, NewSite, Site
+from functions.location.model import Found, Hours, NearQuery, NewSite, Site
 from functions.location.ports import UpsertReport
 
 DATA_COLUMNS = (
@@ -89,12 +90,18 @@ def _retry_on_outage() -> Iterator[None]:
         raise UnavailableError(f"PostgreSQL unavailable: {exc!r}") from exc
 
 
+@lru_cache(maxsize=4096)
+def _hours(document: str | None) -> Hours | None:
+    """Opening hours from their JSON text; the same few schedules repeat across thousands of
+    sites, so each text is parsed once (Hours is frozen)."""
+    return None if document is None else from_document(json.loads(document))
+
+
 def site_of(row: Any) -> Site:
-    hours = row["opening_hours"]
     data = NewSite(
         **{c: row[c] for c in DATA_COLUMNS if c not in ("pickup_categories", "opening_hours")},
         pickup_categories=tuple(row["pickup_categories"] or ()),
-        hours=from_document(json.loads(hours) if isinstance(hours, str) else hours),
+        hours=_hours(row["opening_hours"]),
     )
     return Site(int(row["id"]), data)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from functions.location import services
+from functions.location.api import Entry, entry
+from functions.location.hours import now_in_seoul
 from functions.location.loaders.importer import import_sample
 from functions.location.memory_sites import MemorySiteRepository
 from functions.location.model import SiteNotFoundError
@@ -41,3 +43,10 @@ async def test_offline_search_ranks_name_matches_then_adds_neighbours(
     assert len(found) > 1 and all(f.distance_m <= 5_000 for f in found[1:])
     ids = [f.site.id for f in found]
     assert len(ids) == len(set(ids))
+
+
+async def test_an_entry_has_exactly_the_documented_fields(repo: MemorySiteRepository) -> None:
+    (found,) = await services.collection_points(repo, 37.5665, 126.9780, 500, limit=1)
+    built = entry(found, now_in_seoul())
+    assert set(built) == set(Entry.model_fields)
+    assert Entry.model_validate(built).model_dump() == built
