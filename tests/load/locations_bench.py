@@ -50,6 +50,7 @@ class Row:
     errors: int
     unfinished: int
     completed: int
+    steady: bool = True  # latencies of requests that started in the window (else: all)
 
 
 def _free_port() -> int:
@@ -75,12 +76,12 @@ def machine() -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(variant: str, dsn: str) -> AsyncIterator[int]:
+async def serving(variant: str, dsn: str, workers: int) -> AsyncIterator[int]:
     port = _free_port()
     env = {**os.environ, "ECO2_PG_DSN": dsn}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.load.locations.server", "--variant", variant,
-        "--port", str(port), cwd=ROOT, env=env,
+        "--port", str(port), "--workers", str(workers), cwd=ROOT, env=env,
     )  # fmt: skip
     try:
         async with httpx.AsyncClient() as http:
@@ -104,21 +105,26 @@ async def serving(variant: str, dsn: str) -> AsyncIterator[int]:
 
 async def measure(variant: str, dsn: str, args: argparse.Namespace) -> list[Row]:
     """One client alone (the latency of a request with no queue), then `--clients`."""
-    async with serving(variant, dsn) as port:
+    async with serving(variant, dsn, args.workers) as port:
         alone = await run_clients(port, 1, args.single_seconds, 1.0, seed=3)
         loaded = await run_clients(port, args.clients, args.seconds, args.warmup, seed=7)
     return [_row(variant, 1, *alone), _row(variant, args.clients, *loaded)]
 
 
+STEADY_MIN = 20  # fewer requests than this both started and ended in the window: use all
+
+
 def _row(variant: str, clients: int, tally: Tally, unfinished: int, seconds: float) -> Row:
-    lat = sorted(tally.latencies_ms)
-    n = len(lat)
+    n = len(tally.latencies_ms)
+    steady = len(tally.steady_ms) >= STEADY_MIN
+    lat = sorted(tally.steady_ms if steady else tally.latencies_ms)
     return Row(
         variant=variant,
         clients=clients,
         rate=n / seconds,
         p50=statistics.median(lat) if lat else None,
-        p99=lat[min(n - 1, int(n * 0.99))] if lat else None,
+        p99=lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
+        steady=steady,
         rows=tally.rows / n if n else 0.0,
         errors=tally.errors,
         unfinished=unfinished,
@@ -149,7 +155,9 @@ def _table(rows: list[Row]) -> list[str]:
         ratio = "-" if base is None or not r.rate else f"{base.rate / r.rate:,.0f}x"
         if base is not None and r.variant != "postgis" and not r.rate:
             ratio = f">{base.rate * 1:,.0f}x"
-        lines.append(f"{names[r.variant]:<34} {r.rate:>9,.1f} {_ms(r.p50):>10} {_ms(r.p99):>10} "
+        mark = "" if r.steady else "*"
+        lines.append(f"{names[r.variant]:<34} {r.rate:>9,.1f} {_ms(r.p50) + mark:>10} "
+                     f"{_ms(r.p99) + mark:>10} "
                      f"{r.rows:>6.1f} {r.completed:>7} {r.unfinished:>5} {r.errors:>4} "
                      f"{ratio if r.variant != 'postgis' else '1x':>10}")  # fmt: skip
     return lines
@@ -170,12 +178,16 @@ async def main(args: argparse.Namespace) -> None:
         print(f"loaded {args.sites:,} synthetic sites in {took:.1f} s ({steps})", flush=True)
         print(f"per variant: 1 client for {args.single_seconds:g} s, then {args.clients} clients "
               f"({args.warmup:g} s warm-up, {args.seconds:g} s window); each variant served by "
-              "its own uvicorn process (one worker)", flush=True)  # fmt: skip
+              f"its own uvicorn ({args.workers} worker(s))", flush=True)  # fmt: skip
         results: list[Row] = []
         for variant in args.only:
             results += await measure(variant, dsn, args)
             print(f"  measured {variant}", flush=True)
         print(report(results))
+        print(
+            "latencies: requests that started and completed inside the window; * = fewer "
+            f"than {STEADY_MIN} did, so every request completed in it (started earlier too)"
+        )
     finally:
         await data.drop(admin, dsn)
 
@@ -186,7 +198,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sites", type=int)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float)
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes per variant")
     parser.add_argument("--single-seconds", type=float, help="the one-client phase's window")
     parser.add_argument("--only", default=",".join(VARIANTS))
     args = parser.parse_args(argv)

@@ -22,7 +22,8 @@ BENCH_USER = "bench"  # the identity the edge would inject (the edge itself is n
 
 @dataclass
 class Tally:
-    latencies_ms: list[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)  # completed in the window
+    steady_ms: list[float] = field(default_factory=list)  # ...and also started in it
     rows: int = 0
     errors: int = 0
 
@@ -86,6 +87,8 @@ async def run_clients(port: int, clients: int, seconds: float, warmup: float,
                 t1 = time.perf_counter()
                 if measure_from <= t1 <= stop_at:  # completed in the window
                     tally.latencies_ms.append((t1 - t0) * 1000)
+                    if t0 >= measure_from:  # not queued behind the start-up burst
+                        tally.steady_ms.append((t1 - t0) * 1000)
                     tally.rows += body.count(b'"id":')
                     tally.errors += status != 200
         finally:

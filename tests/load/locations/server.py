@@ -1,8 +1,8 @@
 """The location-api as deployed (`functions.kit.http_hosting:create_http_app` under uvicorn),
-with the sites provider swapped for the variant under test. One process per variant.
+with the sites provider swapped for the variant under test. One server per variant.
 
-    python -m tests.load.locations.server --variant postgis|earthdistance|seqscan --port P
-    (ECO2_PG_DSN names the bench database)
+    python -m tests.load.locations.server --variant postgis|earthdistance|seqscan \
+        --port P [--workers N]      # ECO2_PG_DSN names the bench database
 
 - `postgis`: the production adapter, untouched (KNN on the GiST index + ST_DWithin).
 - `earthdistance`: the original's query: `earth_distance(ll_to_earth(...), ll_to_earth(lat,
@@ -53,21 +53,30 @@ async def _seqscan(container: Any) -> Any:
     return PostgresSiteRepository(pool)
 
 
+def create_app() -> Any:
+    """uvicorn's factory in every worker: the deployed app, the variant's provider swapped in."""
+    os.environ.update(ECO2_MODE="real", ECO2_FUNCTION="location-api", ECO2_DOMAIN="location")
+    from functions.kit.http_hosting import create_http_app  # noqa: PLC0415
+    from functions.location import functions  # noqa: PLC0415
+
+    variant = os.environ["BENCH_VARIANT"]
+    if variant == "earthdistance":
+        functions.PROVIDERS["location_sites"] = _earthdistance
+    elif variant == "seqscan":
+        functions.PROVIDERS["location_sites"] = _seqscan
+    return create_http_app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--variant", choices=("postgis", "earthdistance", "seqscan"),
                         required=True)  # fmt: skip
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    os.environ.update(ECO2_MODE="real", ECO2_FUNCTION="location-api", ECO2_DOMAIN="location")
-    from functions.kit.http_hosting import create_http_app  # noqa: PLC0415
-    from functions.location import functions  # noqa: PLC0415
-
-    if args.variant == "earthdistance":
-        functions.PROVIDERS["location_sites"] = _earthdistance
-    elif args.variant == "seqscan":
-        functions.PROVIDERS["location_sites"] = _seqscan
-    uvicorn.run(create_http_app(), host="127.0.0.1", port=args.port, log_level="warning",
+    os.environ["BENCH_VARIANT"] = args.variant
+    uvicorn.run("tests.load.locations.server:create_app", factory=True, workers=args.workers,
+                host="127.0.0.1", port=args.port, log_level="warning",
                 http="functions.kit.guard:HttpProtocol", backlog=4096)  # fmt: skip
 
 
