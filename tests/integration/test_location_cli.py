@@ -48,3 +48,11 @@ def test_a_file_that_is_not_in_the_format_is_refused(
     broken.write_text("{not json", encoding="utf-8")
     assert main(["places", "--dsn", pg_dsn, "import", "zerowaste", str(broken)]) == 2
     assert "not JSON" in capsys.readouterr().err
+
+
+def test_synthetic_sites_load_idempotently(pg_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["places", "--dsn", pg_dsn, "synthetic", "--count", "50", "--seed", "3"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip() == "synthetic: 50 inserted, 0 updated, 0 unchanged"
+    assert main(args) == 0
+    assert capsys.readouterr().out.strip() == "synthetic: 0 inserted, 0 updated, 50 unchanged"
