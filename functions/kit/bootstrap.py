@@ -35,6 +35,7 @@ DOMAINS: dict[str, str] = {
     "scan": "functions.scan.functions",
     "chat": "functions.chat.functions",
     "info": "functions.info.functions",
+    "location": "functions.location.functions",
     "sse": "functions.kit.deploy.sse_gateway",
 }
 DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())

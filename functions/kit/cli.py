@@ -21,6 +21,7 @@ from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
 from functions.kit.worker import SERVES, Role, RoleError
+from functions.location import cli as places_cli
 
 CONTRACT_HTTP = "functions.kit.guard:HttpProtocol"
 
@@ -86,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     operator.add_argument("--name", required=True, help="the operator: sub is operator:<name>")
     operator.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     operator.add_argument("--save", action="store_true", help="also write the credential file")
+    places_cli.add_parser(commands)
     manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
     manifests.add_argument("action", choices=["generate", "check"])
     manifests.add_argument("--out", default="knative")
@@ -193,26 +195,27 @@ def _scan(args: argparse.Namespace) -> int:
     return result
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from functions.chat.cli import run as chat  # noqa: PLC0415 - only this command needs it
+
+    result: int = chat(args.url, args.message, args.model, args.lat, args.lon)
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "run":
-        return _run(args)
-    if args.command == "scan":
-        return _scan(args)
-    if args.command == "chat":
-        from functions.chat.cli import run as chat  # noqa: PLC0415 - only this command needs it
-
-        return chat(args.url, args.message, args.model, args.lat, args.lon)
-    if args.command == "functions":
-        return _functions()
-    operator_commands: dict[str, Callable[[argparse.Namespace], int]] = {
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": _run,
+        "scan": _scan,
+        "chat": _chat,
+        "functions": lambda _a: _functions(),
+        "places": places_cli.run,
         "dead-letters": lambda a: asyncio.run(operator_cli.dead_letters(a)),
         "canary": lambda a: asyncio.run(operator_cli.canary(a)),
         "operator-token": operator_cli.mint_operator_token,
     }
-    if args.command in operator_commands:
-        return operator_commands[args.command](args)
-    return _manifests(args)
+    command = commands.get(args.command)
+    return command(args) if command is not None else _manifests(args)
 
 
 if __name__ == "__main__":

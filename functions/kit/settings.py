@@ -136,6 +136,21 @@ class Settings(BaseSettings):
     gemini_base_url: str | None = None  # tests point this at a local wire fake
     gemini_fallback_model: str = "gemini-2.5-flash"
 
+    # Places and Korean public data (docs/adr/0013): every key optional; without one the
+    # offline adapter answers (search then uses our own sites table)
+    kakao_rest_api_key: str | None = None  # Kakao Local (KakaoAK)
+    kakao_local_base: str = "https://dapi.kakao.com"
+    data_go_kr_key: str | None = None  # data.go.kr serviceKey: KMA weather and MOIS waste rules
+    kma_base: str = "https://apis.data.go.kr/1360000/VilageFcstInfoService_2.0"
+    mois_base: str = "https://apis.data.go.kr/1741000"
+    public_data_timeout_s: float = 3.0
+    public_data_retries: int = 2  # extra attempts for timeouts, 429, 5xx, temporary codes
+    public_data_breaker_failures: int = 5
+    public_data_breaker_open_s: float = 60.0
+    kakao_cache_ttl_s: float = 600.0
+    kma_cache_ttl_s: float = 600.0
+    mois_cache_ttl_s: float = 86_400.0
+
     # Scan
     scan_idempotency_ttl_s: int = 3_600  # X-Idempotency-Key returns the same job this long
 
