@@ -85,6 +85,7 @@ class Reader:
                 self.turn.duplicates += 1
             else:
                 self.turn.gaps += n - self.next
+                self.turn.tokens += 1
                 self.next = n + 1
 
 
