@@ -4,7 +4,9 @@ A run ends exactly one visible way: the assistant message stored, then `done` co
 its ids; or `done` failed (a fail-closed node gave up, the conversation was deleted, or — from
 `failed` below — the broker gave up on the event). A redelivered event whose answer is already
 stored only repeats the `done` (the bus keeps one per job): no second graph run, no second
-message. A run interrupted mid-graph resumes from its last checkpoint (thread = conversation).
+message. A run interrupted mid-graph resumes from its last checkpoint (thread = conversation);
+one whose graph had finished (the process died before the answer was stored) stores the
+answer of that checkpoint.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ class ChatAgent:
     async def run(self, data: ChatMessageSubmitted) -> ChatState:
         config: Any = {"configurable": {"thread_id": data.conversation_id}}
         snapshot = await self.graph.aget_state(config)
-        if snapshot.next and snapshot.values.get("job_id") == data.job_id:
+        if snapshot.values.get("job_id") == data.job_id:  # a redelivery of this run
+            if not snapshot.next:  # finished before the crash, its answer not stored yet:
+                log.info("chat job %s: finished in its checkpoint", data.job_id)
+                return cast(ChatState, snapshot.values)  # running it again would re-stream
             log.info("chat job %s: resuming from its checkpoint", data.job_id)
             return cast(ChatState, await self.graph.ainvoke(None, config, durability="sync"))
         location = data.location.model_dump() if data.location else None

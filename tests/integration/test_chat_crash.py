@@ -151,6 +151,7 @@ async def crash_mid_answer(
     assert ids == sorted(set(ids))
     # Resumed, not restarted: the stages before the answer ran once; the answer twice.
     assert started(frames, "intent") == 1 and started(frames, "aggregator") == 1
+    assert fake.counts["chat_intent"] == 1  # the intent's model call was not made again
     assert fake.counts[PLAIN_TEXT] == 2 and fake.streams_finished == 1
     assert (
         "resuming from its checkpoint" in agent.log.read_text(errors="replace")[len(log_before) :]
