@@ -62,6 +62,12 @@ class ChatAgent:
         # most the step it interrupted.
         return cast(ChatState, await self.graph.ainvoke(inputs, config, durability="sync"))
 
+    async def intents_of(self, data: ChatMessageSubmitted) -> list[str]:
+        """The intents the job's run found, while the conversation's checkpoint is its."""
+        config: Any = {"configurable": {"thread_id": data.conversation_id}}
+        values = (await self.graph.aget_state(config)).values
+        return list(values.get("intents") or []) if values.get("job_id") == data.job_id else []
+
     async def prune(self, conversation_id: str) -> None:
         """Keep only the conversation's latest checkpoint (a finished run's state: its turns
         and summary); best effort — a failed prune leaves more rows, never a broken thread."""
@@ -100,9 +106,10 @@ async def respond(
     progress = Progress(event_bus, data.job_id)
     kept = await chat_conversations.message(assistant_message_id(data.job_id))
     if kept is not None:  # answered already (a redelivery): the same end again
-        await progress.done(result=result_of(data, "general", kept.content, kept),
+        intents = await chat_agent.intents_of(data) or ["general"]
+        await progress.done(result=result_of(data, intents[0], kept.content, kept),
                             message=DONE_MESSAGE)  # fmt: skip
-        return _answered(data, kept, [])
+        return _answered(data, kept, intents)
     if await chat_conversations.get(data.conversation_id, data.user_id) is None:
         await _fail(data, event_bus, chat_conversations, "대화가 삭제되었어요.")
         return None
