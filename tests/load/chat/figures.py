@@ -126,7 +126,9 @@ def _stage_line(turns: list[Row]) -> str:
         for stage, at in t["stages"].items():
             seen.setdefault(stage, []).append(at - t["posted_at"])
     ordered = sorted(seen.items(), key=lambda kv: pct(kv[1], 0.5))
-    line = "stages started, s after the POST (p50): " + ", ".join(
+    posts = [t["accepted_at"] - t["posted_at"] for t in turns if t["accepted_at"]]
+    line = f"POST answered (202) p50 {pct(posts, 0.5):.2f} s, p95 {pct(posts, 0.95):.2f} s; "
+    line += "stages started, s after the POST (p50): " + ", ".join(
         f"{stage} {pct(times, 0.5):.2f}" for stage, times in ordered
     )
     by_turn: dict[int, list[float]] = {}

@@ -35,6 +35,7 @@ class Turn:
     tag: str
     posted_at: float = 0.0
     job_id: str | None = None
+    accepted_at: float = 0.0  # the POST's 202
     first_token_at: float = 0.0
     last_token_at: float = 0.0
     done_at: float = 0.0
@@ -121,6 +122,7 @@ class ChatUser(VU):
         body = {"message": f"{QUESTION} [bench:{turn.tag}]"}
         turn.posted_at = time.monotonic()
         sent = await self.call("POST", f"/api/v1/chat/{self.conversation}/messages", json=body)
+        turn.accepted_at = time.monotonic()
         if sent.status_code != 202:
             raise Failed(f"send {sent.status_code}")
         turn.job_id = sent.json()["job_id"]
