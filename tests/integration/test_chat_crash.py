@@ -4,7 +4,9 @@ that streams slowly; once the answer's tokens are on the event bus the worker ge
 a new one starts. RabbitMQ redelivers the unacked event (after the dead claim's lease), the new
 worker resumes from the last checkpoint (the stages before the answer do not run again), the
 conversation ends with one assistant message, and the client that followed the SSE stream
-throughout saw the answer continue — every token once, in order — and `done`.
+throughout saw the answer continue — every token once, in order — and `done`. Killed earlier,
+during the intent's model call, the new worker runs that node again (its step never reached a
+checkpoint) and nothing before it; the answer streams once.
 
 The API and the SSE gateway are served in the test's process (`--serve http`'s role); the
 caller's id is the header the edge would inject, as in test_chat_mesh.py.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -98,11 +100,11 @@ def started(frames: list[Frame], stage: str) -> int:
     return sum(1 for f in frames if f.event == stage and f.data["status"] == "started")
 
 
-async def test_a_killed_agent_resumes_from_its_checkpoint_and_the_stream_continues(
-    real_settings: Settings, tmp_path: Path
-) -> None:
-    fake = PacedOpenAI(api_key="fake", latency_by_schema={PLAIN_TEXT: 0.3}, answer_tokens=TOKENS,
-                       rate=RATE)  # fmt: skip
+@asynccontextmanager
+async def split_mesh(
+    real_settings: Settings, tmp_path: Path, fake: PacedOpenAI
+) -> AsyncIterator[tuple[httpx.AsyncClient, EventBus, Service]]:
+    """The fake model, the agent's worker process and the HTTP side in this process."""
     (tmp_path / "media").mkdir()
     async with fake.running() as llm_url:
         settings = real_settings.model_copy(update={
@@ -113,16 +115,56 @@ async def test_a_killed_agent_resumes_from_its_checkpoint_and_the_stream_continu
         await agent.start()
         try:
             async with http_side(settings) as (http, mesh):
-                await crash_mid_answer(http, mesh, agent, fake, settings.pg_dsn)
+                assert mesh.runtime is not None
+                yield http, await mesh.runtime.container.get("event_bus"), agent
         finally:
             await agent.stop()
 
 
-async def crash_mid_answer(
-    http: httpx.AsyncClient, mesh: Mesh, agent: Service, fake: PacedOpenAI, dsn: str
+async def test_a_killed_agent_resumes_from_its_checkpoint_and_the_stream_continues(
+    real_settings: Settings, tmp_path: Path
 ) -> None:
-    assert mesh.runtime is not None
-    bus: EventBus = await mesh.runtime.container.get("event_bus")
+    fake = PacedOpenAI(api_key="fake", latency_by_schema={PLAIN_TEXT: 0.3}, answer_tokens=TOKENS,
+                       rate=RATE)  # fmt: skip
+    async with split_mesh(real_settings, tmp_path, fake) as (http, bus, agent):
+        await crash_mid_answer(http, bus, agent, fake, real_settings.pg_dsn)
+
+
+async def test_an_agent_killed_in_the_intent_s_model_call_runs_that_node_again_only(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    fake = PacedOpenAI(api_key="fake", latency_by_schema={PLAIN_TEXT: 0.1, "chat_intent": 3.0},
+                       answer_tokens=20, rate=50.0)  # fmt: skip
+    async with split_mesh(real_settings, tmp_path, fake) as (http, _, agent):
+        chat = (await http.post("/api/v1/chat")).json()["id"]
+        sent = await http.post(f"/api/v1/chat/{chat}/messages", json={"message": "안녕 반가워"})
+        url = sent.json()["stream_url"]
+        follower = asyncio.create_task(asyncio.wait_for(read_sse(http, url, ALICE), WITHIN_S))
+        await until(lambda: fake.counts["chat_intent"] > 0, "the intent's model call")
+        agent.kill()  # the call is in flight: it answers after 3 s
+        assert agent.proc is not None
+        await agent.proc.wait()
+        await agent.start()
+        frames = await follower
+        assert (frames[-1].event, frames[-1].data["status"]) == ("done", "completed")
+        assert token_text(frames) == numbered_text(20) == frames[-1].data["result"]["answer"]
+        assert fake.counts["chat_intent"] == 2 and fake.counts[PLAIN_TEXT] == 1
+        assert "resuming from its checkpoint" in agent.log.read_text(errors="replace")
+        assert await assistant_messages(real_settings.pg_dsn, chat) == [numbered_text(20)]
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WITHIN_S
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {what} in {WITHIN_S}s")
+
+
+async def crash_mid_answer(
+    http: httpx.AsyncClient, bus: EventBus, agent: Service, fake: PacedOpenAI, dsn: str
+) -> None:
     chat = (await http.post("/api/v1/chat")).json()["id"]
     sent = await http.post(f"/api/v1/chat/{chat}/messages", json={"message": "우유팩 어떻게 버려?"})
     assert sent.status_code == 202, sent.text
