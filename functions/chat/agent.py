@@ -4,7 +4,9 @@ A run ends exactly one visible way: the assistant message stored, then `done` co
 its ids; or `done` failed (a fail-closed node gave up, the conversation was deleted, or — from
 `failed` below — the broker gave up on the event). A redelivered event whose answer is already
 stored only repeats the `done` (the bus keeps one per job): no second graph run, no second
-message. A run interrupted mid-graph resumes from its last checkpoint (thread = conversation).
+message. A run interrupted mid-graph resumes from its last checkpoint (thread = conversation);
+one whose graph had finished (the process died before the answer was stored) stores the
+answer of that checkpoint.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ class ChatAgent:
     async def run(self, data: ChatMessageSubmitted) -> ChatState:
         config: Any = {"configurable": {"thread_id": data.conversation_id}}
         snapshot = await self.graph.aget_state(config)
-        if snapshot.next and snapshot.values.get("job_id") == data.job_id:
+        if snapshot.values.get("job_id") == data.job_id:  # a redelivery of this run
+            if not snapshot.next:  # finished before the crash, its answer not stored yet:
+                log.info("chat job %s: finished in its checkpoint", data.job_id)
+                return cast(ChatState, snapshot.values)  # running it again would re-stream
             log.info("chat job %s: resuming from its checkpoint", data.job_id)
             return cast(ChatState, await self.graph.ainvoke(None, config, durability="sync"))
         location = data.location.model_dump() if data.location else None
@@ -71,6 +76,12 @@ class ChatAgent:
         # Each step's checkpoint is written before the next step starts: a crash loses at
         # most the step it interrupted.
         return cast(ChatState, await self.graph.ainvoke(inputs, config, durability="sync"))
+
+    async def intents_of(self, data: ChatMessageSubmitted) -> list[str]:
+        """The intents the job's run found, while the conversation's checkpoint is its."""
+        config: Any = {"configurable": {"thread_id": data.conversation_id}}
+        values = (await self.graph.aget_state(config)).values
+        return list(values.get("intents") or []) if values.get("job_id") == data.job_id else []
 
     async def prune(self, conversation_id: str) -> None:
         """Keep only the conversation's latest checkpoint (a finished run's state: its turns
@@ -110,9 +121,10 @@ async def respond(
     progress = Progress(event_bus, data.job_id)
     kept = await chat_conversations.message(assistant_message_id(data.job_id))
     if kept is not None:  # answered already (a redelivery): the same end again
-        await progress.done(result=result_of(data, "general", kept.content, kept),
+        intents = await chat_agent.intents_of(data) or ["general"]
+        await progress.done(result=result_of(data, intents[0], kept.content, kept),
                             message=DONE_MESSAGE)  # fmt: skip
-        return _answered(data, kept, [])
+        return _answered(data, kept, intents)
     if await chat_conversations.get(data.conversation_id, data.user_id) is None:
         await _fail(data, event_bus, chat_conversations, "대화가 삭제되었어요.")
         return None

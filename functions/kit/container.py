@@ -19,6 +19,8 @@ from typing import Any
 from functions.kit.invoke import INJECTED_BY_KIT
 from functions.kit.settings import Settings
 
+REDIS_MAX_CONNECTIONS = 100  # per process (redis-py's default); more callers wait their turn
+
 Closer = Callable[[], Awaitable[Any]]
 Provider = Callable[["Container"], Awaitable[Any]]  # builds one dependency, once per process
 
@@ -81,9 +83,15 @@ class Container:
     async def redis(self) -> Any:
         """The process's Redis client (real mode)."""
         if "redis" not in self._values:
-            from redis.asyncio import Redis  # noqa: PLC0415 - only real mode pays for it
+            from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
 
-            client = Redis.from_url(self.settings.redis_url)
+            # A caller waits for a free connection (up to 10 s) instead of failing at once
+            # with MaxConnectionsError, as redis-py's default pool does past 100 connections:
+            # a chat worker runs hundreds of streaming runs at a time.
+            pool = BlockingConnectionPool.from_url(
+                self.settings.redis_url, max_connections=REDIS_MAX_CONNECTIONS, timeout=10
+            )
+            client = Redis.from_pool(pool)
             self.on_close(client.aclose)
             self._values["redis"] = client
         return self._values["redis"]

@@ -4,6 +4,7 @@ the rest of the mesh asyncpg). Nothing connects before the container asks for it
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,6 +62,9 @@ async def postgres_saver(dsn: str, max_size: int, container: Container) -> BaseC
     try:
         await pool.open(wait=True, timeout=30)
         saver = AsyncPostgresSaver(pool)
+        # The saver serialises every query behind one asyncio.Lock, which only a single shared
+        # connection needs (langgraph#7259): each query here takes its own pooled connection.
+        saver.lock = asyncio.Semaphore(max_size)  # type: ignore[assignment]
         await saver.setup()
     except (psycopg.OperationalError, psycopg_pool_errors()) as exc:
         await pool.close()

@@ -43,7 +43,7 @@ def _codes_by_name() -> dict[str, str]:
     return {c["name"]: c["code"] for c in data["characters"]}
 
 
-async def _table_exists(conn: Any, table: str) -> bool:
+async def table_exists(conn: Any, table: str) -> bool:
     return bool(await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table))
 
 
@@ -53,13 +53,13 @@ async def check_db(dsn: str, settle_s: float = 30.0) -> DbCheck:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         found = DbCheck()
-        if not await _table_exists(conn, "scan_jobs"):
+        if not await table_exists(conn, "scan_jobs"):
             found.notes.append("no scan_jobs table: the scan domain never migrated")
             return found
         rows = await conn.fetch("SELECT status, count(*) AS n FROM scan_jobs GROUP BY status")
         found.jobs_by_status = {r["status"]: r["n"] for r in rows}
-        if await _table_exists(conn, "llm_usage"):
-            found.llm = await _llm_usage(conn)
+        if await table_exists(conn, "llm_usage"):
+            found.llm = await llm_usage(conn)
         deadline = time.monotonic() + settle_s
         while True:
             await _grants(conn, found)
@@ -96,7 +96,7 @@ async def _grants(conn: Any, found: DbCheck) -> None:
     found.extra_grants = len(from_scans - rewarded)
 
 
-async def _llm_usage(conn: Any) -> list[str]:
+async def llm_usage(conn: Any) -> list[str]:
     """Per task, from the LLM client's own attempt records: attempts, failed ones by error,
     jobs that needed more than one attempt, and the latency the client saw."""
     rows = await conn.fetch(

@@ -69,9 +69,9 @@ def api_client(rabbit_api: str) -> httpx.AsyncClient:
 
 
 @contextlib.asynccontextmanager
-async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
+async def namespace(servers: Servers, bench: str = "scan") -> AsyncIterator[Namespace]:
     """Create the three, yield, and remove them whatever happened."""
-    name = f"eco2_bench_scan_{uuid.uuid4().hex[:10]}"
+    name = f"eco2_bench_{bench}_{uuid.uuid4().hex[:10]}"
     vhost = quote(name, safe="")
     admin = await asyncpg.connect(servers.pg_dsn, timeout=10)
     try:

@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,6 +187,7 @@ def build_stack(
     answer_s: float,
     http_workers: int = 1,
     edge: str = "grpc",
+    llm_flags: Sequence[str] = (),
 ) -> Stack:
     ports = Ports()
     env = mesh_env(ns, ports, workdir)
@@ -198,7 +200,7 @@ def build_stack(
     flags = f"--port {ports.llm} --vision {vision_s} --answer {answer_s}"
     llm = service(
         "fake-llm",
-        [py, "-m", "tests.load.scan.fake_llm", *flags.split()],
+        [py, "-m", "tests.load.scan.fake_llm", *flags.split(), *llm_flags],
         f"http://127.0.0.1:{ports.llm}/health",
     )
     pool = []

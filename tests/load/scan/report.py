@@ -193,29 +193,38 @@ def _chaos_lines(r: RunResult) -> list[str]:
     return [*lines, f"chaos check: {verdict}"]
 
 
-def _process_lines(sampler: Sampler, jobs: int, ceiling: float) -> list[str]:
-    """CPU and memory per process, CPU per job (the jobs completed in the window), and what
-    that cost per job allows on this machine's cores at best."""
+def process_table(sampler: Sampler, count: int, unit: str) -> tuple[list[str], float]:
+    """CPU and memory per process over the sampler's window, with the CPU per `unit` (`count`
+    of them completed in it); also returns the CPU seconds of every row summed."""
     cores = os.cpu_count() or 1
-    per = max(jobs, 1)
     lines = [
         f"processes over the {sampler.wall_s:.0f} s window (CPU % of one core; "
-        f"{cores} cores = {100 * cores} %; ms per job = CPU / {jobs} jobs completed in it):",
-        f"  {'process':28} {'pids':>5} {'CPU %':>7} {'CPU s':>8} {'ms/job':>7} {'peak MiB':>9}",
+        f"{cores} cores = {100 * cores} %; ms per {unit} = CPU / {count} {unit}s completed "
+        f"in it):",
+        f"  {'process':28} {'pids':>5} {'CPU %':>7} {'CPU s':>8} {'ms/' + unit:>8} {'peak MiB':>9}",
     ]
     total = 0.0
     for name, usage in sampler.usage.items():
         total += usage.cpu_s
         lines.append(
             f"  {name:28} {len(usage.pids):5d} {sampler.percent(name):7.1f} "
-            f"{usage.cpu_s:8.1f} {_ms(usage.cpu_s, jobs):>7} {usage.peak_rss_mib:9.0f}"
+            f"{usage.cpu_s:8.1f} {_ms(usage.cpu_s, count):>8} {usage.peak_rss_mib:9.0f}"
         )
     other = 100 * sampler.other_cpu_s / sampler.wall_s if sampler.wall_s else 0.0
     share = 100 * total / max(sampler.wall_s, 1e-9)
     lines.append(
-        f"  {'everything above':28} {'':5} {share:7.1f} {total:8.1f} {_ms(total, jobs):>7}"
+        f"  {'everything above':28} {'':5} {share:7.1f} {total:8.1f} {_ms(total, count):>8}"
     )
     lines.append(f"  {'other processes (not ours)':28} {'':5} {other:7.1f}")
+    return lines, total
+
+
+def _process_lines(sampler: Sampler, jobs: int, ceiling: float) -> list[str]:
+    """CPU and memory per process, CPU per job (the jobs completed in the window), and what
+    that cost per job allows on this machine's cores at best."""
+    cores = os.cpu_count() or 1
+    per = max(jobs, 1)
+    lines, total = process_table(sampler, jobs, "job")
     load = sum(u.cpu_s for n, u in sampler.usage.items() if n in LOAD_ROWS)
     mesh = total - load
     if jobs and mesh > 0:
