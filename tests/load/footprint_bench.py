@@ -165,8 +165,9 @@ def _machine() -> str:
     )  # fmt: skip
     mem = Path("/proc/meminfo").read_text().split()[1]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: {platform.node()}, nproc {os.cpu_count()}, {model}, "
-            f"RAM {int(mem) / 2**20:.1f} GiB, Python {platform.python_version()}, load {load}")  # fmt: skip
+    ram = f"RAM {int(mem) / 2**20:.1f} GiB"
+    return (f"machine: {platform.node()}, nproc {os.cpu_count()}, {model}, {ram}, "
+            f"Python {platform.python_version()}, load {load}")  # fmt: skip
 
 
 def _print(rows: list[Row]) -> None:
@@ -179,15 +180,14 @@ def _print(rows: list[Row]) -> None:
               f"{r.requests:6d} {cpu}  {r.statuses}")  # fmt: skip
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> list[Row]:
     print(_machine())
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; embedded mode, one process per "
           f"function, {args.clients} clients x {args.seconds} s each\n")  # fmt: skip
     rows = [await measure(fn, args.clients, args.seconds) for fn in build_registry()]
     _print(rows)
     print(f"\nfinished {datetime.now(UTC):%H:%M} UTC, load {os.getloadavg()[0]:.2f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=1))
+    return rows
 
 
 if __name__ == "__main__":
@@ -199,4 +199,6 @@ if __name__ == "__main__":
     parsed = parser.parse_args()
     if parsed.quick:
         parsed.seconds = 2.0
-    asyncio.run(main(parsed))
+    measured = asyncio.run(main(parsed))
+    if parsed.json:
+        Path(parsed.json).write_text(json.dumps([asdict(r) for r in measured], indent=1))

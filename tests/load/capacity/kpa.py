@@ -45,6 +45,8 @@ class Revision:
     max_scale: int
     latency_s: float  # how long one request holds a slot
     cold_start_s: float  # pod scheduled → ready (ready_ms measured + scheduling assumed)
+    cpu_ms: float = 0.0  # CPU per request, to flag seconds where a pod would need over a core
+    vcpu_limit: float = 1.0
 
     def effective_target(self, cfg: KpaConfig) -> float:
         """What the KPA divides by: min(target, containerConcurrency) x utilisation."""
@@ -60,12 +62,18 @@ class Trace:
     ready: list[int] = field(default_factory=list)
     desired: list[int] = field(default_factory=list)
     panicking: list[bool] = field(default_factory=list)
-    cold_starts: int = 0  # scale-ups from zero ready pods: a user-visible wait
+    cold_start_at: list[int] = field(default_factory=list)  # seconds a scale-up from zero began
     pod_starts: int = 0
     queued_in_cold_start: int = 0  # requests that arrived while no pod was ready
     cold_wait_s: float = 0.0  # their summed wait in the activator
     over_capacity_s: int = 0  # seconds with concurrency above ready x containerConcurrency
+    cpu_saturated_s: int = 0  # seconds where the ready pods' CPU demand exceeds their limit
     panic_episodes: int = 0
+
+    @property
+    def cold_starts(self) -> int:
+        """Scale-ups from zero pods: the next request waits for a pod to start."""
+        return len(self.cold_start_at)
 
     @property
     def replica_seconds(self) -> int:
@@ -160,7 +168,7 @@ def simulate(rev: Revision, arrivals: list[int], cfg: KpaConfig | None = None) -
             ready += 1
         if n and ready == 0 and not starting:  # the activator pokes the autoscaler at once
             starting.append(t + rev.cold_start_s)
-            trace.cold_starts += 1
+            trace.cold_start_at.append(t)
             trace.pod_starts += 1
         if ready == 0 and n:
             trace.queued_in_cold_start += n
@@ -169,7 +177,7 @@ def simulate(rev: Revision, arrivals: list[int], cfg: KpaConfig | None = None) -
             want = decider.scale(t, ready)
             if want > ready + len(starting):
                 if ready + len(starting) == 0:
-                    trace.cold_starts += 1
+                    trace.cold_start_at.append(t)
                 trace.pod_starts += want - ready - len(starting)
                 starting.extend([t + rev.cold_start_s] * (want - ready - len(starting)))
             while want < ready + len(starting):  # pods not yet ready are dropped first
@@ -179,6 +187,8 @@ def simulate(rev: Revision, arrivals: list[int], cfg: KpaConfig | None = None) -
                     ready -= 1
         if ready and conc > ready * rev.container_concurrency:
             trace.over_capacity_s += 1
+        if ready and conc / rev.latency_s * rev.cpu_ms / 1000 > ready * rev.vcpu_limit:
+            trace.cpu_saturated_s += 1
         trace.panic_episodes += decider.panicking and not was_panicking
         was_panicking = decider.panicking
         trace.ready.append(ready)
