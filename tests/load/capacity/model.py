@@ -160,6 +160,8 @@ def recommend(p: Profile, users: int, inputs: dict[str, Any], peak: float) -> Re
     replicas = math.ceil(round(conc / (target * a["utilisation"]), 9))
     user_path = p.name in a["interactive"] or p.name in USER_PATH_STAGES
     min_scale = (2 if users >= 50_000 and p.name in a["interactive"] else 1) if user_path else 0
+    if user_path and replicas >= 2:  # one pod flaps in and out of panic (ceil: 1 → 2 is 200 %)
+        min_scale = max(min_scale, 2)
     min_scale = max(min_scale, p.declared[0])  # declared always-on (the dead-letter sink) stays
     mem = p.mem_mib + a["replica"]["real_mode_extra_mib"] + cc * p.kib_per_inflight / 1024
     return Recommendation(

@@ -21,8 +21,8 @@ def _per_minute(values: Sequence[float], how: str = "mean") -> list[float]:
     return out
 
 
-def plot_day(users: int, declared: dict[str, Trace], recommended: dict[str, Trace],
-             shown: Sequence[str], path: Path) -> None:  # fmt: skip
+def plot_day(users: int, declared: dict[str, Trace], recommended: dict[str, Trace], *,
+             shown: Sequence[str], user_path: set[str], path: Path) -> None:  # fmt: skip
     hours = [m / 60 for m in range(1440)]
     fig, axes = plt.subplots(4, 1, figsize=(11, 12), sharex=True)
     load, pods_d, pods_r, cold = axes
@@ -35,12 +35,14 @@ def plot_day(users: int, declared: dict[str, Trace], recommended: dict[str, Trac
     for label, traces, colour in (("declared", declared, "tab:red"),
                                   ("recommended", recommended, "tab:green")):  # fmt: skip
         starts = [0.0] * 24
-        for t in traces.values():
-            for s in t.cold_start_at:
+        for name, t in traces.items():
+            for s in t.cold_start_at if name in user_path else ():
                 starts[s // 3600 % 24] += 1
+        background = sum(t.cold_starts for n, t in traces.items() if n not in user_path)
         offset = -0.2 if label == "declared" else 0.2
+        text = f"{label}: {sum(starts):.0f} a day (+{background} in background functions)"
         cold.bar([h + 0.5 + offset for h in range(24)], starts, width=0.4, color=colour,
-                 label=f"{label}: {sum(t.cold_starts for t in traces.values())} a day")  # fmt: skip
+                 label=text)  # fmt: skip
     load.set_ylabel("requests/s (minute mean)")
     load.set_title(f"{users:,} daily users: load (KST), Poisson arrivals per second")
     pods_d.set_ylabel("ready pods (minute max)")
@@ -48,7 +50,7 @@ def plot_day(users: int, declared: dict[str, Trace], recommended: dict[str, Trac
     pods_r.set_ylabel("ready pods (minute max)")
     pods_r.set_title("pods with the recommended scaling (docs/capacity.md)")
     cold.set_ylabel("cold starts per hour")
-    cold.set_title("cold starts from zero, all functions")
+    cold.set_title("cold starts from zero on a user's path (a request waits for a pod)")
     cold.set_xlabel("hour of the day (KST)")
     cold.set_xticks(range(0, 25, 2))
     for ax in axes:

@@ -143,7 +143,8 @@ def main() -> None:
         DOCS.mkdir(parents=True, exist_ok=True)
         for day in days:
             path = DOCS / f"day-{day.users // 1000}k.png"
-            plot_day(day.users, day.declared, day.recommended, SHOWN, path)
+            plot_day(day.users, day.declared, day.recommended, shown=SHOWN,
+                     user_path=_user_path(), path=path)  # fmt: skip
             print(f"wrote {path.relative_to(DOCS.parents[1])}")
 
 
