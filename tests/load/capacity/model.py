@@ -163,10 +163,13 @@ def recommend(p: Profile, users: int, inputs: dict[str, Any], peak: float) -> Re
     if user_path and replicas >= 2:  # one pod flaps in and out of panic (ceil: 1 → 2 is 200 %)
         min_scale = max(min_scale, 2)
     min_scale = max(min_scale, p.declared[0])  # declared always-on (the dead-letter sink) stays
+    max_scale = max(2, min_scale + 1, math.ceil(2 * replicas))
+    if p.per_minute:  # scheduled: the declared knobs are deliberate (a sweep runs as one)
+        min_scale, max_scale, target, cc = p.declared
     mem = p.mem_mib + a["replica"]["real_mode_extra_mib"] + cc * p.kib_per_inflight / 1024
     return Recommendation(
         name=p.name, container_concurrency=cc, target=target, min_scale=min_scale,
-        max_scale=max(2, min_scale + 1, math.ceil(2 * replicas)), peak_rps=rps,
+        max_scale=max_scale, peak_rps=rps,
         peak_concurrency=conc, peak_replicas=max(replicas, min_scale),
         peak_vcpu=rps * p.cpu_ms / 1000, mem_request_mib=math.ceil(mem),
     )  # fmt: skip
