@@ -58,6 +58,11 @@ def test_scale_to_zero_after_the_stable_window_and_the_grace_period() -> None:
     assert trace.ready[19 + 1 + 60 + 30 + 2] == 0
 
 
+def test_a_warm_start_has_no_cold_start() -> None:
+    assert simulate(_rev(min_scale=0), [1] * 30, initial=1).cold_starts == 0
+    assert simulate(_rev(min_scale=0), [1] * 30).cold_starts == 1
+
+
 def test_min_scale_keeps_pods_and_max_scale_caps_them() -> None:
     trace = simulate(_rev(min_scale=2, max_scale=3), [0] * 30 + [100] * 30 + [0] * 30)
     assert min(trace.ready) == 2 and max(trace.ready) == 3 and trace.cold_starts == 0

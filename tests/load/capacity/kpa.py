@@ -154,12 +154,15 @@ def concurrency_series(arrivals: list[int], latency_s: float) -> list[float]:
     ]
 
 
-def simulate(rev: Revision, arrivals: list[int], cfg: KpaConfig | None = None) -> Trace:
-    """Run the KPA over per-second arrivals; pods take `cold_start_s` to become ready."""
+def simulate(
+    rev: Revision, arrivals: list[int], cfg: KpaConfig | None = None, initial: int = 0
+) -> Trace:
+    """Run the KPA over per-second arrivals; pods take `cold_start_s` to become ready.
+    `initial` pods (at least min-scale) are up at the start: what the day before left."""
     cfg = cfg or KpaConfig()
     decider, trace = Decider(rev, cfg), Trace(arrivals=list(arrivals))
     trace.concurrency = concurrency_series(arrivals, rev.latency_s)
-    ready, starting = rev.min_scale, deque[float]()  # min-scale pods are up from the start
+    ready, starting = max(rev.min_scale, initial), deque[float]()
     was_panicking = False
     for t, (n, conc) in enumerate(zip(arrivals, trace.concurrency, strict=True)):
         decider.observe(conc)

@@ -83,8 +83,9 @@ def run_day(users: int, inputs: dict[str, Any], seed: int = 1) -> Day:
         load = arrivals(p, users, curve, seed)
         r = recs[name]
         mine = (r.min_scale, r.max_scale, r.target, r.container_concurrency)
-        declared[name] = simulate(revision(p, p.declared, pod_s), load, cfg)
-        recommended[name] = simulate(revision(p, mine, pod_s), load, cfg)
+        warm = 1 if sum(load[:60]) else 0  # the day before ended with traffic: a pod is up
+        declared[name] = simulate(revision(p, p.declared, pod_s), load, cfg, warm)
+        recommended[name] = simulate(revision(p, mine, pod_s), load, cfg, warm)
     return Day(users, declared, recommended, recs, pools)
 
 
