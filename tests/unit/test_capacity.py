@@ -96,3 +96,14 @@ def test_recommendations_are_valid_declarations(users: int) -> None:
         Scaling(r.min_scale, r.max_scale, r.target, r.container_concurrency)
     assert {p.name for p in pools} == {"api", "workers", "ingress", "data"}
     assert all(p.nodes >= 2 for p in pools)
+
+
+def test_concurrency_follows_one_core_and_scheduled_functions_keep_their_knobs() -> None:
+    inputs = model.load()
+    recs, _ = model.plan(100_000, inputs)
+    agent = model.profiles(inputs)["chat-agent"]
+    saturation = 1000 / agent.cpu_ms * agent.latency_s  # 210 ms over 11 s: ~52 turns a core
+    assert recs["chat-agent"].container_concurrency <= saturation
+    assert recs["chat-agent"].target * inputs["assumptions"]["utilisation"] <= saturation
+    sweep = recs["chat-forget"]  # declared as a singleton: one sweep at a time
+    assert (sweep.min_scale, sweep.max_scale, sweep.container_concurrency) == (0, 1, 1)
