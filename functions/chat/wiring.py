@@ -92,5 +92,6 @@ async def chat_agent(container: Container) -> ChatAgent:
         sources=await container.get("chat_sources"),
         images=await container.get("object_store"),
         offline_item=lambda text: offline_item(kb, text),
+        token_window_s=container.settings.chat_token_window_ms / 1000,
     )
     return ChatAgent(build(deps, await container.get("chat_checkpointer")), ledger=deps.llm)

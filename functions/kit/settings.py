@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
     chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
     chat_image_model: str = "gemini-2.5-flash-image"  # image_generation, where Gemini is set
+    # An answer's token deltas are coalesced into one `token` event per this window (0: one
+    # event per delta); the first goes out at once (functions/chat/nodes/batching.py)
+    chat_token_window_ms: int = Field(default=50, ge=0, le=1_000)
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None

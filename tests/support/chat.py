@@ -151,12 +151,13 @@ def rig(
     llm: Any = None,
     breakers: Breakers | None = None,
     images: Any = None,
+    token_window_s: float = 0.0,
 ) -> Rig:
     bus = InMemoryEventBus()
     found = breakers or Breakers()
     deps = AgentDeps(llm=llm or offline_llm(), bus=bus, runner=Runner(found, sleep=no_sleep),
                      sources=srcs or sources(), images=images,
-                     offline_item=offline_item)  # fmt: skip
+                     offline_item=offline_item, token_window_s=token_window_s)  # fmt: skip
     ledger = deps.llm if hasattr(deps.llm, "settle") else None
     agent = ChatAgent(build(deps, memory_saver()), ledger=ledger)
     return Rig(bus, MemoryConversationRepository(), agent, found, deps)
