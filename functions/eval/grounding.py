@@ -26,6 +26,7 @@ class Grounding:
     major: str
     middle: str
     expected_steps: tuple[str, ...]
+    insufficiencies: tuple[str, ...]  # what the KB says is wrong with the item as it is
     allowed_steps: frozenset[str]  # squeezed: every step a consistent answer may give
     texts: str  # every KB text of the document and the applied tags, squeezed
 
@@ -74,6 +75,7 @@ def ground(kb: KnowledgeBase, engine: RuleEngine, situation: Situation) -> Groun
         major=outcome.major,
         middle=outcome.middle,
         expected_steps=outcome.disposal_steps,
+        insufficiencies=outcome.insufficiencies,
         allowed_steps=frozenset(squeeze(s) for s in steps),
         texts=squeeze(" ".join([*texts, *steps])),
     )
