@@ -117,12 +117,12 @@ def _other_destinations(reply: str, grounding: Grounding) -> list[str]:
 def check_steps(answer: Answer, grounding: Grounding) -> Check:
     if grounding.document is None:
         return Check("steps", True, "no rule document: nothing to compare")
-    given = [korean.squeeze(s) for s in answer.steps]
+    given = [korean.instruction(s) for s in answer.steps]
     if not given:
         return Check("steps", False, "no steps")
     foreign = [s for s, g in zip(answer.steps, given, strict=True)
                if g not in grounding.allowed_steps]  # fmt: skip
-    expected = [korean.squeeze(s) for s in grounding.expected_steps]
+    expected = [korean.instruction(s) for s in grounding.expected_steps]
     covered = sum(s in given for s in expected) / len(expected) if expected else 1.0
     problems = [f"not in the rule document: {s!r}" for s in foreign]
     if covered < STEP_COVERAGE:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from functions.eval.data import When
-from functions.eval.korean import squeeze
+from functions.eval.korean import instruction, squeeze
 from functions.eval.model import Situation
 from functions.scan.knowledge.engine import FALLBACK_STEPS, RuleEngine
 from functions.scan.knowledge.model import KnowledgeBase, RuleDocument
@@ -27,7 +27,7 @@ class Grounding:
     middle: str
     expected_steps: tuple[str, ...]
     insufficiencies: tuple[str, ...]  # what the KB says is wrong with the item as it is
-    allowed_steps: frozenset[str]  # squeezed: every step a consistent answer may give
+    allowed_steps: frozenset[str]  # `instruction`s: every step a consistent answer may give
     texts: str  # every KB text of the document and the applied tags, squeezed
 
     def applies(self, when: When) -> bool:
@@ -76,6 +76,6 @@ def ground(kb: KnowledgeBase, engine: RuleEngine, situation: Situation) -> Groun
         middle=outcome.middle,
         expected_steps=outcome.disposal_steps,
         insufficiencies=outcome.insufficiencies,
-        allowed_steps=frozenset(squeeze(s) for s in steps),
+        allowed_steps=frozenset(instruction(s) for s in steps),
         texts=squeeze(" ".join([*texts, *steps])),
     )

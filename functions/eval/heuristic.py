@@ -53,8 +53,8 @@ def accuracy(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) 
         return 3, "규칙 문서에 없는 단계가 있거나 단계가 빠짐"
     if grounding.document is None:
         return 3, "품목을 특정하지 못해 일반 안내만 함"
-    given = {korean.squeeze(s) for s in answer.steps}
-    if not all(korean.squeeze(s) in given for s in grounding.expected_steps):
+    given = {korean.instruction(s) for s in answer.steps}
+    if not all(korean.instruction(s) in given for s in grounding.expected_steps):
         return 4, "기대 단계 일부가 빠짐"
     return 5, "배출처와 단계가 규칙 문서와 일치"
 
@@ -90,6 +90,10 @@ def safety(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) ->
 def helpfulness(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) -> tuple[int, str]:
     if not answer.steps and grounding.document is not None:
         return 1, "따라 할 단계가 없음"
+    if not checks["bin"].passed:
+        return 2, "틀린 배출처로 안내해 그대로 따르면 잘못 버리게 됨"
+    if not checks["forbidden"].passed:
+        return 3, "자기 단계와 어긋나는 조언이 섞여 따라 하기 어려움"
     text = korean.squeeze(answer.text)
     told = any(korean.squeeze(i) in text for i in grounding.insufficiencies)
     if grounding.insufficiencies and not told:

@@ -43,6 +43,16 @@ def squeeze(text: str) -> str:
     return "".join(text.split())
 
 
+_ENDING = re.compile(r"(?:주세요|줘|해요|해|돼요|돼|어요|아요|습니다|니다|요)?[.!?~]*$")
+
+
+def instruction(step: str) -> str:
+    """A step without its final speech-level ending, squeezed: "빼 주세요." and "빼 줘." are
+    one instruction (the register check judges the ending, not the step check)."""
+    flat = squeeze(step)
+    return _ENDING.sub("", flat) or flat
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
