@@ -136,11 +136,11 @@ async def write_chat(
         task="chat.answer", schema=ChatAnswer, system=CHAT_SYSTEM, prompt=chat_prompt(state),
         model=model, offline=lambda _: {"text": written}, job_id=f"eval-{case.id}",
     ))  # fmt: skip
-    situation = _chat_situation(kb, context)
+    situation = chat_situation(kb, context)
     return chat_answer(case.id, case.message, situation, result.output_as(ChatAnswer).text)
 
 
-def _chat_situation(kb: KnowledgeBase, context: Mapping[str, Any] | None) -> Situation:
+def chat_situation(kb: KnowledgeBase, context: Mapping[str, Any] | None) -> Situation:
     if not context:
         return Situation(None)
     item = kb.resolve(str(context.get("item") or ""))
