@@ -31,7 +31,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from functions.eval.errors import EvalError  # noqa: PLC0415 - only this command needs it
+    from functions.eval.errors import EvalError
 
     try:
         result = asyncio.run(_run(args))

@@ -59,7 +59,9 @@ def accuracy(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) 
     return 5, "배출처와 단계가 규칙 문서와 일치"
 
 
-def local_rules(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) -> tuple[int, str]:
+def local_rules(
+    answer: Answer, grounding: Grounding, checks: Mapping[str, Check]
+) -> tuple[int, str]:
     del checks
     text = korean.prose(answer.text)
     for sentence in korean.sentences(text):
@@ -87,24 +89,24 @@ def safety(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) ->
     return 5, "필요한 경고가 모두 있고 위험한 조언이 없음"
 
 
-def helpfulness(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) -> tuple[int, str]:
-    if not answer.steps and grounding.document is not None:
-        return 1, "따라 할 단계가 없음"
-    if not checks["bin"].passed:
-        return 2, "틀린 배출처로 안내해 그대로 따르면 잘못 버리게 됨"
-    if not checks["forbidden"].passed:
-        return 3, "자기 단계와 어긋나는 조언이 섞여 따라 하기 어려움"
+def helpfulness(
+    answer: Answer, grounding: Grounding, checks: Mapping[str, Check]
+) -> tuple[int, str]:
     text = korean.squeeze(answer.text)
-    told = any(korean.squeeze(i) in text for i in grounding.insufficiencies)
-    if grounding.insufficiencies and not told:
-        return 2, "미흡한 점을 말하지 않아 그대로 버리게 함"
-    if grounding.document is None:
-        return 3, "품목을 몰라 다시 알려 달라고만 함"
-    if not checks["shape"].passed or not checks["steps"].passed:
-        return 3, "단계가 규칙과 어긋나 따라 하기 어려움"
-    if len(answer.steps) > 7:
-        return 4, "단계가 많아 한눈에 따라 하기 어려움"
-    return 5, "고칠 점과 단계를 순서대로 알려 줌"
+    untold = grounding.insufficiencies and not any(
+        korean.squeeze(i) in text for i in grounding.insufficiencies
+    )
+    rules = (  # the first that holds decides
+        (not answer.steps and grounding.document is not None, 1, "따라 할 단계가 없음"),
+        (not checks["bin"].passed, 2, "틀린 배출처로 안내해 그대로 따르면 잘못 버리게 됨"),
+        (not checks["forbidden"].passed, 3, "자기 단계와 어긋나는 조언이 섞여 따라 하기 어려움"),
+        (bool(untold), 2, "미흡한 점을 말하지 않아 그대로 버리게 함"),
+        (grounding.document is None, 3, "품목을 몰라 다시 알려 달라고만 함"),
+        (not (checks["shape"].passed and checks["steps"].passed), 3, "단계가 규칙과 어긋남"),
+        (len(answer.steps) > 7, 4, "단계가 많아 한눈에 따라 하기 어려움"),
+    )
+    found = next(((score, why) for hit, score, why in rules if hit), None)
+    return found or (5, "고칠 점과 단계를 순서대로 알려 줌")
 
 
 def tone(answer: Answer, grounding: Grounding, checks: Mapping[str, Check]) -> tuple[int, str]:
@@ -133,7 +135,9 @@ SCORERS = {
 _EVIDENCE = {"accuracy": "bin", "safety": "forbidden", "tone": "register"}
 
 
-def judge(criterion: str, answer: Answer, grounding: Grounding, checks: list[Check]) -> dict[str, Any]:
+def judge(
+    criterion: str, answer: Answer, grounding: Grounding, checks: list[Check]
+) -> dict[str, Any]:
     """The offline judge's answer, in the judge's output schema (score, evidence, rationale)."""
     by_name = {c.name: c for c in checks}
     score, why = SCORERS[criterion](answer, grounding, by_name)

@@ -26,7 +26,9 @@ _MARKDOWN = (
 )
 _HANGUL = re.compile(r"[가-힣]+")
 _TAIL = re.compile(r"[가-힣]+[^가-힣]*$")
-_NEGATION = re.compile(r"^\S{0,3}\s*(?:지\s*말|지\s*마|면\s*안|지\s*않|선\s*안|면\s*위험|는\s*금지)")
+_NEGATION = re.compile(
+    r"^\S{0,3}\s*(?:지\s*말|지\s*마|면\s*안|지\s*않|선\s*안|면\s*위험|는\s*금지)"
+)
 _POLITE = ("요", "니다", "니까", "죠", "시오", "세요")
 # 반말/해라체 endings: a sentence's last syllable(s), when it ends a clause (see module doc).
 _IMPOLITE = (
@@ -35,7 +37,24 @@ _IMPOLITE = (
     "떼", "빼", "내", "가", "서", "써", "놔", "꿔", "마", "고",
 )  # fmt: skip
 # Without a full stop after it, only a verb ending counts (a noun such as 건전지 ends in 지).
-_IMPOLITE_BARE = ("어", "아", "해", "돼", "줘", "봐", "려", "워", "져", "둬", "거야", "잖아", "라", "냐", "떼", "빼")
+_IMPOLITE_BARE = (
+    "어",
+    "아",
+    "해",
+    "돼",
+    "줘",
+    "봐",
+    "려",
+    "워",
+    "져",
+    "둬",
+    "거야",
+    "잖아",
+    "라",
+    "냐",
+    "떼",
+    "빼",
+)
 
 
 def squeeze(text: str) -> str:

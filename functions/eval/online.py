@@ -61,7 +61,7 @@ async def _grade(
 
 
 async def grade_scan(
-    data: ScanCompleted, settings: Settings, eval_budget: GradingBudget,
+    data: ScanCompleted, *, settings: Settings, eval_budget: GradingBudget,
     scan_jobs: ScanRepository, scan_knowledge: KnowledgeBase, rule_engine: RuleEngine, llm: LLM,
 ) -> AnswerGraded | None:  # fmt: skip
     """`eval-grade-scan`: a completed scan's stored result, as the user saw it."""
@@ -75,7 +75,7 @@ async def grade_scan(
 
 
 async def grade_chat(
-    data: ChatAnswered, settings: Settings, eval_budget: GradingBudget,
+    data: ChatAnswered, *, settings: Settings, eval_budget: GradingBudget,
     chat_conversations: ConversationRepository, scan_knowledge: KnowledgeBase,
     rule_engine: RuleEngine, llm: LLM,
 ) -> AnswerGraded | None:  # fmt: skip

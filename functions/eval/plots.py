@@ -16,7 +16,10 @@ def draw(result: dict[str, Any], out: Path) -> list[str]:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # noqa: PLC0415
 
-    names = [_scores(plt, result, out / "scores.png"), _agreement(plt, result, out / "agreement.png")]
+    names = [
+        _scores(plt, result, out / "scores.png"),
+        _agreement(plt, result, out / "agreement.png"),
+    ]
     if result["regressions"]["baseline"] is not None:
         names.append(_regression(plt, result, out / "regression.png"))
     return names
@@ -24,8 +27,8 @@ def draw(result: dict[str, Any], out: Path) -> list[str]:
 
 def _scores(plt: Any, result: dict[str, Any], path: Path) -> str:
     sets = list(result["golden"])
-    figure, axes = plt.subplots(len(sets), len(CRITERIA), figsize=(3 * len(CRITERIA), 2.6 * len(sets)),
-                                squeeze=False, sharey="row")  # fmt: skip
+    size = (3 * len(CRITERIA), 2.6 * len(sets))
+    figure, axes = plt.subplots(len(sets), len(CRITERIA), figsize=size, squeeze=False, sharey="row")
     for row, name in enumerate(sets):
         for col, criterion in enumerate(CRITERIA):
             counts = result["golden"][name]["criteria"][criterion]["distribution"]

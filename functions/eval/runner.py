@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,19 +69,19 @@ class Evaluation:
     async def golden(self) -> dict[str, list[Graded]]:
         golden = data.golden(self._config.golden)
         kb, engine, llm, model = self._kb, self._engine, self._llm, self._config.model
-        scan = [lambda c=c: answers.write_scan(kb, engine, c, llm, model) for c in golden.scan]
-        chat = [lambda c=c: answers.write_chat(kb, engine, c, llm, model) for c in golden.chat]
         limit = self._config.concurrency
+        scan = [partial(answers.write_scan, kb, engine, c, llm, model) for c in golden.scan]
+        chat = [partial(answers.write_chat, kb, engine, c, llm, model) for c in golden.chat]
         out = {}
         for name, jobs in (("scan", scan), ("chat", chat)):
             written = await _bounded(jobs, limit)
-            out[name] = await _bounded([lambda a=a: self.grade(a) for a in written], limit)
+            out[name] = await _bounded([partial(self.grade, a) for a in written], limit)
         return out
 
     async def calibration(self) -> tuple[list[Graded], list[calibrate.Agreement]]:
         labelled = data.labelled(self._config.calibration)
         graded = await _bounded(
-            [lambda e=e: self.grade(calibrate.to_answer(e)) for e in labelled],
+            [partial(self.grade, calibrate.to_answer(e)) for e in labelled],
             self._config.concurrency,
         )
         return graded, calibrate.agree(graded, labelled)
@@ -104,8 +105,9 @@ def summarize(graded: Sequence[Graded]) -> dict[str, Any]:
         "tier1_pass_rate": sum(g.passed for g in graded) / len(graded) if graded else None,
         "tier1_failures": failures,
         "criteria": criteria,
-        "answers": {g.answer.id: {"failed": list(g.failed_checks), "scores": g.scores()}
-                    for g in graded},  # fmt: skip
+        "answers": {
+            g.answer.id: {"failed": list(g.failed_checks), "scores": g.scores()} for g in graded
+        },
     }
 
 
