@@ -97,21 +97,29 @@ def check_bin(answer: Answer, grounding: Grounding) -> Check:
 
 
 def _other_destinations(reply: str, grounding: Grounding) -> list[str]:
-    """Destinations the reply sends the item to that the KB does not name for it."""
+    """Destinations the reply sends the item to that the KB does not: neither the expected
+    one, nor one its document or tags send a part or a not-accepted item to."""
     mine = {korean.squeeze(n) for n in grounding.bin_names}
     mine |= {a for n in grounding.bin_names for a in ALIASES.get(n, ())}
+    document = grounding.document
+    elsewhere = {n.instead for n in document.not_accepted} if document else set()
     found = []
     for name in (*MAJORS, *RECYCLABLE_MIDDLES):
         words = {korean.squeeze(name), *ALIASES.get(name, ())}
-        if words & mine:
+        if words & mine or name in elsewhere or _sends_to(grounding.texts, words):
             continue
-        for sentence in korean.sentences(reply):
-            flat = korean.squeeze(sentence)
-            for word in words:
-                hit = re.search(re.escape(word) + r"['’]?(?:\(으\))?(?:으로|로|에)" + _GOES, flat)
-                if hit and not korean.negated(flat, hit.end()) and word not in grounding.texts:
-                    found.append(name)
-    return list(dict.fromkeys(found))
+        if any(_sends_to(korean.squeeze(s), words) for s in korean.sentences(reply)):
+            found.append(name)
+    return found
+
+
+def _sends_to(flat: str, words: set[str]) -> bool:
+    """Whether squeezed text sends something to one of `words` ("종이로 배출", not negated)."""
+    for word in words:
+        for hit in re.finditer(re.escape(word) + r"['’]?(?:\(으\))?(?:으로|로|에)" + _GOES, flat):
+            if not korean.negated(flat, hit.end()):
+                return True
+    return False
 
 
 def check_steps(answer: Answer, grounding: Grounding) -> Check:
