@@ -54,7 +54,7 @@ def _agreement(plt: Any, result: dict[str, Any], path: Path) -> str:
     axis.set_ylim(-0.2, 1.0)
     axis.axhline(0, color="black", linewidth=0.6)
     axis.set_title("Judge vs labels, per criterion (Cohen's κ)")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="lower left")
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
