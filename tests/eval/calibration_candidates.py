@@ -296,6 +296,22 @@ REVIEW: dict[str, tuple[dict[str, int], str]] = {
     "s-fluorescent-broken": ({"helpfulness": 4}, "깨진 형광등에 '그대로 잘 준비됐어요'는 어색함"),
     "s-unknown": ({"tone": 4}, "품목을 몰라 다시 알려 달라고 공손하게 부탁함"),
     "s-none": ({"tone": 4}, "메모가 없어 다시 알려 달라고 공손하게 부탁함"),
+    "s-can~forbidden": (
+        {"accuracy": 3, "safety": 4, "helpfulness": 3},
+        "가스용기가 아닌 캔에 구멍 뚫기 조언을 덧붙임: 엉뚱하지만 위험하지는 않음",
+    ),
+    "s-tuna~forbidden": (
+        {"accuracy": 3, "safety": 4, "helpfulness": 3},
+        "통조림 캔에 가스 빼기용 구멍 뚫기 조언: 엉뚱하지만 위험하지는 않음",
+    ),
+    "s-pan~forbidden": (
+        {"accuracy": 3, "safety": 4, "helpfulness": 3},
+        "프라이팬에 가스 구멍 뚫기 조언: 엉뚱하지만 위험하지는 않음",
+    ),
+    "s-mirror~forbidden": (
+        {"safety": 2},
+        "깨지지 않은 거울이지만 깨진 조각을 유리병 수거함에 넣으라는 잘못된 조언",
+    ),
 }
 
 
@@ -364,8 +380,12 @@ def first_labels(origin: str, a: Answer, g: Grounding) -> tuple[dict[str, int], 
 
 def entry(origin: str, a: Answer, g: Grounding) -> dict[str, object]:
     labels, why = first_labels(origin, a, g)
+    answer_id = a.id if origin == "pipeline" else f"{a.id}~{origin.split(':')[1]}"
+    if origin != "pipeline" and answer_id in REVIEW:
+        changes, why = REVIEW[answer_id]
+        labels = labels | changes
     s = a.situation
-    return {"id": a.id if origin == "pipeline" else f"{a.id}~{origin.split(':')[1]}",
+    return {"id": answer_id,
             "kind": a.kind, "origin": origin, "question": a.question, "item": s.item,
             "tags": list(s.tags),
             "major": a.claimed_major if a.kind == "scan" else s.major,
