@@ -10,8 +10,12 @@ from functions.eval.model import CRITERIA, SCALE
 
 
 def draw(result: dict[str, Any], out: Path) -> list[str]:
-    """scores.png, agreement.png and, with a baseline, regression.png; their file names."""
-    import matplotlib  # noqa: PLC0415 - a dev dependency, loaded only to draw
+    """scores.png, agreement.png and, with a baseline, regression.png; their file names
+    (none where matplotlib is not installed: the report's tables do not need it)."""
+    try:
+        import matplotlib  # noqa: PLC0415 - a dev dependency, loaded only to draw
+    except ImportError:
+        return []
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # noqa: PLC0415
