@@ -36,6 +36,7 @@ DOMAINS: dict[str, str] = {
     "chat": "functions.chat.functions",
     "info": "functions.info.functions",
     "location": "functions.location.functions",
+    "eval": "functions.eval.functions",
     "sse": "functions.kit.deploy.sse_gateway",
 }
 DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())

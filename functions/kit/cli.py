@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from functions.eval import cli as eval_cli
 from functions.kit import operator_cli
 from functions.kit.authz_process import authz_command
 from functions.kit.bootstrap import build_registry
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     operator.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     operator.add_argument("--save", action="store_true", help="also write the credential file")
     places_cli.add_parser(commands)
+    eval_cli.add_parser(commands)
     manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
     manifests.add_argument("action", choices=["generate", "check"])
     manifests.add_argument("--out", default="knative")
@@ -210,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat": _chat,
         "functions": lambda _a: _functions(),
         "places": places_cli.run,
+        "eval": eval_cli.run,
         "dead-letters": lambda a: asyncio.run(operator_cli.dead_letters(a)),
         "canary": lambda a: asyncio.run(operator_cli.canary(a)),
         "operator-token": operator_cli.mint_operator_token,

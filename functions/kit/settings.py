@@ -212,6 +212,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
 
+    # Online grading of production answers (docs/eval.md, ADR 0022): the share of scan and
+    # chat answers graded, and how many a UTC day may grade at most (each is 5 judge calls).
+    eval_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    eval_daily_budget: int = Field(default=200, ge=0)
+    eval_judge_model: str | None = None  # None: the LLM client's default model
+
     @property
     def ingress_path(self) -> str:
         return f"/ingress/{self.namespace}/{self.broker}"
