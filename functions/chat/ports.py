@@ -9,6 +9,7 @@ when it has nothing to say.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -88,6 +89,32 @@ class WasteKnowledge(Protocol):
 
 class CharacterInfo(Protocol):
     async def describe(self, user_id: str, text: str) -> Context | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterCard:
+    """A character as the chat shows it (CharacterService's `Character`, the fields used)."""
+
+    code: str
+    name: str
+    type: str
+    dialog: str
+    middle_category: str | None  # what earns it; None for the default character
+    is_default: bool = False
+
+
+class CharacterDirectory(Protocol):
+    """The character domain as the chat reaches it: over gRPC when deployed (CharacterService),
+    its use cases in process otherwise. Errors are the chat's (`CharacterNotFound`,
+    `CharacterServiceUnavailable`), whichever door was used."""
+
+    async def catalog(self) -> list[CharacterCard]:
+        """Every character, the default first."""
+        ...
+
+    async def owned(self, user_id: str) -> list[CharacterCard]:
+        """What the user owns, the default first; CharacterNotFound for an unknown user."""
+        ...
 
 
 class Places(Protocol):

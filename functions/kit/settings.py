@@ -168,6 +168,10 @@ class Settings(BaseSettings):
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
     chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
     chat_image_model: str = "gemini-2.5-flash-image"  # image_generation, where Gemini is set
+    # The character sub-agent asks CharacterService over gRPC at this host:port (deployed);
+    # unset: the character domain's use cases in process (embedded, the one-process mesh)
+    character_grpc_addr: str | None = None
+    character_grpc_timeout_s: float = 2.0  # the deadline of each call
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None
