@@ -1,10 +1,11 @@
 """Ports of the chat domain, as protocols: the conversation store and what the sub-agents ask.
 
-The public-data ports (places, bulky waste, prices, collection points, weather) are small on
-purpose: the places domain is building the real adapters (Kakao, MOIS, KECO, KMA) in parallel,
-and each will satisfy one of these. Until then `offline_sources.py` answers them. Every source
-answers plain data (`Context`, a JSON-able dict) that the answer step writes from, or `None`
-when it has nothing to say.
+The public-data ports (places, bulky waste, prices, collection points, weather) are the chat's
+own, small on purpose: the location domain's ports answer them through the adapters in
+`location_sites.py` and `location_public.py` (wired in `wiring.chat_sources`). Characters
+come through `CharacterDirectory` (gRPC or in process). Every source answers plain data
+(`Context`, a JSON-able dict) that the answer step writes from, or `None` when it has nothing
+to say.
 """
 
 from __future__ import annotations
@@ -118,13 +119,13 @@ class CharacterDirectory(Protocol):
 
 
 class Places(Protocol):
-    """Zero-waste shops and recycling centres near a point (Kakao Local in production)."""
+    """Zero-waste shops and recycling centres near a point (our sites, plus Kakao Local)."""
 
     async def near(self, latitude: float, longitude: float, text: str) -> Context | None: ...
 
 
 class BulkWaste(Protocol):
-    """Bulky-waste booking and fees (MOIS household waste information)."""
+    """A district's bulky-waste fees and household-waste days (MOIS waste information)."""
 
     async def fees(
         self, text: str, latitude: float | None, longitude: float | None
@@ -132,13 +133,14 @@ class BulkWaste(Protocol):
 
 
 class RecyclablePrices(Protocol):
-    """Market prices of recyclables, won per kg (KECO price survey)."""
+    """Market prices of recyclables, won per kg (the KECO survey's price sheet)."""
 
     async def prices(self, text: str) -> Context | None: ...
 
 
 class CollectionPoints(Protocol):
-    """Bins for batteries, lamps, e-waste, clothes (KECO collection points)."""
+    """Bins for batteries, lamps, e-waste, clothes (the sites store: KECO boxes, clothing
+    bins)."""
 
     async def near(
         self, latitude: float | None, longitude: float | None, text: str
