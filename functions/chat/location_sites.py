@@ -16,7 +16,7 @@ from functions.location.loaders.categories import pickup_categories_of
 from functions.location.model import STORE_CATEGORIES, Found, NearQuery, distance_text
 from functions.location.ports import KakaoPlace, PlaceSearch, SiteRepository
 from functions.location.public.errors import PublicDataError
-from functions.location.services import COLLECTION_PICKUPS
+from functions.location.services import COLLECTION_PICKUPS, collection_points
 
 log = logging.getLogger(__name__)
 SHOWN = 3  # entries an answer lists
@@ -64,9 +64,8 @@ class SiteCollectionPoints:
         if latitude is None or longitude is None:
             return None  # "the nearest bin" needs a point: the answer asks for it
         named = frozenset(pickup_categories_of(text)) & COLLECTION_PICKUPS
-        query = NearQuery(latitude, longitude, self._radius_m, frozenset({DROPBOX}),
-                          named or COLLECTION_PICKUPS, SHOWN)  # fmt: skip
-        found = await self._sites.nearest(query)
+        found = await collection_points(self._sites, latitude, longitude, self._radius_m,
+                                        SHOWN, pickups=named or COLLECTION_PICKUPS)  # fmt: skip
         return {"points": [entry(f) for f in found], "radius_m": self._radius_m,
                 "source": "sites"}  # fmt: skip
 
