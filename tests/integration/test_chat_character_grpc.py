@@ -1,7 +1,8 @@
 """The chat's character sub-agent over gRPC, against the real CharacterService (grpc.aio)
 started in process on a loopback port: what it answers, NOT_FOUND as the chat's not-found
 path (the default character), UNAVAILABLE and a missed deadline as the node's failure under
-its policy (retried once, then open: the run answers without it)."""
+its policy (retried once, then open: the run answers without it); and the mesh wired to
+call its own CharacterService (`ECO2_GRPC_PORT` + `ECO2_CHARACTER_GRPC_ADDR`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from functions.character.catalog import default_catalog
@@ -20,9 +22,14 @@ from functions.chat.character_grpc import GrpcCharacterDirectory
 from functions.chat.character_local import LocalCharacterDirectory
 from functions.chat.characters import CharacterGuide
 from functions.chat.errors import CharacterNotFound, CharacterServiceUnavailable
+from functions.kit.bootstrap import build_registry
+from functions.kit.mesh import Mesh
+from functions.kit.settings import Settings
 from functions.scan.knowledge.loader import load_knowledge
 from functions.users.memory_users import MemoryUserRepository
+from tests.load.sse.harness import base_url, read_sse, serve
 from tests.support.chat import rig, sources, stream_of, submit
+from tests.support.loopback import free_port
 from tests.support.users import existing_user
 
 pytestmark = pytest.mark.integration
@@ -128,3 +135,25 @@ async def test_a_missed_deadline_is_unavailable_too(users: MemoryUserRepository)
     finally:
         await directory.aclose()
         await server.stop(0)
+
+
+async def test_the_mesh_wires_the_chat_to_its_character_service_over_grpc() -> None:
+    """The one-process mesh serving CharacterService, and the chat configured to call it: a
+    turn through HTTP and SSE answers with the character, via the gRPC adapter."""
+    port = free_port()
+    mesh = Mesh(Settings(grpc_port=port, character_grpc_addr=f"127.0.0.1:{port}"),
+                build_registry())  # fmt: skip
+    user = {"x-user-id": str(uuid.uuid4())}  # no such user: NOT_FOUND, the default character
+    async with (
+        serve(mesh.app) as server,
+        httpx.AsyncClient(base_url=base_url(server), timeout=30, headers=user) as http,
+    ):
+        assert mesh.runtime is not None and mesh.grpc is not None and mesh.grpc.port == port
+        wired = await mesh.runtime.container.get("chat_character_directory")
+        assert isinstance(wired, GrpcCharacterDirectory)
+        chat = (await http.post("/api/v1/chat")).json()["id"]
+        sent = await http.post(f"/api/v1/chat/{chat}/messages", json={"message": ASK})
+        assert sent.status_code == 202, sent.text
+        frames = await read_sse(http, sent.json()["stream_url"], user["x-user-id"])
+    answer = frames[-1].data["result"]["answer"]
+    assert "**페이피**" in answer and "지금 모은 캐릭터: 이코" in answer
