@@ -157,3 +157,22 @@ async def test_the_mesh_wires_the_chat_to_its_character_service_over_grpc() -> N
         frames = await read_sse(http, sent.json()["stream_url"], user["x-user-id"])
     answer = frames[-1].data["result"]["answer"]
     assert "**페이피**" in answer and "지금 모은 캐릭터: 이코" in answer
+
+
+async def test_the_catalog_is_kept_for_its_ttl_then_asked_again(
+    ownerships: MemoryOwnershipRepository,
+) -> None:
+    now = [0.0]
+    server = await serving(ownerships)
+    directory = GrpcCharacterDirectory(f"127.0.0.1:{server.port}", timeout_s=5.0,
+                                       catalog_ttl_s=300.0, clock=lambda: now[0])  # fmt: skip
+    try:
+        first = await directory.catalog()
+        await server.stop(0)
+        now[0] = 299.0
+        assert await directory.catalog() == first  # kept: the server is not asked
+        now[0] = 300.0
+        with pytest.raises(CharacterServiceUnavailable):
+            await directory.catalog()  # expired: asked again, and it is gone
+    finally:
+        await directory.aclose()
