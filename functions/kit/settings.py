@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     # An answer's token deltas are coalesced into one `token` event per this window (0: one
     # event per delta); the first goes out at once (functions/chat/nodes/batching.py)
     chat_token_window_ms: int = Field(default=50, ge=0, le=1_000)
+    # The character sub-agent asks CharacterService over gRPC at this host:port (deployed);
+    # unset: the character domain's use cases in process (embedded, the one-process mesh)
+    character_grpc_addr: str | None = None
+    character_grpc_timeout_s: float = 2.0  # the deadline of each call
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None
