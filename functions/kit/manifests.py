@@ -17,6 +17,19 @@ import yaml
 from eventing.filters import Dialect
 from functions.kit.declare import Function, Kind, Scaling
 from functions.kit.functions import DEAD_LETTERS_PATH
+from functions.kit.manifests_cluster import (
+    CHARACTER_GRPC,
+    SECURITY_CONTEXT,
+    Endpoints,
+    character_grpc,
+    env_from,
+    kustomization,
+    pool_of,
+    routes,
+    settings_documents,
+    settings_env,
+)
+from functions.kit.pools import placement
 from functions.kit.registry import Registry
 
 HEADER = (
@@ -40,6 +53,7 @@ class Overlay:
         f"http://broker-ingress.knative-eventing.svc.cluster.local/{NAMESPACE}/{BROKER}"
     )
     scaling: dict[str, dict[str, int]] = field(default_factory=dict)
+    endpoints: Endpoints = field(default_factory=Endpoints)
 
     @classmethod
     def load(cls, path: Path, registry: Registry) -> Overlay:
@@ -58,6 +72,7 @@ class Overlay:
             image=defaults.get("image", base.image),
             ingress_url=defaults.get("broker_ingress_url", base.ingress_url),
             scaling=scaling,
+            endpoints=Endpoints.from_overlay(raw.get("cluster") or {}),
         )
 
     def scaling_for(self, fn: Function) -> Scaling:
@@ -85,21 +100,17 @@ def _container(fn: Function, overlay: Overlay) -> dict[str, Any]:
         {"name": "ECO2_DOMAIN", "value": fn.domain},  # load this domain's modules only
         {"name": "ECO2_MODE", "value": "real"},
         {"name": "ECO2_BROKER_INGRESS_URL", "value": overlay.ingress_url},
+        *settings_env(overlay.endpoints),
     ]
     return {
         "name": "function",
         "image": overlay.image,
         "command": command(fn),
         "env": env,
-        "envFrom": [{"secretRef": {"name": "eco2-settings"}}],
+        "envFrom": env_from(),
         "ports": [{"containerPort": 8080}],
         "readinessProbe": {"httpGet": {"path": "/health"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": SECURITY_CONTEXT,
     }
 
 
@@ -113,9 +124,14 @@ def service(fn: Function, overlay: Overlay) -> dict[str, Any]:
         "autoscaling.knative.dev/max-scale": str(scaling.max_scale),
         "autoscaling.knative.dev/scale-down-delay": f"{scaling.scale_down_delay_s}s",
     }
-    labels = {"eco2.kr/domain": fn.domain, "eco2.kr/kind": fn.kind.value}
-    if not fn.public:  # no route through the ingress gateway: only the cluster reaches it
-        labels["networking.knative.dev/visibility"] = "cluster-local"
+    # Every Knative Service is cluster-local: public ones are reached only through the edge's
+    # VirtualService (edge/routes.yaml), behind the ext-authz, never by a Knative domain.
+    labels = {
+        "eco2.kr/domain": fn.domain,
+        "eco2.kr/kind": fn.kind.value,
+        "eco2.kr/exposure": "public" if fn.public else "internal",
+        "networking.knative.dev/visibility": "cluster-local",
+    }
     timeout = max(1, int(fn.delivery.timeout_s)) if fn.kind is Kind.EVENT else 300
     return {
         "apiVersion": "serving.knative.dev/v1",
@@ -128,6 +144,7 @@ def service(fn: Function, overlay: Overlay) -> dict[str, Any]:
                     "containerConcurrency": scaling.container_concurrency,
                     "timeoutSeconds": timeout,
                     "containers": [_container(fn, overlay)],
+                    **placement(pool_of(fn)),  # node pool by kind (ADR 0017)
                 },
             }
         },
@@ -256,7 +273,11 @@ def render(registry: Registry, overlay: Overlay) -> dict[str, str]:
             files[f"triggers/{fn.name}.yaml"] = [trigger(fn, overlay)]
         if fn.schedule is not None:
             files[f"pingsources/{fn.name}.yaml"] = [ping_source_document(fn)]
-    files.update(persistent_documents(overlay.image))
+    files.update(persistent_documents(overlay.image, overlay.endpoints))
+    files["cluster-settings.yaml"] = settings_documents(overlay.endpoints)
+    files["edge/routes.yaml"] = routes(list(registry), overlay.endpoints)
+    files[f"services/{CHARACTER_GRPC}.yaml"] = [character_grpc(overlay.image, overlay.endpoints)]
+    files["kustomization.yaml"] = [kustomization(list(files))]
     return {
         name: HEADER + yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
         for name, docs in files.items()
