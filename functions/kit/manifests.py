@@ -275,7 +275,9 @@ def render(registry: Registry, overlay: Overlay) -> dict[str, str]:
             files[f"pingsources/{fn.name}.yaml"] = [ping_source_document(fn)]
     files.update(persistent_documents(overlay.image, overlay.endpoints))
     files["cluster-settings.yaml"] = settings_documents(overlay.endpoints)
-    files["edge/routes.yaml"] = routes(list(registry), overlay.endpoints)
+    files["edge/routes.yaml"] = routes(
+        [f for f in registry if f.name not in NAMES], overlay.endpoints
+    )
     files[f"services/{CHARACTER_GRPC}.yaml"] = [character_grpc(overlay.image, overlay.endpoints)]
     files["kustomization.yaml"] = [kustomization(list(files))]
     return {

@@ -217,6 +217,16 @@ func (idx *index) references(o object) []string {
 		}
 		routes, _ := dig(o.raw, "spec")["http"].([]any)
 		for i, r := range routes {
+			// A route through Knative's local gateway names its Service by authority.
+			if a := str(dig(r.(map[string]any), "rewrite"), "authority"); a != "" {
+				if key := hostPort(a, "80"); key != "" {
+					name := strings.SplitN(key, ":", 2)[0]
+					parts := strings.SplitN(name, ".", 2)
+					if _, ok := idx.byKind["serving.knative.dev/v1/Service"][parts[1]+"/"+parts[0]]; !ok {
+						add(fmt.Sprintf("spec.http[%d].rewrite.authority", i), "no Knative Service "+parts[1]+"/"+parts[0]+" in this render")
+					}
+				}
+			}
 			dests, _ := r.(map[string]any)["route"].([]any)
 			for _, d := range dests {
 				dest := dig(d.(map[string]any), "destination")
