@@ -40,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&extSecrets, "external-secret", "NAMESPACE/NAME of a Secret made outside the manifests (repeatable)")
 	fs.Var(&extServices, "external-service", "NAME.NAMESPACE:PORT of a Service installed outside the manifests (repeatable)")
 	namespace := fs.String("namespace", "default", "namespace for namespaced objects without metadata.namespace (like kubectl's current namespace)")
+	policy := fs.Bool("policy", true, "check the cluster's rules across each set: node pools, KEDA targets, references (ADR 0017)")
 	allowEmpty := fs.Bool("allow-empty", false, "exit 0 when no YAML documents are found")
 	listKinds := fs.Bool("list-kinds", false, "print the supported apiVersion/kind pairs and exit")
 	fs.Usage = func() {
@@ -130,7 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, s := range extServices {
 		ext.Services[s] = true
 	}
-	v := check.New(check.Options{DefaultNamespace: *namespace, EventingFeatures: featureMap, External: ext})
+	v := check.New(check.Options{DefaultNamespace: *namespace, EventingFeatures: featureMap, External: ext, Policy: *policy})
 	passed := 0
 	var results []check.Result
 	for _, docs := range sets {

@@ -58,6 +58,9 @@ type Options struct {
 	// EventingFeatures override entries of eventing's config-features
 	// ConfigMap (defaults are upstream's, plus new-trigger-filters=enabled).
 	EventingFeatures map[string]string
+	// Policy runs the cluster's rules across the documents (pools, KEDA targets,
+	// references; policy.go), which only hold for a complete render.
+	Policy bool
 	// External lists the Secrets and Services the documents use without creating them.
 	External External
 }
@@ -188,7 +191,10 @@ func New(opts Options) *Validator {
 // webhook looks the Broker up to decide whether the Trigger is its own).
 func (v *Validator) Validate(docs []Document) []Result {
 	ctx, err := v.context(docs)
-	policy := Policy(docs, v.opts.DefaultNamespace, v.opts.External)
+	policy := map[int][]string{}
+	if v.opts.Policy {
+		policy = Policy(docs, v.opts.DefaultNamespace, v.opts.External)
+	}
 	results := make([]Result, 0, len(docs))
 	for i, d := range docs {
 		if err != nil {

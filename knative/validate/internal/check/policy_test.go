@@ -37,7 +37,7 @@ func render(t *testing.T, fixtures ...string) []Document {
 // failures runs the whole validation and returns the FAIL lines.
 func failures(docs []Document, e External) []string {
 	var out []string
-	for _, r := range New(Options{DefaultNamespace: "eco2", External: e}).Validate(docs) {
+	for _, r := range New(Options{DefaultNamespace: "eco2", External: e, Policy: true}).Validate(docs) {
 		if !r.OK() {
 			out = append(out, r.String())
 		}
