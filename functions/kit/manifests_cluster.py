@@ -2,7 +2,8 @@
 
 - `Endpoints`: where the cluster's servers are, named as their operators name the Services
   (CloudNativePG `<cluster>-rw` and `<cluster>-app`, the RabbitMQ cluster operator's
-  `<cluster>` and `<cluster>-default-user`, the Redis operator's `<redis>`). Operators override
+  `<cluster>` and `<cluster>-default-user`, the Redis operator's `<redis>-master`, which
+  follows the primary of a RedisReplication across Sentinel failovers). Operators override
   them under `cluster:` in knative/overlays/scaling.yaml; nothing else names a host.
 - `eco2-cluster-settings`: a ConfigMap of the non-secret `ECO2_*` settings every workload reads
   (Redis URL, quorum queues), plus the scaler address KEDA reads through a TriggerAuthentication;
@@ -45,7 +46,7 @@ class Endpoints:
     namespace: str = "eco2"
     postgres: str = "eco2-pg"  # a CloudNativePG Cluster
     rabbitmq: str = "eco2-rabbitmq"  # a RabbitmqCluster
-    redis: str = "eco2-redis"  # a Redis (OT-Container-Kit redis-operator)
+    redis: str = "eco2-redis"  # a RedisReplication (OT-Container-Kit redis-operator)
     redis_port: int = 6379
     prometheus_url: str = "http://prometheus-operated.monitoring.svc.cluster.local:9090"
 
@@ -61,7 +62,7 @@ class Endpoints:
 
     @property
     def redis_address(self) -> str:
-        return f"{self.host(self.redis)}:{self.redis_port}"
+        return f"{self.host(self.redis + '-master')}:{self.redis_port}"
 
     @property
     def redis_url(self) -> str:

@@ -74,8 +74,8 @@ def test_scalers_take_their_addresses_from_settings(tmp_path: Path) -> None:
     generate(build_registry(), str(tmp_path))
     out = tmp_path / "generated"
     config, auth = _docs(out / "cluster-settings.yaml")
-    assert config["data"]["KEDA_REDIS_ADDRESS"] == "cache.eco2.svc.cluster.local:6380"
-    assert config["data"]["ECO2_REDIS_URL"] == "redis://cache.eco2.svc.cluster.local:6380/0"
+    assert config["data"]["KEDA_REDIS_ADDRESS"] == "cache-master.eco2.svc.cluster.local:6380"
+    assert config["data"]["ECO2_REDIS_URL"] == "redis://cache-master.eco2.svc.cluster.local:6380/0"
     assert config["data"]["ECO2_QUEUE_TYPE"] == "quorum"
     assert auth["spec"]["configMapTargetRef"][0]["key"] == "KEDA_REDIS_ADDRESS"
     router = _docs(out / "persistent" / "event-router.yaml")[-1]

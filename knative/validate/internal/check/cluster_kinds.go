@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	cnpgv1 "github.com/cloudnative-pg/cloudnative-pg/api/v1"
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
@@ -34,7 +35,7 @@ var (
 	gvIstioOperator   = schema.GroupVersionKind{Group: "install.istio.io", Version: "v1alpha1", Kind: "IstioOperator"}
 	gvCNPGCluster     = cnpgv1.SchemeGroupVersion.WithKind("Cluster")
 	gvRabbitmqCluster = rabbitmqv1beta1.GroupVersion.WithKind("RabbitmqCluster")
-	gvRedis           = schema.GroupVersionKind{Group: "redis.redis.opstreelabs.in", Version: "v1beta2", Kind: "Redis"}
+	gvRedis           = schema.GroupVersionKind{Group: "redis.redis.opstreelabs.in", Version: "v1beta2", Kind: "RedisReplication"}
 	gvTriggerAuth     = schema.GroupVersionKind{Group: "keda.sh", Version: "v1alpha1", Kind: "TriggerAuthentication"}
 	gvHPA             = autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler")
 	gvPDB             = policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget")
@@ -50,7 +51,7 @@ func clusterHandlers() map[schema.GroupVersionKind]handler {
 		gvIstioOperator:   {custom: validateIstioOperator},
 		gvCNPGCluster:     {custom: typed(func() any { return &cnpgv1.Cluster{} }, cnpgRules)},
 		gvRabbitmqCluster: {custom: typed(func() any { return &rabbitmqv1beta1.RabbitmqCluster{} }, rabbitmqRules)},
-		gvRedis:           {custom: typed(func() any { return &otRedis{} }, nil)},
+		gvRedis:           {custom: typed(func() any { return &otRedisReplication{} }, redisRules)},
 		gvTriggerAuth:     {custom: typed(func() any { return &kedav1alpha1.TriggerAuthentication{} }, triggerAuthRules)},
 		gvHPA:             {custom: typed(func() any { return &autoscalingv2.HorizontalPodAutoscaler{} }, hpaRules)},
 		gvPDB:             {custom: typed(func() any { return &policyv1.PodDisruptionBudget{} }, pdbRules)},
@@ -258,19 +259,17 @@ func pdbRules(obj any) []string {
 	return nil
 }
 
-// otRedis is the subset of OT-Container-Kit redis-operator's Redis (v1beta2) these
-// manifests use; anything outside it is refused (strict decode), so a typo fails here.
-type otRedis struct {
+// otRedisReplication is the subset of OT-Container-Kit redis-operator's RedisReplication
+// (v1beta2, operator >= v0.24: Sentinel embedded) these manifests use, field names as in its
+// api/redisreplication/v1beta2; anything outside it is refused (strict decode).
+type otRedisReplication struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
-		KubernetesConfig struct {
-			Image           string                       `json:"image"`
-			ImagePullPolicy corev1.PullPolicy            `json:"imagePullPolicy,omitempty"`
-			Resources       *corev1.ResourceRequirements `json:"resources,omitempty"`
-		} `json:"kubernetesConfig"`
-		RedisConfig *struct {
-			AdditionalRedisConfig string `json:"additionalRedisConfig,omitempty"`
+		ClusterSize      *int32       `json:"clusterSize"`
+		KubernetesConfig otKubeConfig `json:"kubernetesConfig"`
+		RedisConfig      *struct {
+			AdditionalRedisConfig string `json:"additionalRedisConfig,omitempty"` // a ConfigMap's name
 		} `json:"redisConfig,omitempty"`
 		RedisExporter *struct {
 			Enabled bool   `json:"enabled"`
@@ -281,6 +280,44 @@ type otRedis struct {
 		} `json:"storage,omitempty"`
 		NodeSelector       map[string]string          `json:"nodeSelector,omitempty"`
 		Tolerations        []corev1.Toleration        `json:"tolerations,omitempty"`
+		Affinity           *corev1.Affinity           `json:"affinity,omitempty"`
 		PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+		Sentinel           *struct {
+			otKubeConfig          `json:",inline"`
+			Size                  int32               `json:"size"`
+			Quorum                string              `json:"quorum,omitempty"`
+			ParallelSyncs         string              `json:"parallelSyncs,omitempty"`
+			FailoverTimeout       string              `json:"failoverTimeout,omitempty"`
+			DownAfterMilliseconds string              `json:"downAfterMilliseconds,omitempty"`
+			NodeSelector          map[string]string   `json:"nodeSelector,omitempty"`
+			Tolerations           []corev1.Toleration `json:"tolerations,omitempty"`
+			Affinity              *corev1.Affinity    `json:"affinity,omitempty"`
+		} `json:"sentinel,omitempty"`
 	} `json:"spec"`
+}
+
+type otKubeConfig struct {
+	Image           string                       `json:"image"`
+	ImagePullPolicy corev1.PullPolicy            `json:"imagePullPolicy,omitempty"`
+	Resources       *corev1.ResourceRequirements `json:"resources,omitempty"`
+}
+
+func redisRules(obj any) []string {
+	r := obj.(*otRedisReplication)
+	var problems []string
+	if r.Spec.ClusterSize == nil || *r.Spec.ClusterSize < 1 {
+		problems = append(problems, "spec.clusterSize: Required value, >= 1")
+	}
+	if r.Spec.KubernetesConfig.Image == "" {
+		problems = append(problems, "spec.kubernetesConfig.image: Required value")
+	}
+	if s := r.Spec.Sentinel; s != nil {
+		if s.Image == "" || s.Size < 1 {
+			problems = append(problems, "spec.sentinel: image and size >= 1 are required")
+		}
+		if q, err := strconv.Atoi(s.Quorum); s.Quorum != "" && (err != nil || q < 1 || q > int(s.Size)) {
+			problems = append(problems, fmt.Sprintf("spec.sentinel.quorum: %q must be a number within 1..size", s.Quorum))
+		}
+	}
+	return problems
 }

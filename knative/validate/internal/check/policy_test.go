@@ -170,12 +170,12 @@ func TestBrokenReferencesFail(t *testing.T) {
 		case d.Kind == "VirtualService":
 			docs[i].JSON = []byte(strings.Replace(string(d.JSON), `"authority":"scan-api.`, `"authority":"sse-gateway.`, 1))
 		case d.Kind == "ConfigMap" && d.Name == "eco2-cluster-settings":
-			docs[i].JSON = []byte(strings.ReplaceAll(string(d.JSON), "eco2-redis.eco2", "redis.eco2"))
+			docs[i].JSON = []byte(strings.ReplaceAll(string(d.JSON), "eco2-redis-master.eco2", "redis-master.eco2"))
 		}
 	}
 	fails := failures(docs, ext)
 	joined := strings.Join(fails, "\n")
-	for _, want := range []string{"no Service eco2-authz.eco2:9999", "no Service redis.eco2:6379", "no Knative Service eco2/sse-gateway"} {
+	for _, want := range []string{"no Service eco2-authz.eco2:9999", "no Service redis-master.eco2:6379", "no Knative Service eco2/sse-gateway"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("missing %q in:\n%s", want, joined)
 		}

@@ -74,6 +74,10 @@ func newIndex(objs []object, ext External) *index {
 			idx.secrets[o.ns+"/"+name+"-default-user"] = keySet(rabbitUserKeys)
 		case "redis.redis.opstreelabs.in/v1beta2/Redis":
 			svc(name, "6379")
+		case "redis.redis.opstreelabs.in/v1beta2/RedisReplication":
+			svc(name, "6379")
+			svc(name+"-master", "6379")
+			svc(name+"-replica", "6379")
 		case "v1/Secret":
 			keys := map[string]bool{}
 			for _, f := range []string{"data", "stringData"} {
