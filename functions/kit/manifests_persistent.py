@@ -222,6 +222,16 @@ def _trigger(trigger: Mapping[str, Any], endpoints: Endpoints) -> dict[str, Any]
     return {**trigger, "metadata": metadata}
 
 
+def disruption_budget(p: Persistent) -> dict[str, Any]:
+    """Node drains take one replica at a time (SSE clients reconnect to the others)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": p.name, "namespace": NAMESPACE, "labels": _labels(p)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _labels(p)}},
+    }
+
+
 def scaled_object(p: Persistent, endpoints: Endpoints) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
@@ -248,6 +258,7 @@ def persistent_documents(image: str, endpoints: Endpoints) -> dict[str, list[dic
         docs = [deployment(p, image, endpoints)]
         if p.service:
             docs.append(service(p))
+        docs.append(disruption_budget(p))
         docs.append(scaled_object(p, endpoints))
         files[f"persistent/{p.name}.yaml"] = docs
     return files

@@ -180,6 +180,13 @@ func TestBrokenReferencesFail(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, joined)
 		}
 	}
+	prod, err := Render("../../../cluster/overlays/prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fails := strings.Join(failures(prod, ext), "\n"); !strings.Contains(fails, "Secret istio-system/eco2-tls: not in this render") {
+		t.Errorf("prod's TLS Secret must be named as external:\n%s", fails)
+	}
 	if fails := failures(render(t), External{}); len(fails) == 0 {
 		t.Error("without the external Secret and Services the references must fail")
 	}

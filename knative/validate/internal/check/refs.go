@@ -238,6 +238,14 @@ func (idx *index) references(o object) []string {
 				add(fmt.Sprintf("spec.http[%d].route.destination", i), idx.service(str(dest, "host")+":"+port, ""))
 			}
 		}
+	case "networking.istio.io/v1/Gateway":
+		// The TLS Secret lives with the gateway's pods (istio-system), not with the Gateway.
+		servers, _ := dig(o.raw, "spec")["servers"].([]any)
+		for i, s := range servers {
+			if name := str(dig(s.(map[string]any), "tls"), "credentialName"); name != "" {
+				add(fmt.Sprintf("spec.servers[%d].tls.credentialName", i), idx.secret("istio-system", name, ""))
+			}
+		}
 	case "security.istio.io/v1/AuthorizationPolicy":
 		if str(dig(o.raw, "spec"), "action") == "CUSTOM" {
 			name := str(dig(o.raw, "spec", "provider"), "name")
