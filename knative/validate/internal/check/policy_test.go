@@ -167,6 +167,8 @@ func TestBrokenReferencesFail(t *testing.T) {
 		switch {
 		case d.Kind == "IstioOperator":
 			docs[i].JSON = []byte(strings.Replace(string(d.JSON), `"port":9000`, `"port":9999`, 1))
+		case d.Kind == "RabbitmqBrokerConfig":
+			docs[i].JSON = []byte(strings.Replace(string(d.JSON), `"name":"eco2-rabbitmq"`, `"name":"rabbitmq"`, 1))
 		case d.Kind == "VirtualService":
 			docs[i].JSON = []byte(strings.Replace(string(d.JSON), `"authority":"scan-api.`, `"authority":"sse-gateway.`, 1))
 		case d.Kind == "ConfigMap" && d.Name == "eco2-cluster-settings":
@@ -175,7 +177,7 @@ func TestBrokenReferencesFail(t *testing.T) {
 	}
 	fails := failures(docs, ext)
 	joined := strings.Join(fails, "\n")
-	for _, want := range []string{"no Service eco2-authz.eco2:9999", "no Service redis-master.eco2:6379", "no Knative Service eco2/sse-gateway"} {
+	for _, want := range []string{"no Service eco2-authz.eco2:9999", "no Service redis-master.eco2:6379", "no Knative Service eco2/sse-gateway", "no RabbitmqCluster eco2/rabbitmq"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("missing %q in:\n%s", want, joined)
 		}

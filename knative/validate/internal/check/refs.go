@@ -238,6 +238,15 @@ func (idx *index) references(o object) []string {
 				add(fmt.Sprintf("spec.http[%d].route.destination", i), idx.service(str(dest, "host")+":"+port, ""))
 			}
 		}
+	case "eventing.knative.dev/v1alpha1/RabbitmqBrokerConfig":
+		ref := dig(o.raw, "spec", "rabbitmqClusterReference")
+		ns := str(ref, "namespace")
+		if ns == "" {
+			ns = o.ns
+		}
+		if _, ok := idx.byKind["rabbitmq.com/v1beta1/RabbitmqCluster"][ns+"/"+str(ref, "name")]; !ok {
+			add("spec.rabbitmqClusterReference", "no RabbitmqCluster "+ns+"/"+str(ref, "name")+" in this render")
+		}
 	case "networking.istio.io/v1/Gateway":
 		// The TLS Secret lives with the gateway's pods (istio-system), not with the Gateway.
 		servers, _ := dig(o.raw, "spec")["servers"].([]any)
