@@ -132,3 +132,10 @@ def test_rabbitmq_runs_three_nodes_in_the_base() -> None:
     (rabbit,) = [d for d in docs if d["kind"] == "RabbitmqCluster"]
     assert rabbit["spec"]["replicas"] == 3
     assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+
+
+def test_every_yaml_under_knative_parses() -> None:
+    files = sorted((REPO / "knative").rglob("*.y*ml"))
+    assert len(files) > 30
+    for path in files:
+        list(yaml.safe_load_all(path.read_text()))  # raises on any malformed file
