@@ -131,6 +131,21 @@ func (idx *index) configMap(ns, name, key string) string {
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
+// adder records "field: problem" when problem is not empty.
+type adder func(field, problem string)
+
+// refCheckers check the references of one kind of object.
+var refCheckers = map[string]func(idx *index, o object, add adder){
+	"v1/ConfigMap":                                       (*index).configMapRefs,
+	"keda.sh/v1alpha1/TriggerAuthentication":             (*index).triggerAuthRefs,
+	"keda.sh/v1alpha1/ScaledObject":                      (*index).scaledObjectRefs,
+	"networking.istio.io/v1/VirtualService":              (*index).virtualServiceRefs,
+	"networking.istio.io/v1/Gateway":                     (*index).gatewayRefs,
+	"security.istio.io/v1/AuthorizationPolicy":           (*index).authzPolicyRefs,
+	"install.istio.io/v1alpha1/IstioOperator":            (*index).istioOperatorRefs,
+	"eventing.knative.dev/v1alpha1/RabbitmqBrokerConfig": (*index).brokerConfigRefs,
+}
+
 func (idx *index) references(o object) []string {
 	var p []string
 	add := func(field, problem string) {
@@ -142,134 +157,153 @@ func (idx *index) references(o object) []string {
 		containers, _ := spec["containers"].([]any)
 		for i, c := range containers {
 			cm, _ := c.(map[string]any)
-			field := fmt.Sprintf("containers[%d]", i)
-			envs, _ := cm["env"].([]any)
-			for _, e := range envs {
-				em, _ := e.(map[string]any)
-				f := field + ".env." + str(em, "name")
-				if v := str(em, "value"); strings.Contains(v, ".svc") {
-					add(f, idx.service(v, ""))
-				}
-				if r := dig(em, "valueFrom", "secretKeyRef"); len(r) > 0 && r["optional"] != true {
-					add(f, idx.secret(o.ns, str(r, "name"), str(r, "key")))
-				}
-				if r := dig(em, "valueFrom", "configMapKeyRef"); len(r) > 0 && r["optional"] != true {
-					add(f, idx.configMap(o.ns, str(r, "name"), str(r, "key")))
-				}
-			}
-			froms, _ := cm["envFrom"].([]any)
-			for _, e := range froms {
-				em, _ := e.(map[string]any)
-				if r := dig(em, "secretRef"); len(r) > 0 && r["optional"] != true {
-					add(field+".envFrom", idx.secret(o.ns, str(r, "name"), ""))
-				}
-				if r := dig(em, "configMapRef"); len(r) > 0 && r["optional"] != true {
-					add(field+".envFrom", idx.configMap(o.ns, str(r, "name"), ""))
-				}
-			}
+			idx.containerRefs(o, fmt.Sprintf("containers[%d]", i), cm, add)
 		}
 	}
-	switch o.kind {
-	case "v1/ConfigMap":
-		for k, v := range dig(o.raw, "data") {
-			if s, _ := v.(string); strings.Contains(s, ".svc") {
-				add("data."+k, idx.service(s, ""))
-			}
-		}
-	case "keda.sh/v1alpha1/TriggerAuthentication":
-		for _, kind := range []string{"configMapTargetRef", "secretTargetRef"} {
-			refs, _ := dig(o.raw, "spec")[kind].([]any)
-			for _, r := range refs {
-				rm, _ := r.(map[string]any)
-				if kind == "configMapTargetRef" {
-					add("spec."+kind, idx.configMap(o.ns, str(rm, "name"), str(rm, "key")))
-				} else {
-					add("spec."+kind, idx.secret(o.ns, str(rm, "name"), str(rm, "key")))
-				}
-			}
-		}
-	case "keda.sh/v1alpha1/ScaledObject":
-		triggers, _ := dig(o.raw, "spec")["triggers"].([]any)
-		for i, t := range triggers {
-			tm, _ := t.(map[string]any)
-			f := fmt.Sprintf("spec.triggers[%d]", i)
-			if name := str(dig(tm, "authenticationRef"), "name"); name != "" {
-				if _, ok := idx.byKind["keda.sh/v1alpha1/TriggerAuthentication"][o.ns+"/"+name]; !ok {
-					add(f+".authenticationRef", "no TriggerAuthentication "+o.ns+"/"+name+" in this render")
-				}
-			}
-			for _, k := range []string{"serverAddress", "address", "host"} {
-				if v := str(dig(tm, "metadata"), k); v != "" {
-					add(f+".metadata."+k, idx.service(v, ""))
-				}
-			}
-		}
-	case "networking.istio.io/v1/VirtualService":
-		gws, _ := dig(o.raw, "spec")["gateways"].([]any)
-		for _, g := range gws {
-			name := fmt.Sprint(g)
-			if name == "mesh" {
-				continue
-			}
-			key := name
-			if !strings.Contains(key, "/") {
-				key = o.ns + "/" + name
-			}
-			if _, ok := idx.byKind["networking.istio.io/v1/Gateway"][key]; !ok {
-				add("spec.gateways", "no Gateway "+key+" in this render")
-			}
-		}
-		routes, _ := dig(o.raw, "spec")["http"].([]any)
-		for i, r := range routes {
-			// A route through Knative's local gateway names its Service by authority.
-			if a := str(dig(r.(map[string]any), "rewrite"), "authority"); a != "" {
-				if key := hostPort(a, "80"); key != "" {
-					name := strings.SplitN(key, ":", 2)[0]
-					parts := strings.SplitN(name, ".", 2)
-					if _, ok := idx.byKind["serving.knative.dev/v1/Service"][parts[1]+"/"+parts[0]]; !ok {
-						add(fmt.Sprintf("spec.http[%d].rewrite.authority", i), "no Knative Service "+parts[1]+"/"+parts[0]+" in this render")
-					}
-				}
-			}
-			dests, _ := r.(map[string]any)["route"].([]any)
-			for _, d := range dests {
-				dest := dig(d.(map[string]any), "destination")
-				port := fmt.Sprint(dig(dest, "port")["number"])
-				add(fmt.Sprintf("spec.http[%d].route.destination", i), idx.service(str(dest, "host")+":"+port, ""))
-			}
-		}
-	case "eventing.knative.dev/v1alpha1/RabbitmqBrokerConfig":
-		ref := dig(o.raw, "spec", "rabbitmqClusterReference")
-		ns := str(ref, "namespace")
-		if ns == "" {
-			ns = o.ns
-		}
-		if _, ok := idx.byKind["rabbitmq.com/v1beta1/RabbitmqCluster"][ns+"/"+str(ref, "name")]; !ok {
-			add("spec.rabbitmqClusterReference", "no RabbitmqCluster "+ns+"/"+str(ref, "name")+" in this render")
-		}
-	case "networking.istio.io/v1/Gateway":
-		// The TLS Secret lives with the gateway's pods (istio-system), not with the Gateway.
-		servers, _ := dig(o.raw, "spec")["servers"].([]any)
-		for i, s := range servers {
-			if name := str(dig(s.(map[string]any), "tls"), "credentialName"); name != "" {
-				add(fmt.Sprintf("spec.servers[%d].tls.credentialName", i), idx.secret("istio-system", name, ""))
-			}
-		}
-	case "security.istio.io/v1/AuthorizationPolicy":
-		if str(dig(o.raw, "spec"), "action") == "CUSTOM" {
-			name := str(dig(o.raw, "spec", "provider"), "name")
-			if !idx.providers[name] {
-				add("spec.provider.name", fmt.Sprintf("%q is not an extensionProvider of the mesh config (IstioOperator) in this render", name))
-			}
-		}
-	case "install.istio.io/v1alpha1/IstioOperator":
-		if mc, err := MeshConfigOf(o.doc); err == nil {
-			for _, prov := range mc.GetExtensionProviders() {
-				if g := prov.GetEnvoyExtAuthzGrpc(); g != nil {
-					add("extensionProviders."+prov.GetName(), idx.service(fmt.Sprintf("%s:%d", g.GetService(), g.GetPort()), ""))
-				}
-			}
-		}
+	if check, ok := refCheckers[o.kind]; ok {
+		check(idx, o, add)
 	}
 	return p
+}
+
+// containerRefs: env values naming cluster hosts, secretKeyRef/configMapKeyRef, envFrom.
+func (idx *index) containerRefs(o object, field string, c map[string]any, add adder) {
+	envs, _ := c["env"].([]any)
+	for _, e := range envs {
+		em, _ := e.(map[string]any)
+		f := field + ".env." + str(em, "name")
+		if v := str(em, "value"); strings.Contains(v, ".svc") {
+			add(f, idx.service(v, ""))
+		}
+		if r := dig(em, "valueFrom", "secretKeyRef"); len(r) > 0 && r["optional"] != true {
+			add(f, idx.secret(o.ns, str(r, "name"), str(r, "key")))
+		}
+		if r := dig(em, "valueFrom", "configMapKeyRef"); len(r) > 0 && r["optional"] != true {
+			add(f, idx.configMap(o.ns, str(r, "name"), str(r, "key")))
+		}
+	}
+	froms, _ := c["envFrom"].([]any)
+	for _, e := range froms {
+		em, _ := e.(map[string]any)
+		if r := dig(em, "secretRef"); len(r) > 0 && r["optional"] != true {
+			add(field+".envFrom", idx.secret(o.ns, str(r, "name"), ""))
+		}
+		if r := dig(em, "configMapRef"); len(r) > 0 && r["optional"] != true {
+			add(field+".envFrom", idx.configMap(o.ns, str(r, "name"), ""))
+		}
+	}
+}
+
+func (idx *index) configMapRefs(o object, add adder) {
+	for k, v := range dig(o.raw, "data") {
+		if s, _ := v.(string); strings.Contains(s, ".svc") {
+			add("data."+k, idx.service(s, ""))
+		}
+	}
+}
+
+func (idx *index) triggerAuthRefs(o object, add adder) {
+	refs, _ := dig(o.raw, "spec")["configMapTargetRef"].([]any)
+	for _, r := range refs {
+		rm, _ := r.(map[string]any)
+		add("spec.configMapTargetRef", idx.configMap(o.ns, str(rm, "name"), str(rm, "key")))
+	}
+	refs, _ = dig(o.raw, "spec")["secretTargetRef"].([]any)
+	for _, r := range refs {
+		rm, _ := r.(map[string]any)
+		add("spec.secretTargetRef", idx.secret(o.ns, str(rm, "name"), str(rm, "key")))
+	}
+}
+
+func (idx *index) scaledObjectRefs(o object, add adder) {
+	triggers, _ := dig(o.raw, "spec")["triggers"].([]any)
+	for i, t := range triggers {
+		tm, _ := t.(map[string]any)
+		f := fmt.Sprintf("spec.triggers[%d]", i)
+		if name := str(dig(tm, "authenticationRef"), "name"); name != "" {
+			if _, ok := idx.byKind["keda.sh/v1alpha1/TriggerAuthentication"][o.ns+"/"+name]; !ok {
+				add(f+".authenticationRef", "no TriggerAuthentication "+o.ns+"/"+name+" in this render")
+			}
+		}
+		for _, k := range []string{"serverAddress", "address", "host"} {
+			if v := str(dig(tm, "metadata"), k); v != "" {
+				add(f+".metadata."+k, idx.service(v, ""))
+			}
+		}
+	}
+}
+
+func (idx *index) virtualServiceRefs(o object, add adder) {
+	gws, _ := dig(o.raw, "spec")["gateways"].([]any)
+	for _, g := range gws {
+		key := fmt.Sprint(g)
+		if key == "mesh" {
+			continue
+		}
+		if !strings.Contains(key, "/") {
+			key = o.ns + "/" + key
+		}
+		if _, ok := idx.byKind["networking.istio.io/v1/Gateway"][key]; !ok {
+			add("spec.gateways", "no Gateway "+key+" in this render")
+		}
+	}
+	routes, _ := dig(o.raw, "spec")["http"].([]any)
+	for i, r := range routes {
+		rm, _ := r.(map[string]any)
+		// A route through Knative's local gateway names its Service by authority.
+		if key := hostPort(str(dig(rm, "rewrite"), "authority"), "80"); key != "" {
+			name, ns, _ := strings.Cut(strings.SplitN(key, ":", 2)[0], ".")
+			if _, ok := idx.byKind["serving.knative.dev/v1/Service"][ns+"/"+name]; !ok {
+				add(fmt.Sprintf("spec.http[%d].rewrite.authority", i), "no Knative Service "+ns+"/"+name+" in this render")
+			}
+		}
+		dests, _ := rm["route"].([]any)
+		for _, d := range dests {
+			dest := dig(d.(map[string]any), "destination")
+			port := fmt.Sprint(dig(dest, "port")["number"])
+			add(fmt.Sprintf("spec.http[%d].route.destination", i), idx.service(str(dest, "host")+":"+port, ""))
+		}
+	}
+}
+
+// gatewayRefs: the TLS Secret lives with the gateway's pods (istio-system), not the Gateway.
+func (idx *index) gatewayRefs(o object, add adder) {
+	servers, _ := dig(o.raw, "spec")["servers"].([]any)
+	for i, s := range servers {
+		if name := str(dig(s.(map[string]any), "tls"), "credentialName"); name != "" {
+			add(fmt.Sprintf("spec.servers[%d].tls.credentialName", i), idx.secret("istio-system", name, ""))
+		}
+	}
+}
+
+func (idx *index) authzPolicyRefs(o object, add adder) {
+	if str(dig(o.raw, "spec"), "action") != "CUSTOM" {
+		return
+	}
+	if name := str(dig(o.raw, "spec", "provider"), "name"); !idx.providers[name] {
+		add("spec.provider.name", fmt.Sprintf("%q is not an extensionProvider of the mesh config (IstioOperator) in this render", name))
+	}
+}
+
+func (idx *index) istioOperatorRefs(o object, add adder) {
+	mc, err := MeshConfigOf(o.doc)
+	if err != nil {
+		return // reported by the kind's own check
+	}
+	for _, prov := range mc.GetExtensionProviders() {
+		if g := prov.GetEnvoyExtAuthzGrpc(); g != nil {
+			add("extensionProviders."+prov.GetName(), idx.service(fmt.Sprintf("%s:%d", g.GetService(), g.GetPort()), ""))
+		}
+	}
+}
+
+func (idx *index) brokerConfigRefs(o object, add adder) {
+	ref := dig(o.raw, "spec", "rabbitmqClusterReference")
+	ns := str(ref, "namespace")
+	if ns == "" {
+		ns = o.ns
+	}
+	if _, ok := idx.byKind["rabbitmq.com/v1beta1/RabbitmqCluster"][ns+"/"+str(ref, "name")]; !ok {
+		add("spec.rabbitmqClusterReference", "no RabbitmqCluster "+ns+"/"+str(ref, "name")+" in this render")
+	}
 }
