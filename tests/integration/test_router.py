@@ -313,7 +313,7 @@ async def test_gone_consumers_are_forgotten(redis: Redis, bus: RedisEventBus) ->
 
 
 def _shard_key(bus: RedisEventBus, job: str) -> str:
-    from eventing.bus.entries import shard_of  # noqa: PLC0415
+    from eventing.bus.keys import shard_of  # noqa: PLC0415
 
     return bus.keys.shard(shard_of(job, SHARDS))
 
