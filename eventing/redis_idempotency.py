@@ -20,6 +20,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from eventing.errors import TransientError
 from eventing.idempotency import DONE_TTL_S, Claim
+from eventing.redis_clients import RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.05  # how long an idle batch sender keeps its pooled connection
@@ -60,8 +61,11 @@ def _unavailable(exc: BaseException) -> TransientError:
 
 
 class RedisProcessedStore:
-    def __init__(self, redis: Redis, prefix: str = "eco2:processed:", done_ttl_s: int = DONE_TTL_S):
+    def __init__(
+        self, redis: RedisClient, prefix: str = "eco2:processed:", done_ttl_s: int = DONE_TTL_S
+    ):
         self._redis = redis
+        self._cluster = is_cluster(redis)
         self._prefix = prefix
         self._done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
@@ -130,7 +134,12 @@ class RedisProcessedStore:
     # -------------------------------------------------------------- batching
 
     def _command(self, *args: str | int) -> asyncio.Future[Any]:
-        """Queue a command for the next round trip; the future gets its reply or error."""
+        """Queue a command for the next round trip; the future gets its reply or error.
+        On Redis Cluster each command goes by itself to its key's primary: the batches share
+        one pooled connection, which a cluster client does not have (one pool per node)."""
+        if self._cluster:  # redis-py parses SET's reply as the old value only if told `get`
+            options = {"get": True} if args[-1] == "GET" else {}
+            return asyncio.ensure_future(self._redis.execute_command(*args, **options))
         loop = asyncio.get_running_loop()
         if self._queue_loop is not loop:  # the store outlived a loop: its queue died with it
             self._queue, self._queue_loop, self._sender, self._idle = [], loop, None, None
@@ -148,6 +157,7 @@ class RedisProcessedStore:
         The pooled connection is kept for LINGER_S after the queue empties, so a steady
         trickle of commands (one delivery at a time) does not check it out and back each time.
         """
+        assert isinstance(self._redis, Redis)  # one server: see `_command`
         pool = self._redis.connection_pool
         try:
             connection = await pool.get_connection()  # type: ignore[no-untyped-call]

@@ -204,6 +204,9 @@ async def redis_cluster(
     url, prefix = redis_cluster_url_and_prefix
     client = aioredis.RedisCluster.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
     try:
+        # Learn the slot map now, as the composition root does: redis-py's lazy first
+        # initialization races when many commands start together on a fresh client.
+        await client.initialize()
         yield RedisClusterNamespace(client, prefix)
     finally:
         await client.aclose()

@@ -77,6 +77,7 @@ class ShardedSubscription:
     @classmethod
     async def open(cls, redis: RedisCluster, channels: Sequence[str]) -> ShardedSubscription:
         pubsubs: list[ClusterPubSub] = []
+        await redis.initialize()  # the slot map, which routes each SSUBSCRIBE (idempotent)
         try:
             for channel in channels:
                 pubsubs.append(redis.pubsub(ignore_subscribe_messages=True))

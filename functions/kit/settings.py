@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     pg_pool_max: int = 20  # PostgreSQL connections per process
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "eco2:"
+    # Redis Cluster (docs/adr/0020): `redis_url` names any node; every key is hash-tagged
+    redis_cluster: bool = False
     pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"  # loopback
 
     # Auth: tokens per docs/adr/0005, OAuth login per docs/adr/0007
