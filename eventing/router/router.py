@@ -203,10 +203,22 @@ class EventRouter:
 
     async def run(self) -> None:
         """Read, deliver and reclaim until `stop()`; Redis errors are retried, never fatal.
-        One loop per lane (on Redis Cluster, per shard); the first also reclaims."""
+        One loop per lane (on Redis Cluster, per shard); the first also reclaims. The groups
+        are made first, by one caller: a fresh cluster client must not start N at once."""
+        while not self._groups_ready and not self._stopping.is_set():
+            try:
+                await self.ensure_groups()
+            except (RedisError, OSError) as exc:
+                await self._failed(exc)
         await asyncio.gather(
             *(self._run_lane(lane, reclaims=i == 0) for i, lane in enumerate(self.lanes()))
         )
+
+    async def _failed(self, exc: BaseException) -> None:
+        self.counters.errors += 1
+        log.warning("router %s: %r; retrying", self.config.consumer, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self.config.retry_delay_s)
 
     async def _run_lane(self, lane: list[str], *, reclaims: bool) -> None:
         loop = asyncio.get_running_loop()
@@ -218,12 +230,9 @@ class EventRouter:
                     next_claim = loop.time() + self.config.claim_every_s
                 await self.read_once(lane)
             except (RedisError, OSError) as exc:
-                self.counters.errors += 1
                 self._caught_up.discard(lane[0])  # what we read but could not ack comes first
                 self._groups_ready = False  # the streams may have been recreated
-                log.warning("router %s: %r; retrying", self.config.consumer, exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.config.retry_delay_s)
+                await self._failed(exc)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from `run()` (at most one block_ms later)."""

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # ext_authz Check) or by its HTTP mode's URL; none of them and no binary = no edge.
     authz_grpc_addr: str | None = None  # host:port
     authz_url: str | None = None
+    # The gRPC authz's readiness (its HTTP mode's /readyz); None: a Check of /ready instead
+    authz_ready_url: str | None = None
     authz_binary: str | None = None  # `eco2 run` starts this authz next to the mesh
     authz_http_port: int = 9001
     authz_grpc_port: int = 9000
