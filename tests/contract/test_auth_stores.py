@@ -1,5 +1,6 @@
 """The auth stores' contracts (login state, session families, revocations), on memory and
-on real Redis (one server and the local cluster); plus the Redis layout the Go ext-authz reads (docs/adr/0005)."""
+on real Redis (one server and the local cluster); plus the Redis layout the Go ext-authz
+reads (docs/adr/0005)."""
 
 from __future__ import annotations
 

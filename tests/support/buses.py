@@ -1,5 +1,6 @@
 """Event bus factories for tests (a pytest plugin): in-memory, and Redis (one server or the
-local Redis Cluster) with its own key prefix and a router task. Shared by the bus contract suite and the SSE gateway tests."""
+local Redis Cluster) with its own key prefix and a router task. Shared by the bus contract
+suite and the SSE gateway tests."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from eventing.bus.limits import BusLimits
 from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import EventBus
 from eventing.bus.redis_streams import RedisEventBus
-from eventing.router.router import EventRouter, RouterConfig
 from eventing.redis_clients import RedisClient
+from eventing.router.router import EventRouter, RouterConfig
 from tests.rig import RedisNamespace
 
 BusFactory = Callable[[BusLimits], Awaitable[EventBus]]
