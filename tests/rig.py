@@ -2,9 +2,9 @@
 
 Load it from tests/conftest.py with ``pytest_plugins = ["tests.rig"]`` and start the
 servers with ``scripts/services up``. Each test gets its own PostgreSQL database, Redis key
-prefix and RabbitMQ vhost, so tests never see each other's state and nothing needs mocking.
-An unreachable server FAILS the test (never skips): a silently skipped integration suite
-looks exactly like a green one.
+prefix (on the single Redis and on the local Redis Cluster alike) and RabbitMQ vhost, so
+tests never see each other's state and nothing needs mocking. An unreachable server FAILS
+the test (never skips): a silently skipped integration suite looks exactly like a green one.
 """
 
 from __future__ import annotations
