@@ -8,9 +8,16 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 RedisClient: TypeAlias = "Redis | RedisCluster"
 
 
 def is_cluster(client: object) -> bool:
     return isinstance(client, RedisCluster)
+
+
+# What "Redis is unavailable" raises: redis-py's errors, socket errors, and the cluster
+# client's own (e.g. SlotNotCoveredError while a failover is in progress), which do not
+# derive from RedisError. Adapters translate all of them into their package's error.
+REDIS_ERRORS: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)

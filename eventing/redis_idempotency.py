@@ -16,11 +16,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from eventing.errors import TransientError
 from eventing.idempotency import DONE_TTL_S, Claim
-from eventing.redis_clients import RedisClient, is_cluster
+from eventing.redis_clients import REDIS_ERRORS, RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.05  # how long an idle batch sender keeps its pooled connection
@@ -87,13 +87,13 @@ class RedisProcessedStore:
                     raise _unavailable(exc) from exc
                 log.info("Redis has no SET NX GET (< 7.0); claiming with a Lua script")
                 self._set_get = False
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 raise _unavailable(exc) from exc
             else:
                 return self._claim_of(_text(previous))
         try:
             value = _text(await self._claim(keys=[name], args=[lease_ms]))
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
         return self._claim_of(None if value == "claimed" else value)
 
@@ -107,13 +107,13 @@ class RedisProcessedStore:
     async def complete(self, key: str, result: str = "") -> None:
         try:
             await self._command("SET", self._prefix + key, _DONE + result, "EX", self._done_ttl_s)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     async def result(self, key: str) -> str | None:
         try:
             value = _text(await self._redis.get(self._prefix + key))
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
         if value is None or not value.startswith(_DONE):
             return None
@@ -122,13 +122,13 @@ class RedisProcessedStore:
     async def renew(self, key: str, lease_s: float) -> None:
         try:
             await self._renew(keys=[self._prefix + key], args=[int(lease_s * 1000)])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     async def release(self, key: str) -> None:
         try:
             await self._release(keys=[self._prefix + key])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     # -------------------------------------------------------------- batching

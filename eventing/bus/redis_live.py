@@ -19,12 +19,10 @@ from typing import Any, Protocol
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterPubSub
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventing.bus.entries import event_from_fields
 from eventing.bus.port import StreamEvent
-from eventing.redis_clients import RedisClient
+from eventing.redis_clients import REDIS_ERRORS, RedisClient
 
 log = logging.getLogger(__name__)
 WAIT_S = 30.0  # one sharded read's wait; an idle channel just reads again
@@ -138,7 +136,7 @@ async def follow(
             async for data in subscription.payloads():
                 fields = json.loads(data)
                 yield event_from_fields(fields.pop("job"), fields)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except REDIS_ERRORS as exc:  # lost connection, or a cluster mid-failover
             first = None
             log.warning("event bus live feed lost its connection (%r); resubscribing", exc)
             await asyncio.sleep(reconnect_delay_s)

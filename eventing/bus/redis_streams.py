@@ -26,7 +26,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from eventing.bus.entries import (
     JobNotRegistered,
@@ -51,7 +51,7 @@ from eventing.bus.port import (
 )
 from eventing.bus.redis_live import RedisLiveFeed
 from eventing.errors import BusUnavailableError
-from eventing.redis_clients import RedisClient
+from eventing.redis_clients import REDIS_ERRORS, RedisClient
 
 REGISTER = """
 local owner = redis.call('HGET', KEYS[1], 'owner')
@@ -130,7 +130,7 @@ def _translated(job_id: str) -> Iterator[None]:
         if "OWNER" in text:
             raise JobOwnerConflict(f"job {job_id} belongs to another user") from None
         raise BusUnavailableError(f"event bus refused a command: {exc}") from exc
-    except (RedisError, OSError) as exc:  # connection refused or lost, timeouts, full pool
+    except REDIS_ERRORS as exc:  # connection refused or lost, timeouts, full pool
         raise BusUnavailableError(f"event bus unavailable: {exc!r}") from exc
 
 

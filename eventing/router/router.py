@@ -31,11 +31,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from eventing.bus.entries import decode
 from eventing.bus.keys import ROUTER_GROUP, BusKeys
-from eventing.redis_clients import RedisClient, is_cluster
+from eventing.redis_clients import REDIS_ERRORS, RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class EventRouter:
         while not self._groups_ready and not self._stopping.is_set():
             try:
                 await self.ensure_groups()
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 await self._failed(exc)
         await asyncio.gather(
             *(self._run_lane(lane, reclaims=i == 0) for i, lane in enumerate(self.lanes()))
@@ -229,7 +229,7 @@ class EventRouter:
                     await self.reclaim_once()
                     next_claim = loop.time() + self.config.claim_every_s
                 await self.read_once(lane)
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 self._caught_up.discard(lane[0])  # what we read but could not ack comes first
                 self._groups_ready = False  # the streams may have been recreated
                 await self._failed(exc)

@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from eventing.redis_clients import is_cluster
+from eventing.redis_clients import REDIS_ERRORS, is_cluster
 from functions.auth.model import AuthStoreUnavailableError, Revocation
 
 SUBSCRIBE_TIMEOUT_S = 5.0
@@ -47,20 +47,20 @@ class RedisRevocationStore:
                 await pipe.execute()
             for message in messages if cluster else []:
                 await self._redis.publish(self.channel, message)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
 
     async def is_revoked(self, jti: str, sid: str, now: float) -> bool:
         try:
             scores = await self._redis.zmscore(self.key, [f"jti:{jti}", f"sid:{sid}"])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
         return any(score is not None and score >= now for score in scores)
 
     async def snapshot(self, now: float) -> list[Revocation]:
         try:
             rows = await self._redis.zrangebyscore(self.key, now, "+inf", withscores=True)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"revocation store unavailable: {exc}") from exc
         return [Revocation.from_member(_text(member), score) for member, score in rows]
 
@@ -74,7 +74,7 @@ class RedisRevocationStore:
                 await self._redis.initialize()  # the slot map routes the SUBSCRIBE
             await pubsub.subscribe(self.channel)
             await asyncio.wait_for(self._confirmed(pubsub), SUBSCRIBE_TIMEOUT_S)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except REDIS_ERRORS as exc:  # TimeoutError (wait_for) is an OSError
             await pubsub.aclose()
             raise AuthStoreUnavailableError(f"revocation feed unavailable: {exc!r}") from exc
         try:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from eventing.redis_clients import REDIS_ERRORS
 from functions.auth.model import (
     AuthStoreUnavailableError,
     Outcome,
@@ -82,7 +81,7 @@ class RedisSessionStore:
                 pipe.hset(family, mapping={"exp": record.exp, "revoked": 0})
                 pipe.expireat(family, record.exp)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
 
     async def rotate(
@@ -96,7 +95,7 @@ class RedisSessionStore:
         args = [sid, repr(now), repr(grace_s), successor.to_json(), successor.refresh_exp]
         try:
             reply = [_text(v) for v in await self._rotate(keys=keys, args=args)]
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
         outcome = Outcome(reply[0])
         if outcome is Outcome.UNKNOWN:
@@ -107,6 +106,6 @@ class RedisSessionStore:
     async def revoke_family(self, sid: str) -> int | None:
         try:
             exp = await self._revoke(keys=[self.family_key(sid)])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
         return None if exp is None else int(float(_text(exp)))
