@@ -21,7 +21,6 @@ progress, result?}`; chat progress `{job_id, stage, status, seq, progress, messa
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -43,11 +42,6 @@ class JobNotRegistered(NotFoundError, LookupError):
 
 class JobOwnerConflict(ConflictError, ValueError):
     """`register_job` for a job already registered to someone else (first owner wins)."""
-
-
-def shard_of(job_id: str, shards: int) -> int:
-    """A stable shard for a job (the same in every process, unlike `hash()`)."""
-    return zlib.crc32(job_id.encode()) % shards
 
 
 def dedupe_member(stage: str, status: str) -> str:

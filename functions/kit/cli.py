@@ -152,6 +152,8 @@ def _run_workers(settings: Settings, role: Role, workers: int) -> int:
     if settings.authz_binary and role.http:
         authz = subprocess.Popen(authz_command(settings, settings.authz_binary))
         os.environ["ECO2_AUTHZ_GRPC_ADDR"] = f"127.0.0.1:{settings.authz_grpc_port}"
+        # each worker's /ready asks the authz's own readiness, as a one-process mesh does
+        os.environ["ECO2_AUTHZ_READY_URL"] = f"http://127.0.0.1:{settings.authz_http_port}/readyz"
     os.environ.pop("ECO2_AUTHZ_BINARY", None)  # one authz, not one per worker
     try:
         uvicorn.run(

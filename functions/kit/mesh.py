@@ -114,7 +114,7 @@ class Mesh:
         runtime = await build_runtime(
             self.settings, self.registry, self.consumed, extra_deps=self.extra_deps
         )
-        ready = probes(runtime.broker, self._describe)
+        ready = probes(runtime.broker, self._describe, self.authz_check)
         self.app.include_router(ready)
         self.internal_app.include_router(ready)
         if self.role.http:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # ext_authz Check) or by its HTTP mode's URL; none of them and no binary = no edge.
     authz_grpc_addr: str | None = None  # host:port
     authz_url: str | None = None
+    # The gRPC authz's readiness (its HTTP mode's /readyz); None: a Check of /ready instead
+    authz_ready_url: str | None = None
     authz_binary: str | None = None  # `eco2 run` starts this authz next to the mesh
     authz_http_port: int = 9001
     authz_grpc_port: int = 9000
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     pg_pool_max: int = 20  # PostgreSQL connections per process
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "eco2:"
+    # Redis Cluster (docs/adr/0020): `redis_url` names any node; every key is hash-tagged
+    redis_cluster: bool = False
     pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"  # loopback
 
     # Auth: tokens per docs/adr/0005, OAuth login per docs/adr/0007
