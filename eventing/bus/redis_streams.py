@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from eventing.bus.entries import (
     JobNotRegistered,
     JobOwnerConflict,
+    appending,
     decode,
     dedupe_member,
     event_from_fields,
@@ -56,6 +57,7 @@ from eventing.bus.port import (
     TokenSnapshot,
 )
 from eventing.errors import BusUnavailableError
+from eventing.tracing import tracer
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +214,10 @@ class RedisEventBus:
         result: Mapping[str, Any] | None = None,
     ) -> StreamEvent | None:
         fields = progress_fields(stage, status, progress=progress, message=message, result=result)
-        return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        if tracer() is None:
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        with appending(job_id, stage, status, fields):
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
 
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
         event = await self._append(job_id, "t", "", token_fields(content, node))
