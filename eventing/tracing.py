@@ -88,8 +88,10 @@ def _event_attributes(event: CloudEvent) -> dict[str, Any]:
 def producing(event: CloudEvent) -> Iterator[None]:
     """A producer span around one publish; the event carries that span as its parent.
 
-    An event that already carries a trace context (a kept reply re-sent, an event forwarded
-    by the ingress) keeps it: the trace is the producer's, not the carrier's."""
+    A reply inherits its cause's `traceparent` (catalog.PROPAGATED_EXTENSIONS: so a process
+    with tracing off still passes the trace on); here it is replaced by this span's, which is
+    itself the cause's descendant. Carriers that do not produce (the ingress, the broker
+    adapters) never call this: they pass the event's context on untouched."""
     if _tracer is None:
         yield
         return
@@ -97,8 +99,7 @@ def producing(event: CloudEvent) -> Iterator[None]:
     with _tracer.start_as_current_span(
         name, kind=SpanKind.PRODUCER, attributes=_event_attributes(event)
     ):
-        if not event.get(TRACEPARENT):
-            stamp(event)
+        stamp(event)
         yield
 
 

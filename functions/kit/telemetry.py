@@ -131,9 +131,13 @@ def metrics_router(metrics: Metrics) -> APIRouter:
 
 
 def route_of(scope: Scope) -> str:
-    """The matched route's template (bounded label values), never the raw path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    """The matched route's template (bounded label values), never the raw path.
+
+    FastAPI ≥ 0.16x keeps included routers whole: `scope["route"]` is the route as its own
+    router declared it (without the include prefixes); the full template is on the route
+    context FastAPI records in the scope, read here with the plain route as the fallback."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
 
 
