@@ -56,7 +56,9 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def _of_job(found: list[ReadableSpan], job_id: str, name: str) -> list[ReadableSpan]:
-    return [s for s in found if s.name == name and (s.attributes or {}).get("eco2.job_id") == job_id]
+    return [
+        s for s in found if s.name == name and (s.attributes or {}).get("eco2.job_id") == job_id
+    ]
 
 
 def chain_of(found: list[ReadableSpan], leaf: ReadableSpan) -> list[ReadableSpan]:
