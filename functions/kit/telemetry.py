@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from opentelemetry import trace
@@ -97,10 +97,10 @@ class TraceIds(logging.Filter):
         return True
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None:
     """The root logger: JSON lines (real mode, or `ECO2_LOG_FORMAT=json`) or text, both with
-    the trace ids, so a log line leads to its trace and back."""
-    handler = logging.StreamHandler()
+    the trace ids, so a log line leads to its trace and back. `stream`: stderr by default."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(TraceIds())
     json_logs = settings.log_format == "json" or (
         settings.log_format == "auto" and settings.mode == "real"
