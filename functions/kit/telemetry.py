@@ -71,6 +71,7 @@ class Telemetry:
     def __init__(self, metrics: Metrics | None = None) -> None:
         self.metrics = metrics or Metrics()
         self.provider: TracerProvider | None = None
+        self._file: IO[str] | None = None  # the file exporter's, closed after the last flush
 
     def start(self, settings: Settings) -> None:
         """Install the tracer provider the settings ask for (none: tracing stays off)."""
@@ -78,6 +79,8 @@ class Telemetry:
         if exporter is not None and self.provider is None:
             self.provider = tracer_provider(settings, exporter)
             tracing.install(self.provider)
+            if settings.otel_exporter == "file":
+                self._file = getattr(exporter, "out", None)
 
     async def close(self) -> None:
         """Flush and stop the exporter (a blocking call: off the event loop)."""
@@ -85,6 +88,9 @@ class Telemetry:
             tracing.uninstall()
             await asyncio.to_thread(self.provider.shutdown)
             self.provider = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class TraceIds(logging.Filter):
