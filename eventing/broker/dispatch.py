@@ -208,7 +208,7 @@ class Dispatcher:
     async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # lands as the handler finishes, and the consumer task then never stops on close().
-        started = time.perf_counter()
+        started = time.perf_counter() if self._observer is not None else 0.0
         try:
             async with asyncio.timeout(sub.delivery.timeout_s):
                 replies = await sub.subscriber.deliver(event)
