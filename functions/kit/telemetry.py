@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # ruff: noqa: PLC0415 - the SDK and exporters are imported only when tracing is asked for
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 PROPAGATED = (b"traceparent", b"tracestate")
+HANDLER_NAME = "eco2"
 
 
 def exporter_for(settings: Settings) -> SpanExporter | None:
@@ -120,8 +121,11 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
         ))  # fmt: skip
     else:
         handler.setFormatter(logging.Formatter(f"{LOG_FORMAT} trace=%(trace_id)s"))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers = [handler]
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(old)  # configured again (a second app in the process): replaced
+    root.addHandler(handler)
     root.setLevel(settings.log_level)
 
 
