@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudevents.http import CloudEvent
-from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Tracer, TracerProvider
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:  # the API itself is imported when tracing is installed: not paid when off
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 INSTRUMENTATION = "eco2.eventing"
-_propagator = TraceContextTextMapPropagator()
+_propagator: TraceContextTextMapPropagator | None = None
 _tracer: Tracer | None = None
 
 
@@ -35,6 +37,17 @@ def install(provider: TracerProvider) -> None:
     """Turn tracing on for this process (the composition root, once, at start)."""
     global _tracer  # noqa: PLW0603 - one tracer per process, as OpenTelemetry's own global
     _tracer = provider.get_tracer(INSTRUMENTATION)
+
+
+def _w3c() -> TraceContextTextMapPropagator:
+    global _propagator  # noqa: PLW0603 - built once, on first use
+    if _propagator is None:
+        from opentelemetry.trace.propagation.tracecontext import (  # noqa: PLC0415
+            TraceContextTextMapPropagator,
+        )
+
+        _propagator = TraceContextTextMapPropagator()
+    return _propagator
 
 
 def uninstall() -> None:
@@ -54,13 +67,13 @@ def tracer() -> Tracer | None:
 def carrier(context: Context | None = None) -> dict[str, str]:
     """`traceparent` (and `tracestate`) of the current span, or of `context`."""
     found: dict[str, str] = {}
-    _propagator.inject(found, context=context)
+    _w3c().inject(found, context=context)
     return found
 
 
 def context_from(headers: Mapping[str, str]) -> Context:
     """The remote parent named by a `traceparent` header/attribute (empty context if none)."""
-    return _propagator.extract(headers)
+    return _w3c().extract(headers)
 
 
 def stamp(event: CloudEvent) -> None:
@@ -72,7 +85,7 @@ def stamp(event: CloudEvent) -> None:
 def context_of(event: CloudEvent) -> Context:
     """The producer's context carried by the event (empty when it carries none)."""
     found = {name: str(event.get(name)) for name in (TRACEPARENT, TRACESTATE) if event.get(name)}
-    return _propagator.extract(found)
+    return _w3c().extract(found)
 
 
 def _event_attributes(event: CloudEvent) -> dict[str, Any]:
@@ -95,6 +108,8 @@ def producing(event: CloudEvent) -> Iterator[None]:
     if _tracer is None:
         yield
         return
+    from opentelemetry.trace import SpanKind  # noqa: PLC0415 - loaded with the tracer
+
     name = f"publish {event.get('type')}"
     with _tracer.start_as_current_span(
         name, kind=SpanKind.PRODUCER, attributes=_event_attributes(event)
@@ -109,6 +124,8 @@ def consuming(event: CloudEvent, trigger: str, attempt: int) -> Iterator[Span | 
     if _tracer is None:
         yield None
         return
+    from opentelemetry.trace import SpanKind  # noqa: PLC0415 - loaded with the tracer
+
     attributes = {**_event_attributes(event), "eco2.trigger": trigger, "eco2.attempt": attempt}
     with _tracer.start_as_current_span(
         f"deliver {trigger}", context=context_of(event), kind=SpanKind.CONSUMER,
@@ -139,7 +156,7 @@ def mark(traceparent: str | None, name: str, attributes: Mapping[str, Any] | Non
     sent) in the trace that caused it."""
     if _tracer is None or not traceparent:
         return
-    parent = _propagator.extract({TRACEPARENT: traceparent})
+    parent = _w3c().extract({TRACEPARENT: traceparent})
     _tracer.start_span(name, context=parent, attributes=dict(attributes or {})).end()
 
 

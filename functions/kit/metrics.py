@@ -9,10 +9,13 @@ the HTTP middleware call it too. Served as text on the internal listener's `/met
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from typing import TYPE_CHECKING
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+# prometheus-client is imported when a process builds its metrics, not when this is imported.
+CONTENT_TYPE = "text/plain; version=1.0.0; charset=utf-8"  # as prometheus_client (a test checks)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 # Every series this module defines, by its exposed name (dashboards and alerts may use only
 # these: tests/unit/test_observability_as_code.py checks them against knative/observability/).
@@ -29,6 +32,8 @@ HTTP_SECONDS = "eco2_http_request_duration_seconds"
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram  # noqa: PLC0415
+
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
         # prometheus-client appends `_total` to counters itself: names are given without it.
@@ -81,6 +86,8 @@ class Metrics:
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this process's series."""
+        from prometheus_client import generate_latest  # noqa: PLC0415
+
         return generate_latest(self.registry)
 
 

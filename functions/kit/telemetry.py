@@ -13,19 +13,15 @@ import logging
 import time
 from typing import IO, TYPE_CHECKING, Any
 
-from fastapi import APIRouter
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from eventing import tracing
 from functions.kit.metrics import CONTENT_TYPE, Metrics
 from functions.kit.settings import Settings
 
 if TYPE_CHECKING:
+    from fastapi import APIRouter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # ruff: noqa: PLC0415 - the SDK and exporters are imported only when tracing is asked for
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -98,9 +94,14 @@ class TraceIds(logging.Filter):
     """Adds the current span's `trace_id` and `span_id` to every record (empty outside one)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        context = trace.get_current_span().get_span_context()
-        record.trace_id = format(context.trace_id, "032x") if context.is_valid else ""
-        record.span_id = format(context.span_id, "016x") if context.is_valid else ""
+        record.trace_id = record.span_id = ""
+        if tracing.enabled():  # else the API may not even be loaded: nothing to name
+            from opentelemetry import trace
+
+            context = trace.get_current_span().get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+                record.span_id = format(context.span_id, "016x")
         return True
 
 
@@ -131,6 +132,9 @@ def configure_logging(settings: Settings, stream: IO[str] | None = None) -> None
 
 def metrics_router(metrics: Metrics) -> APIRouter:
     """`GET /metrics` for the INTERNAL listener only (the edge answers 404 on the public one)."""
+    from fastapi import APIRouter
+    from starlette.responses import Response
+
     router = APIRouter()
 
     @router.get("/metrics", include_in_schema=False)
@@ -186,6 +190,8 @@ class Observed:
     async def _traced(
         self, tracer: Any, scope: Scope, receive: Receive, send: Send, status: list[int]
     ) -> None:
+        from opentelemetry.trace import SpanKind
+
         carried = {k.decode(): v.decode("latin-1") for k, v in scope["headers"]
                    if k.lower() in PROPAGATED}  # fmt: skip
         method = scope["method"]

@@ -15,7 +15,7 @@ from eventing.broker.port import Subscription
 from eventing.errors import PermanentError, TransientError
 from eventing.idempotency import MemoryProcessedStore
 from functions.kit.llm.usage import MemoryUsageRecorder, MeteredUsageRecorder, UsageRecord
-from functions.kit.metrics import Metrics
+from functions.kit.metrics import CONTENT_TYPE, Metrics
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -80,3 +80,9 @@ async def test_llm_calls_count_tokens_and_cost() -> None:
     assert found[("eco2_llm_tokens_total", (("kind", "output"), *labels))] == 600
     assert abs(found[("eco2_llm_cost_usd_total", labels)] - 0.0018) < 1e-9
     assert inner.records == [record, record]  # the ledger still gets every record
+
+
+def test_the_content_type_is_the_one_of_the_exposition_library() -> None:
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST  # noqa: PLC0415
+
+    assert CONTENT_TYPE == CONTENT_TYPE_LATEST
