@@ -31,6 +31,7 @@ from redis.exceptions import ResponseError
 from eventing.bus.entries import (
     JobNotRegistered,
     JobOwnerConflict,
+    appending,
     decode,
     dedupe_member,
     event_from_fields,
@@ -52,6 +53,7 @@ from eventing.bus.port import (
 from eventing.bus.redis_live import RedisLiveFeed
 from eventing.errors import BusUnavailableError
 from eventing.redis_clients import REDIS_ERRORS, RedisClient
+from eventing.tracing import tracer
 
 REGISTER = """
 local owner = redis.call('HGET', KEYS[1], 'owner')
@@ -206,7 +208,10 @@ class RedisEventBus:
         result: Mapping[str, Any] | None = None,
     ) -> StreamEvent | None:
         fields = progress_fields(stage, status, progress=progress, message=message, result=result)
-        return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        if tracer() is None:
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        with appending(job_id, stage, status, fields):
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
 
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
         event = await self._append(job_id, "t", "", token_fields(content, node))

@@ -21,6 +21,7 @@ from functions.kit.bootstrap import build_registry
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
+from functions.kit.telemetry import configure_logging
 from functions.kit.worker import SERVES, Role, RoleError
 from functions.location import cli as places_cli
 
@@ -107,9 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.authz_binary:
         overrides["authz_binary"] = args.authz_binary
     settings = Settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)  # JSON lines with trace ids in real mode (ECO2_LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the edge's per-request checks
     try:
         role = Role.parse(args.serve, args.functions, args.router)

@@ -219,6 +219,16 @@ class Settings(BaseSettings):
     # Every request body is bounded (functions/kit/guard.py); uploads keep images_max_bytes.
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    log_format: Literal["auto", "text", "json"] = "auto"  # auto: JSON in real mode
+
+    # Observability (docs/adr/0019-observability.md): spans exported by `otel_exporter`
+    # (none = tracing off, no SDK loaded); otlp posts OTLP/HTTP to `otel_endpoint` (unset: the
+    # standard OTEL_EXPORTER_OTLP_* variables); file appends JSON lines to `otel_file`.
+    otel_exporter: Literal["none", "console", "file", "otlp"] = "none"
+    otel_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
+    otel_file: str | None = None  # default ./eco2-spans.jsonl
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of new traces
+    otel_service_name: str | None = None  # default: the function's name, else eco2-mesh
 
     # Online grading of production answers (docs/eval.md, ADR 0022): the share of scan and
     # chat answers graded, and how many a UTC day may grade at most (each is 5 judge calls).

@@ -23,6 +23,7 @@ from eventing.router.probes import probe_app
 from eventing.router.router import EventRouter
 from functions.kit.container import build_redis
 from functions.kit.settings import Settings
+from functions.kit.telemetry import configure_logging
 from functions.kit.wiring import router_config
 
 log = logging.getLogger("eventing.router")
@@ -59,7 +60,7 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(settings)  # JSON lines in real mode (the router forwards `tp` as is)
     uvloop.run(serve(settings))  # libuv's loop: the router is a tight read-publish loop
 
 
