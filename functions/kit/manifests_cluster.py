@@ -99,6 +99,8 @@ def settings_documents(endpoints: Endpoints) -> list[dict[str, Any]]:
         "ECO2_NAMESPACE": endpoints.namespace,
         "ECO2_REDIS_URL": endpoints.redis_url,
         "ECO2_QUEUE_TYPE": "quorum",  # three RabbitMQ nodes: replicated queues (ADR 0017)
+        # the chat agent asks CharacterService over gRPC (h2c through the cluster-local gateway)
+        "ECO2_CHARACTER_GRPC_ADDR": f"{endpoints.host(CHARACTER_GRPC)}:80",
         "KEDA_REDIS_ADDRESS": endpoints.redis_address,  # host:port, as KEDA's scaler wants it
     }
     config = {

@@ -139,3 +139,15 @@ def test_every_yaml_under_knative_parses() -> None:
     assert len(files) > 30
     for path in files:
         list(yaml.safe_load_all(path.read_text()))  # raises on any malformed file
+
+
+def test_the_chat_agent_is_told_where_character_grpc_listens(generated: Path) -> None:
+    """A deployed chat-agent asks CharacterService over gRPC (ADR 0015), not in process."""
+    (settings, _auth) = _docs(generated / "cluster-settings.yaml")
+    (grpc,) = _docs(generated / "services" / "character-grpc.yaml")
+    name, namespace = grpc["metadata"]["name"], grpc["metadata"]["namespace"]
+    want = f"{name}.{namespace}.svc.cluster.local:80"
+    assert settings["data"]["ECO2_CHARACTER_GRPC_ADDR"] == want
+    (agent,) = _docs(generated / "services" / "chat-agent.yaml")
+    env_from = agent["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"configMapRef": {"name": settings["metadata"]["name"]}} in env_from
