@@ -3,7 +3,7 @@
 # with against what the Kubernetes manifests select and tolerate.
 
 locals {
-  node_labels = join(",", [for k in sort(keys(var.labels)) : "${k}=${var.labels[k]}"])
-  node_taints = join(",", [for t in var.taints : "${t.key}=${t.value}:${t.effect}"])
+  node_labels    = join(",", [for k in sort(keys(var.labels)) : "${k}=${var.labels[k]}"])
+  node_taints    = join(",", [for t in var.taints : "${t.key}=${t.value}:${t.effect}"])
   join_parameter = "/${var.cluster_name}/kubeadm/${var.control_plane ? "control-plane-join" : "join"}"
 }

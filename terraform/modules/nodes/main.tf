@@ -106,6 +106,7 @@ resource "aws_autoscaling_group" "pool" {
 }
 
 resource "aws_lb" "apiserver" {
+  #checkov:skip=CKV_AWS_91:a TCP pass-through NLB: NLB access logs exist only for TLS listeners; the API server's own audit log records requests
   name                             = "${var.name}-apiserver"
   internal                         = true
   load_balancer_type               = "network"
