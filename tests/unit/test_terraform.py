@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ def _rendered_nodes(pools_file: Path, work: Path) -> dict[str, tp.Pool]:
         pytest.skip("no OpenTofu binary (scripts/test builds one: ensure_tofu in scripts/lib.sh)")
     pools = tp.load_pools(pools_file)
     nodes = {}
-    for name, user_data in tp.render_user_data(tofu, TERRAFORM, pools_file, work).items():
+    rendered = tp.render_user_data(tofu, TERRAFORM, pools_file, work)
+    (work / "rendered.json").write_text(json.dumps(rendered))
+    for name, user_data in rendered.items():
         labels, taints = tp.kubelet_registration(user_data)
         nodes[name] = tp.Pool(name, pools[name].count, labels, taints)
     return nodes
@@ -71,6 +74,9 @@ def test_pools_are_the_agreed_split_of_24_nodes() -> None:
 
 def test_every_node_boots_with_its_pools_label_and_taint(tmp_path: Path) -> None:
     nodes = _rendered_nodes(POOLS, tmp_path / "render")
+    for name, user_data in json.loads((tmp_path / "render" / "rendered.json").read_text()).items():
+        check = subprocess.run(["bash", "-n"], input=user_data, text=True, check=False)
+        assert check.returncode == 0, f"pool {name}: the user data is not valid bash"
     assert set(nodes) == set(AGREED)
     for name, node in nodes.items():
         assert node.labels[tp.POOL_KEY] == name
