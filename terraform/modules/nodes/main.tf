@@ -120,6 +120,9 @@ resource "aws_lb_target_group" "apiserver" {
   port     = 6443
   protocol = "TCP"
   vpc_id   = var.vpc_id
+  # A control-plane node reaching the API server through the NLB may land on itself: with the
+  # client address preserved that hairpin connection is dropped, so the NLB's address is used.
+  preserve_client_ip = "false"
 
   health_check {
     protocol            = "HTTPS"
