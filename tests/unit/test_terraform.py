@@ -66,6 +66,13 @@ def _service(pool: str, tolerate: str | None) -> dict[str, Any]:
     return {"kind": "Service", "metadata": {"name": "x"}, "spec": {"template": {"spec": spec}}}
 
 
+def test_every_terraform_file_parses() -> None:
+    files = sorted(TERRAFORM.rglob("*.tf"))
+    assert len(files) > 30
+    for tf in files:
+        hcl2.load(tf.open())  # raises on a syntax error, with or without OpenTofu here
+
+
 def test_pools_are_the_agreed_split_of_24_nodes() -> None:
     pools = tp.load_pools(POOLS)
     assert {name: p.count for name, p in pools.items()} == AGREED

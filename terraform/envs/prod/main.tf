@@ -75,8 +75,8 @@ module "nodes" {
   private_subnet_ids = module.network.private_subnet_ids
   security_group_ids = [module.security.nodes_sg_id]
   pool_security_group_ids = {
-    control-plane = [module.security.control_plane_sg_id]
-    ingress       = [module.security.ingress_sg_id]
+    "control-plane" = [module.security.control_plane_sg_id]
+    ingress         = [module.security.ingress_sg_id]
   }
   instance_profiles = module.iam.instance_profiles
   target_group_arns = {
