@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from tests.support import terraform_pools as tp
+from tests.support import terraform_schema as ts
 from tests.support import terraform_workloads as tw
 
 ROOT = Path(__file__).parents[2]
@@ -71,6 +72,21 @@ def test_every_terraform_file_parses() -> None:
     assert len(files) > 30
     for tf in files:
         hcl2.load(tf.open())  # raises on a syntax error, with or without OpenTofu here
+
+
+def test_every_block_uses_only_arguments_the_aws_provider_has(tmp_path: Path) -> None:
+    schema = ts.load_schema(ROOT / "tools" / "aws-schema" / "schema.json")
+    assert ts.schema_problems(TERRAFORM, schema) == []
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM / "modules" / "nodes", copy)
+    main = copy / "main.tf"
+    text = main.read_text().replace("enable_cross_zone_load_balancing", "cross_zone", 1)
+    main.write_text(text.replace("  load_balancer_arn = aws_lb.apiserver.arn\n", "", 1))
+    assert ts.schema_problems(copy, schema) == [
+        "main.tf: resource aws_lb.apiserver: no argument or block 'cross_zone' in the AWS provider",
+        "main.tf: resource aws_lb_listener.apiserver: required argument 'load_balancer_arn' "
+        "missing",
+    ]
 
 
 def test_pools_are_the_agreed_split_of_24_nodes() -> None:
