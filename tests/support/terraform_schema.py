@@ -2,13 +2,14 @@
 
 What `tofu validate` would say about argument names and required arguments, without the
 provider: tools/aws-schema/schema.json is a snapshot of hashicorp/aws's schema (from the
-@cdktf/provider-aws package, ADR 0018) for the types terraform/ uses. Types and references are
-not checked.
+@cdktf/provider-aws package, ADR 0018) for the types terraform/ uses. References
+(`aws_lb.api.dns_name`) are checked to name an attribute the type has; value types are not.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,22 @@ def _check(body: dict[str, Any], node: dict[str, Any], where: str) -> list[str]:
     for name, block in node["blocks"].items():
         if block["required"] and name not in body:
             problems.append(f"{where}: required block {name!r} missing")
+    return problems
+
+
+_REFERENCE = re.compile(r"(?<![\w.])(data\.)?(aws_\w+)\.(\w+)(?:\[[^\]]*\])?\.(\w+)")
+
+
+def reference_problems(terraform_dir: Path, schema: dict[str, Any]) -> list[str]:
+    """`aws_x.name.attribute` and `data.aws_x.name.attribute` read something the type has."""
+    problems = []
+    for tf in sorted(terraform_dir.rglob("*.tf")):
+        text = "\n".join(line.split("#", 1)[0] for line in tf.read_text().splitlines())
+        for ref in _REFERENCE.finditer(text):
+            key = f"{'data' if ref[1] else 'resource'} {ref[2]}"
+            if key in schema and ref[4] not in schema[key]["attributes"]:
+                where = tf.relative_to(terraform_dir)
+                problems.append(f"{where}: {ref[0]}: {ref[2]} has no attribute {ref[4]!r}")
     return problems
 
 

@@ -77,6 +77,7 @@ def test_every_terraform_file_parses() -> None:
 def test_every_block_uses_only_arguments_the_aws_provider_has(tmp_path: Path) -> None:
     schema = ts.load_schema(ROOT / "tools" / "aws-schema" / "schema.json")
     assert ts.schema_problems(TERRAFORM, schema) == []
+    assert ts.reference_problems(TERRAFORM, schema) == []
     copy = tmp_path / "terraform"
     shutil.copytree(TERRAFORM / "modules" / "nodes", copy)
     main = copy / "main.tf"
@@ -86,6 +87,11 @@ def test_every_block_uses_only_arguments_the_aws_provider_has(tmp_path: Path) ->
         "main.tf: resource aws_lb.apiserver: no argument or block 'cross_zone' in the AWS provider",
         "main.tf: resource aws_lb_listener.apiserver: required argument 'load_balancer_arn' "
         "missing",
+    ]
+    outputs = copy / "outputs.tf"
+    outputs.write_text(outputs.read_text().replace("apiserver.dns_name", "apiserver.dns", 1))
+    assert ts.reference_problems(copy, schema) == [
+        "outputs.tf: aws_lb.apiserver.dns: aws_lb has no attribute 'dns'"
     ]
 
 

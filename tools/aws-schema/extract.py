@@ -2,7 +2,8 @@
 
 `tofu validate` needs the provider, which cannot be fetched here (ADR 0018). The npm package
 @cdktf/provider-aws is generated from the provider's schema (21.22.1: hashicorp/aws 6.25.0)
-and its .jsii manifest keeps every resource's arguments and nested blocks, required or not.
+and its .jsii manifest keeps every resource's arguments and nested blocks, required or not,
+and the attributes a reference may read.
 This script keeps only the types terraform/ uses, in a small JSON that
 tests/unit/test_terraform.py checks every block against, offline. Rerun it when a new resource
 type appears (the test says so):
@@ -66,6 +67,17 @@ def _node(types: dict[str, Any], fqn: str, depth: int = 0) -> dict[str, Any]:
     return {"args": args, "blocks": blocks}
 
 
+def _attributes(types: dict[str, Any], config_fqn: str) -> list[str]:
+    """What `<type>.<name>.<attribute>` may read: the resource class's getters, snake_cased."""
+    cls = types[re.sub(r"Config[A-Z]?$", "", config_fqn)]
+    names = {
+        re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", p["name"]).lower()
+        for p in cls.get("properties", [])
+        if not p.get("static") and not p["name"].endswith("Input")
+    }
+    return sorted(names)
+
+
 def main(jsii_path: str) -> None:
     types: dict[str, Any] = json.loads(Path(jsii_path).read_text())["types"]
     configs: dict[tuple[str, str], str] = {}
@@ -90,7 +102,10 @@ def main(jsii_path: str) -> None:
         sys.exit(f"not in the provider schema: {missing}")
     snapshot = {
         "provider": f"hashicorp/aws {version} (via @cdktf/provider-aws .jsii)",
-        "types": {f"{k} {t}": _node(types, configs[(k, t)]) for k, t in sorted(wanted)},
+        "types": {
+            f"{k} {t}": {**_node(types, configs[(k, t)]), "attributes": _attributes(types, c)}
+            for (k, t), c in sorted((w, configs[w]) for w in wanted)
+        },
     }
     OUT.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n")
     print(f"{len(wanted)} types from hashicorp/aws {version} -> {OUT.relative_to(ROOT)}")
