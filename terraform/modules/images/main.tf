@@ -32,7 +32,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
     apply_server_side_encryption_by_default {
       sse_algorithm = "AES256"
     }
-    bucket_key_enabled = true
   }
 }
 
