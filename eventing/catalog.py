@@ -132,6 +132,7 @@ DOMAIN_EVENT_MODULES: tuple[str, ...] = (
     "eventing.events.character",
     "eventing.events.scan",
     "eventing.events.chat",
+    "eventing.events.eval",
 )
 
 

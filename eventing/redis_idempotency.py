@@ -16,10 +16,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from eventing.errors import TransientError
 from eventing.idempotency import DONE_TTL_S, Claim
+from eventing.redis_clients import REDIS_ERRORS, RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.05  # how long an idle batch sender keeps its pooled connection
@@ -60,8 +61,11 @@ def _unavailable(exc: BaseException) -> TransientError:
 
 
 class RedisProcessedStore:
-    def __init__(self, redis: Redis, prefix: str = "eco2:processed:", done_ttl_s: int = DONE_TTL_S):
+    def __init__(
+        self, redis: RedisClient, prefix: str = "eco2:processed:", done_ttl_s: int = DONE_TTL_S
+    ):
         self._redis = redis
+        self._cluster = is_cluster(redis)
         self._prefix = prefix
         self._done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
@@ -83,13 +87,13 @@ class RedisProcessedStore:
                     raise _unavailable(exc) from exc
                 log.info("Redis has no SET NX GET (< 7.0); claiming with a Lua script")
                 self._set_get = False
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 raise _unavailable(exc) from exc
             else:
                 return self._claim_of(_text(previous))
         try:
             value = _text(await self._claim(keys=[name], args=[lease_ms]))
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
         return self._claim_of(None if value == "claimed" else value)
 
@@ -103,13 +107,13 @@ class RedisProcessedStore:
     async def complete(self, key: str, result: str = "") -> None:
         try:
             await self._command("SET", self._prefix + key, _DONE + result, "EX", self._done_ttl_s)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     async def result(self, key: str) -> str | None:
         try:
             value = _text(await self._redis.get(self._prefix + key))
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
         if value is None or not value.startswith(_DONE):
             return None
@@ -118,19 +122,24 @@ class RedisProcessedStore:
     async def renew(self, key: str, lease_s: float) -> None:
         try:
             await self._renew(keys=[self._prefix + key], args=[int(lease_s * 1000)])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     async def release(self, key: str) -> None:
         try:
             await self._release(keys=[self._prefix + key])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 
     # -------------------------------------------------------------- batching
 
     def _command(self, *args: str | int) -> asyncio.Future[Any]:
-        """Queue a command for the next round trip; the future gets its reply or error."""
+        """Queue a command for the next round trip; the future gets its reply or error.
+        On Redis Cluster each command goes by itself to its key's primary: the batches share
+        one pooled connection, which a cluster client does not have (one pool per node)."""
+        if self._cluster:  # redis-py parses SET's reply as the old value only if told `get`
+            options = {"get": True} if args[-1] == "GET" else {}
+            return asyncio.ensure_future(self._redis.execute_command(*args, **options))
         loop = asyncio.get_running_loop()
         if self._queue_loop is not loop:  # the store outlived a loop: its queue died with it
             self._queue, self._queue_loop, self._sender, self._idle = [], loop, None, None
@@ -148,6 +157,7 @@ class RedisProcessedStore:
         The pooled connection is kept for LINGER_S after the queue empties, so a steady
         trickle of commands (one delivery at a time) does not check it out and back each time.
         """
+        assert isinstance(self._redis, Redis)  # one server: see `_command`
         pool = self._redis.connection_pool
         try:
             connection = await pool.get_connection()  # type: ignore[no-untyped-call]

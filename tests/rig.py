@@ -2,9 +2,9 @@
 
 Load it from tests/conftest.py with ``pytest_plugins = ["tests.rig"]`` and start the
 servers with ``scripts/services up``. Each test gets its own PostgreSQL database, Redis key
-prefix and RabbitMQ vhost, so tests never see each other's state and nothing needs mocking.
-An unreachable server FAILS the test (never skips): a silently skipped integration suite
-looks exactly like a green one.
+prefix (on the single Redis and on the local Redis Cluster alike) and RabbitMQ vhost, so
+tests never see each other's state and nothing needs mocking. An unreachable server FAILS
+the test (never skips): a silently skipped integration suite looks exactly like a green one.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class RigSettings:
     redis_url: str
     amqp_url: str
     rabbit_api: str
+    redis_cluster_url: str = "redis://127.0.0.1:7001"  # any node of the Redis Cluster
 
 
 class RedisNamespace(NamedTuple):
@@ -86,6 +87,7 @@ def rig_settings() -> RigSettings:
         redis_url=env("ECO2_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
         amqp_url=env("ECO2_TEST_AMQP_URL", "amqp://eco2:eco2@127.0.0.1:5672/"),
         rabbit_api=env("ECO2_TEST_RABBIT_API", "http://eco2:eco2@127.0.0.1:15672"),
+        redis_cluster_url=env("ECO2_TEST_REDIS_CLUSTER_URL", "redis://127.0.0.1:7001"),
     )
 
 
@@ -129,8 +131,9 @@ async def pg_dsn(rig_settings: RigSettings) -> AsyncIterator[str]:
 # ------------------------------------------------------------------ Redis
 
 
-async def purge_redis_prefix(client: aioredis.Redis, prefix: str) -> int:
-    """Delete every key under ``prefix`` (SCAN + UNLINK, never KEYS on a shared server)."""
+async def purge_redis_prefix(client: aioredis.Redis | aioredis.RedisCluster, prefix: str) -> int:
+    """Delete every key under ``prefix`` (SCAN + UNLINK, never KEYS on a shared server). On
+    a cluster SCAN visits every primary and UNLINK is split by slot by the client."""
     deleted = 0
     batch: list[bytes] = []
     async for key in client.scan_iter(match=f"{prefix}*", count=500):
@@ -159,6 +162,52 @@ async def redis_url_and_prefix(rig_settings: RigSettings) -> AsyncIterator[Redis
             _unreachable("Redis", _redact(url), exc)
         yield RedisNamespace(url, prefix)
         await purge_redis_prefix(client, prefix)
+    finally:
+        await client.aclose()
+
+
+class RedisClusterNamespace(NamedTuple):
+    """A Redis Cluster client plus the key prefix this test owns (``client, prefix``).
+
+    Keys are ``<prefix>…{tag}…``: the prefix comes first (so SCAN by prefix finds them for
+    cleanup) and a hash tag after it picks the slot, so isolation and slots do not clash."""
+
+    client: aioredis.RedisCluster
+    prefix: str
+
+
+@pytest.fixture
+async def redis_cluster_url_and_prefix(
+    rig_settings: RigSettings,
+) -> AsyncIterator[RedisNamespace]:
+    """The local Redis Cluster (``scripts/services``) plus a key prefix owned by this test;
+    its keys are purged from every primary afterwards."""
+    url = rig_settings.redis_cluster_url
+    prefix = _unique("redis") + ":"
+    try:
+        client = aioredis.RedisCluster.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
+        await client.initialize()
+    except (OSError, aioredis.RedisError) as exc:
+        _unreachable("Redis Cluster", _redact(url), exc)
+    try:
+        yield RedisNamespace(url, prefix)
+        await purge_redis_prefix(client, prefix)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_cluster(
+    redis_cluster_url_and_prefix: RedisNamespace,
+) -> AsyncIterator[RedisClusterNamespace]:
+    """A cluster client for this test, with its own key prefix."""
+    url, prefix = redis_cluster_url_and_prefix
+    client = aioredis.RedisCluster.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT)
+    try:
+        # Learn the slot map now, as the composition root does: redis-py's lazy first
+        # initialization races when many commands start together on a fresh client.
+        await client.initialize()
+        yield RedisClusterNamespace(client, prefix)
     finally:
         await client.aclose()
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from cloudevents.http import CloudEvent
 
 from eventing.broker.notice import is_notice, notice_for
-from eventing.broker.port import Subscription
+from eventing.broker.port import DeliveryObserver, Subscription
 from eventing.codec import (
     STRUCTURED_CONTENT_TYPE,
     attributes_of,
@@ -33,6 +34,7 @@ from eventing.errors import (
 )
 from eventing.filters import matches_all
 from eventing.idempotency import Claim, ProcessedStore, event_key
+from eventing.tracing import consuming, producing, set_attribute, tracer
 
 log = logging.getLogger(__name__)
 LEASE_S = 10.0  # a claim outlives its holder by at most this long after a crash
@@ -68,6 +70,15 @@ class Dead:
 Outcome = Ack | Retry | Dead
 Publish = Callable[[CloudEvent], Awaitable[None]]
 Classify = Callable[[BaseException], Disposition]
+
+
+def outcome_label(outcome: Outcome) -> str:
+    """The `outcome` label of the deliveries metric and the consumer span."""
+    if isinstance(outcome, Ack):
+        return "ack"
+    if isinstance(outcome, Dead):
+        return "dead"
+    return "retry" if outcome.counts else "busy"
 
 
 def encode_replies(replies: Sequence[CloudEvent]) -> str:
@@ -128,17 +139,35 @@ class Dispatcher:
         classify: Classify = disposition_of,
         lease_s: float = LEASE_S,
         keep_replies: bool = False,
+        *,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self._publish = publish
+        self._observer = observer
         self._store = store
         self._classify = classify
         self._lease_s = lease_s
         self._keep_replies = keep_replies  # for hosts whose reply travels in a response
 
     async def process(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
-        """Run one delivery attempt and say what the transport must do with the message."""
+        """Run one delivery attempt and say what the transport must do with the message.
+
+        The one place every delivery is decided, so also where it is observed: a consumer
+        span (child of the producer's, from the event's `traceparent`) and the outcome counted;
+        both cost one `None` check each when the process has no tracer or metrics."""
         if not matches_all(sub.filters, attributes_of(event)):
             return Ack("filtered")
+        if tracer() is None:
+            outcome = await self._attempt(sub, event, attempt)
+        else:
+            with consuming(event, sub.name, attempt) as span:
+                outcome = await self._attempt(sub, event, attempt)
+                set_attribute(span, "eco2.outcome", outcome_label(outcome))
+        if self._observer is not None:
+            self._observer.delivered(sub.name, outcome_label(outcome))
+        return outcome
+
+    async def _attempt(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
         key = event_key(sub.name, str(event["source"]), str(event["id"]))
         try:
             claim = await self._store.claim(key, self._lease_s)
@@ -153,9 +182,9 @@ class Dispatcher:
         try:
             replies = await self._run(sub, event)
             if len(replies) == 1:  # the common case, without gather's task per reply
-                await self._publish(replies[0])
+                await self._reply(replies[0])
             elif replies:
-                await asyncio.gather(*(self._publish(reply) for reply in replies))
+                await asyncio.gather(*(self._reply(reply) for reply in replies))
             lease.stop()
             await self._store.complete(key, encode_replies(replies) if self._keep_replies else "")
         except Exception as exc:
@@ -171,7 +200,7 @@ class Dispatcher:
         if self._keep_replies:
             try:
                 for reply in decode_replies(await self._store.result(key) or "[]"):
-                    await self._publish(reply)
+                    await self._reply(reply)
             except EventingError as exc:
                 return Retry(BUSY_DELAY_S, describe(exc))
         return Ack("duplicate")
@@ -179,11 +208,15 @@ class Dispatcher:
     async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # lands as the handler finishes, and the consumer task then never stops on close().
+        started = time.perf_counter() if self._observer is not None else 0.0
         try:
             async with asyncio.timeout(sub.delivery.timeout_s):
                 replies = await sub.subscriber.deliver(event)
         except TimeoutError:
             raise HandlerTimeoutError(f"no answer within {sub.delivery.timeout_s}s") from None
+        finally:
+            if self._observer is not None:
+                self._observer.handled(sub.name, time.perf_counter() - started)
         if sub.replies is not None:
             stray = [str(r["type"]) for r in replies if r["type"] not in sub.replies]
             if stray:
@@ -207,11 +240,19 @@ class Dispatcher:
             return outcome
         try:
             notice = notice_for(sub.name, event, attempt, outcome.error, outcome.error_type)
-            await self._publish(notice)
+            await self._reply(notice)
         except EventingError as exc:
             log.warning("trigger %s: dead-letter notice not published: %s", sub.name, exc)
             return Retry(BUSY_DELAY_S, f"{outcome.error}; notice not published: {describe(exc)}")
         return outcome
+
+    async def _reply(self, reply: CloudEvent) -> None:
+        """Publish a reply (or a notice) under its own producer span, which it then carries."""
+        if tracer() is None:
+            await self._publish(reply)
+            return
+        with producing(reply):
+            await self._publish(reply)
 
     async def _release(self, key: str) -> None:
         try:

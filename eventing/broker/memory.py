@@ -20,7 +20,7 @@ from typing import Any
 from cloudevents.http import CloudEvent
 
 from eventing.broker.dispatch import LEASE_S, Ack, Classify, Dead, Dispatcher, Retry
-from eventing.broker.port import DeadLetter, Health, Subscription
+from eventing.broker.port import DeadLetter, DeliveryObserver, Health, Subscription
 from eventing.codec import attributes_of, from_amqp, to_amqp
 from eventing.errors import BrokerUnavailableError, disposition_of
 from eventing.filters import matches_all
@@ -49,13 +49,14 @@ class InMemoryBroker:
         store: ProcessedStore | None = None,
         classify: Classify = disposition_of,
         lease_s: float = LEASE_S,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self._lanes: dict[str, _Lane] = {}
         self._dead: dict[str, DeadLetter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._dispatcher = Dispatcher(
-            self.publish, store or MemoryProcessedStore(), classify, lease_s
+            self.publish, store or MemoryProcessedStore(), classify, lease_s, observer=observer
         )
         self._state = "new"
 

@@ -75,3 +75,15 @@ class Broker(Protocol):
         """Re-deliver dead letters (all when `ids` is None) to their trigger; returns the count."""
 
     def health(self) -> Health: ...
+
+
+class DeliveryObserver(Protocol):
+    """What the dispatcher reports about deliveries (the process's metrics, when it has any).
+
+    `outcome` is `ack`, `retry` (a failed attempt that will be retried), `busy` (held by
+    another delivery: no attempt counted) or `dead`."""
+
+    def delivered(self, trigger: str, outcome: str) -> None: ...
+
+    def handled(self, trigger: str, seconds: float) -> None:
+        """How long one handler run took, failed or not."""

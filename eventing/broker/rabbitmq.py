@@ -21,7 +21,7 @@ from cloudevents.http import CloudEvent
 
 from eventing.broker import rabbitmq_deadletters as dl
 from eventing.broker.dispatch import LEASE_S, Ack, Classify, Dead, Dispatcher, Outcome
-from eventing.broker.port import DeadLetter, Health, Subscription
+from eventing.broker.port import DeadLetter, DeliveryObserver, Health, Subscription
 from eventing.broker.rabbitmq_topology import (
     ATTEMPT_HEADER,
     Names,
@@ -50,6 +50,7 @@ class RabbitMQBroker:
         lease_s: float = LEASE_S,
         publish_timeout_s: float = 10.0,
         reconnect_interval_s: float = 1.0,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self._url = url
         self.names = Names(broker)
@@ -58,7 +59,7 @@ class RabbitMQBroker:
         self._reconnect_interval_s = reconnect_interval_s
         self._subs: dict[str, Subscription] = {}
         self._dispatcher = Dispatcher(
-            self.publish, store or MemoryProcessedStore(), classify, lease_s
+            self.publish, store or MemoryProcessedStore(), classify, lease_s, observer=observer
         )
         self._conn: AbstractRobustConnection | None = None
         self._channel: aio_pika.abc.AbstractChannel | None = None

@@ -12,6 +12,7 @@ per-job stream, the shard stream and the state hash — and both decode them wit
 | `st`, `pr`, `ts` | progress only: status, percentage, ISO-8601 UTC timestamp |
 | `msg`, `res` | progress only, optional: message, result (JSON) |
 | `c`, `n` | token only: content delta, node |
+| `tp` | progress only, optional: the W3C traceparent of the append (eventing/tracing.py) |
 
 Shapes (../shared/contract/http-api.md): scan progress `{job_id, stage, status, seq, ts,
 progress, result?}`; chat progress `{job_id, stage, status, seq, progress, message?, result?}`
@@ -20,16 +21,18 @@ progress, result?}`; chat progress `{job_id, stage, status, seq, progress, messa
 
 from __future__ import annotations
 
+import contextlib
 import json
-import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from eventing.bus.port import TERMINAL_STAGE, JobState, StreamEvent
 from eventing.errors import ConflictError, NotFoundError
+from eventing.tracing import current_traceparent, span
 
 TOKEN_EVENT = "token"
+TRACE_FIELD = "tp"
 # SSE event names that are not stages (the gateway's own events and tokens).
 RESERVED_EVENTS = frozenset({TOKEN_EVENT, "token_recovery", "keepalive", "error"})
 STATUSES = ("started", "completed", "failed")
@@ -43,11 +46,6 @@ class JobNotRegistered(NotFoundError, LookupError):
 
 class JobOwnerConflict(ConflictError, ValueError):
     """`register_job` for a job already registered to someone else (first owner wins)."""
-
-
-def shard_of(job_id: str, shards: int) -> int:
-    """A stable shard for a job (the same in every process, unlike `hash()`)."""
-    return zlib.crc32(job_id.encode()) % shards
 
 
 def dedupe_member(stage: str, status: str) -> str:
@@ -86,6 +84,17 @@ def progress_fields(
     return fields
 
 
+@contextlib.contextmanager
+def appending(job_id: str, stage: str, status: str, fields: dict[str, str]) -> Iterator[None]:
+    """The bus-append span of a progress event (when tracing is on), its traceparent kept
+    in the entry so whoever sends the event on (the SSE gateway) joins the trace."""
+    with span(f"bus append {stage}", {"eco2.job_id": job_id, "eco2.status": status}):
+        traceparent = current_traceparent()
+        if traceparent:
+            fields[TRACE_FIELD] = traceparent
+        yield
+
+
 def token_fields(content: str, node: str) -> dict[str, str]:
     return {"ev": TOKEN_EVENT, "c": content, "n": node}
 
@@ -116,7 +125,7 @@ def event_from_fields(job_id: str, fields: Fields) -> StreamEvent:
             data["message"] = fields["msg"]
     if "res" in fields:
         data["result"] = json.loads(fields["res"])
-    return StreamEvent(job_id=job_id, seq=seq, event=name, data=data)
+    return StreamEvent(job_id, seq, name, data, fields.get(TRACE_FIELD))
 
 
 def state_from_fields(job_id: str, fields: Fields) -> JobState:

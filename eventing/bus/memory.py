@@ -20,6 +20,7 @@ from typing import Any
 from eventing.bus.entries import (
     JobNotRegistered,
     JobOwnerConflict,
+    appending,
     dedupe_member,
     event_from_fields,
     is_trimmed,
@@ -37,6 +38,7 @@ from eventing.bus.port import (
     StreamEvent,
     TokenSnapshot,
 )
+from eventing.tracing import tracer
 
 _CLOSED = object()
 
@@ -144,6 +146,14 @@ class InMemoryEventBus:
         result: Mapping[str, Any] | None = None,
     ) -> StreamEvent | None:
         fields = progress_fields(stage, status, progress=progress, message=message, result=result)
+        if tracer() is None:
+            return self._progress(job_id, stage, status, fields)
+        with appending(job_id, stage, status, fields):
+            return self._progress(job_id, stage, status, fields)
+
+    def _progress(
+        self, job_id: str, stage: str, status: Status, fields: dict[str, str]
+    ) -> StreamEvent | None:
         job = self._registered(job_id)
         member = dedupe_member(stage, status)
         if member in job.seen:

@@ -25,6 +25,9 @@ class StreamEvent:
     seq: int
     event: str  # SSE event name: a stage ("queued", "vision", …, "done") or "token"
     data: Mapping[str, Any]  # the SSE data object, exactly as the contract shows it
+    # The W3C traceparent of the append (progress events, when tracing is on): not sent to
+    # clients; the SSE gateway's send span joins the trace that produced the event.
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,32 +16,27 @@ One Lua script per publish does, atomically (docs/adr/0006-event-streams.md):
 The state is written here rather than by the router: it is then never behind the history a
 client replays, and the result endpoint does not depend on the router being up (ADR 0006).
 The router only moves shard entries to Pub/Sub; `live()` subscribes to every shard channel.
+Every key a script or transaction touches shares the job's shard hash tag, so all of this runs
+unchanged on Redis Cluster (eventing/bus/keys.py, ADR 0020).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import ResponseError
 
 from eventing.bus.entries import (
     JobNotRegistered,
     JobOwnerConflict,
+    appending,
     decode,
     dedupe_member,
     event_from_fields,
     is_trimmed,
     progress_fields,
-    shard_of,
     state_from_fields,
     token_fields,
 )
@@ -55,9 +50,10 @@ from eventing.bus.port import (
     StreamEvent,
     TokenSnapshot,
 )
+from eventing.bus.redis_live import RedisLiveFeed
 from eventing.errors import BusUnavailableError
-
-log = logging.getLogger(__name__)
+from eventing.redis_clients import REDIS_ERRORS, RedisClient
+from eventing.tracing import tracer
 
 REGISTER = """
 local owner = redis.call('HGET', KEYS[1], 'owner')
@@ -136,7 +132,7 @@ def _translated(job_id: str) -> Iterator[None]:
         if "OWNER" in text:
             raise JobOwnerConflict(f"job {job_id} belongs to another user") from None
         raise BusUnavailableError(f"event bus refused a command: {exc}") from exc
-    except (RedisError, OSError) as exc:  # connection refused or lost, timeouts, full pool
+    except REDIS_ERRORS as exc:  # connection refused or lost, timeouts, full pool
         raise BusUnavailableError(f"event bus unavailable: {exc!r}") from exc
 
 
@@ -147,7 +143,7 @@ def _str(value: str | bytes) -> str:
 class RedisEventBus:
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         prefix: str = "eco2:",
         limits: BusLimits | None = None,
@@ -179,7 +175,7 @@ class RedisEventBus:
         self, job_id: str, mode: str, member: str, fields: Mapping[str, str]
     ) -> StreamEvent | None:
         limits = self.limits
-        keys = [*self.keys.job_keys(job_id), self.keys.shard(shard_of(job_id, limits.shards))]
+        keys = [*self.keys.job_keys(job_id), self.keys.job_shard(job_id)]
         args: list[str | int] = [
             mode,
             job_id,
@@ -212,7 +208,10 @@ class RedisEventBus:
         result: Mapping[str, Any] | None = None,
     ) -> StreamEvent | None:
         fields = progress_fields(stage, status, progress=progress, message=message, result=result)
-        return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        if tracer() is None:
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
+        with appending(job_id, stage, status, fields):
+            return await self._append(job_id, "p", dedupe_member(stage, status), fields)
 
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
         event = await self._append(job_id, "t", "", token_fields(content, node))
@@ -259,7 +258,7 @@ class RedisEventBus:
         """Nothing of its own to close: the Redis client belongs to the composition root."""
 
     def live(self) -> AsyncIterator[StreamEvent]:
-        """Every shard's events as the router publishes them, on one Pub/Sub connection.
+        """Every shard's events as the router publishes them (eventing/bus/redis_live.py).
 
         Called inside a running loop, the subscription starts at once (not at the first
         iteration), so a caller that reads history right after `live()` misses nothing.
@@ -267,69 +266,6 @@ class RedisEventBus:
         crash, reclaimed entries arrive late, and two router replicas may interleave a job's
         events. A reader keeps the highest seq it delivered per job, drops lower ones and fills
         a gap (seq > last + 1) from `read_since`. A lost Pub/Sub connection is re-established
-        here; events published meanwhile are only in the history (the same gap rule finds them).
+        there; events published meanwhile are only in the history (the same gap rule finds them).
         """
-        return RedisLiveFeed(self)
-
-    async def _subscribe(self) -> PubSub:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(*self.keys.all_channels())
-        except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            raise
-        return pubsub
-
-    async def _follow(
-        self, first: asyncio.Task[PubSub] | None
-    ) -> AsyncGenerator[StreamEvent, None]:
-        while True:
-            pubsub: PubSub | None = None
-            try:
-                pubsub = await first if first is not None else await self._subscribe()
-                first = None
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    fields = json.loads(message["data"])
-                    yield event_from_fields(fields.pop("job"), fields)
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                first = None
-                log.warning("event bus live feed lost its connection (%r); resubscribing", exc)
-                await asyncio.sleep(self._reconnect_delay_s)
-            finally:
-                if pubsub is not None:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-
-class RedisLiveFeed:
-    """`live()`'s iterator: subscribes when created (in a running loop), closes on `aclose()`."""
-
-    def __init__(self, bus: RedisEventBus) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._first: asyncio.Task[PubSub] | None = None
-        else:
-            self._first = loop.create_task(bus._subscribe())
-        self._events = bus._follow(self._first)
-        self._started = False
-
-    def __aiter__(self) -> RedisLiveFeed:
-        return self
-
-    async def __anext__(self) -> StreamEvent:
-        self._started = True
-        return await self._events.__anext__()
-
-    async def aclose(self) -> None:
-        first, self._first = self._first, None
-        if not self._started and first is not None:  # never iterated: its connection is ours
-            first.cancel()
-            try:
-                pubsub = await first
-            except BaseException:  # cancelled, or the subscription itself failed
-                pass
-            else:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-        await self._events.aclose()
+        return RedisLiveFeed(self._redis, self.keys.all_channels(), self._reconnect_delay_s)

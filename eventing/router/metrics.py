@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from eventing.bus.keys import ROUTER_GROUP, BusKeys
+from eventing.redis_clients import RedisClient
 from eventing.router.router import RouterCounters
 
 LAG_COUNT_CAP = 10_000
@@ -31,7 +31,9 @@ class ShardMetrics:
     consumers: int
 
 
-async def collect(redis: Redis, keys: BusKeys, group: str = ROUTER_GROUP) -> list[ShardMetrics]:
+async def collect(
+    redis: RedisClient, keys: BusKeys, group: str = ROUTER_GROUP
+) -> list[ShardMetrics]:
     found = []
     for index in range(keys.shards):
         shard = keys.shard(index)

@@ -11,10 +11,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from eventing.errors import error_body
+from eventing.redis_clients import REDIS_ERRORS, RedisClient
 from eventing.router.metrics import collect, render_prometheus
 from eventing.router.router import EventRouter
 
@@ -25,7 +23,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON = "application/json"
 
 
-def probe_app(redis: Redis, router: EventRouter) -> ASGIApp:
+def probe_app(redis: RedisClient, router: EventRouter) -> ASGIApp:
     """The three probe paths over the router's Redis connection."""
 
     async def reply(send: Send, status: int, body: str, content_type: str) -> None:
@@ -43,7 +41,7 @@ def probe_app(redis: Redis, router: EventRouter) -> ASGIApp:
             try:
                 await redis.ping()
                 await router.ensure_groups()
-            except (RedisError, OSError) as exc:  # Redis down or refusing: not ready
+            except REDIS_ERRORS as exc:  # Redis down or refusing: not ready
                 body = {"ready": False, "detail": type(exc).__name__}
                 await reply(send, 503, json.dumps(body), JSON)
                 return

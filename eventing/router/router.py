@@ -1,6 +1,7 @@
 """The event router: shard streams → Pub/Sub, at least once, across any number of replicas.
 
-Every replica is a consumer of one group (`router`) over all shard streams. A batch read with
+Every replica is a consumer of one group (`router`) over all shard streams (one XREADGROUP
+over all of them on one Redis server; one loop per shard on Redis Cluster). A batch read with
 XREADGROUP is published to the shards' Pub/Sub channels in one pipeline and acknowledged
 (XACK) only after the pipeline succeeded, so a crash or a Redis error between read and ack
 leaves the entries pending, never lost:
@@ -30,11 +31,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from eventing.bus.entries import decode
 from eventing.bus.keys import ROUTER_GROUP, BusKeys
+from eventing.redis_clients import REDIS_ERRORS, RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,14 @@ class RouterCounters:
 
 
 class EventRouter:
-    def __init__(self, redis: Redis, keys: BusKeys, config: RouterConfig | None = None) -> None:
+    def __init__(
+        self, redis: RedisClient, keys: BusKeys, config: RouterConfig | None = None
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.config = config or RouterConfig()
         self.counters = RouterCounters()
-        self._own_backlog = True  # re-read our own pending entries before new ones
+        self._caught_up: set[str] = set()  # lanes (by first shard) whose backlog is re-read
         self._stopping = asyncio.Event()
         self._groups_ready = False
 
@@ -92,26 +95,35 @@ class EventRouter:
 
     # ------------------------------------------------------------------ one step each
 
-    async def read_once(self) -> int:
-        """Read one batch (our own pending entries first, then new ones), deliver, ack."""
+    def lanes(self) -> list[list[str]]:
+        """The shard streams each XREADGROUP reads: all at once on one server; one each on
+        Redis Cluster, where a multi-key read must stay in one slot (ADR 0020)."""
+        shards = self.keys.all_shards()
+        return [[shard] for shard in shards] if is_cluster(self.redis) else [shards]
+
+    async def read_once(self, lane: Sequence[str] | None = None) -> int:
+        """Read one batch of `lane` (default: every lane in turn), deliver, ack."""
+        if lane is None:
+            return sum([await self.read_once(each) for each in self.lanes()])
         if not self._groups_ready:
             await self.ensure_groups()
-        start = "0" if self._own_backlog else ">"
+        name = lane[0]
+        own_backlog = name not in self._caught_up  # re-read our own pending entries first
         reply: Any = await self.redis.xreadgroup(
             self.config.group,
             self.config.consumer,
-            dict.fromkeys(self.keys.all_shards(), start),
+            dict.fromkeys(lane, "0" if own_backlog else ">"),
             count=self.config.batch,
-            block=None if self._own_backlog else self.config.block_ms,
+            block=None if own_backlog else self.config.block_ms,
         )
         entries: list[Entry] = []
         for shard, items in reply or []:
             shard_key = _str(shard)
             for entry_id, fields in items:
                 entries.append((shard_key, _str(entry_id), decode(fields) if fields else None))
-        if self._own_backlog and not entries:
-            self._own_backlog = False  # our pending entries are done: now the new ones
-            return await self.read_once()
+        if own_backlog and not entries:
+            self._caught_up.add(name)  # our pending entries are done: now the new ones
+            return await self.read_once(lane)
         return await self.deliver(entries)
 
     async def reclaim_once(self) -> int:
@@ -147,14 +159,20 @@ class EventRouter:
         return total
 
     async def deliver(self, entries: Sequence[Entry]) -> int:
-        """PUBLISH every entry to its shard's channel, then XACK them: ack only after success."""
+        """PUBLISH every entry to its shard's channel, then XACK them: ack only after success.
+        On Redis Cluster, SPUBLISH: the channel is served by its slot's primary only."""
         if not entries:
             return 0
+        sharded = is_cluster(self.redis)
         async with self.redis.pipeline(transaction=False) as pipe:
             for shard, _, fields in entries:
                 if fields is not None:
                     channel = self.keys.channel(self.keys.shard_index(shard))
-                    pipe.publish(channel, json.dumps(fields, ensure_ascii=False))
+                    payload = json.dumps(fields, ensure_ascii=False)
+                    if sharded:
+                        pipe.spublish(channel, payload)
+                    else:
+                        pipe.publish(channel, payload)
             await pipe.execute()
         by_shard: dict[str, list[str]] = {}
         for shard, entry_id, fields in entries:
@@ -184,22 +202,37 @@ class EventRouter:
     # ------------------------------------------------------------------ the loop
 
     async def run(self) -> None:
-        """Read, deliver and reclaim until `stop()`; Redis errors are retried, never fatal."""
+        """Read, deliver and reclaim until `stop()`; Redis errors are retried, never fatal.
+        One loop per lane (on Redis Cluster, per shard); the first also reclaims. The groups
+        are made first, by one caller: a fresh cluster client must not start N at once."""
+        while not self._groups_ready and not self._stopping.is_set():
+            try:
+                await self.ensure_groups()
+            except REDIS_ERRORS as exc:
+                await self._failed(exc)
+        await asyncio.gather(
+            *(self._run_lane(lane, reclaims=i == 0) for i, lane in enumerate(self.lanes()))
+        )
+
+    async def _failed(self, exc: BaseException) -> None:
+        self.counters.errors += 1
+        log.warning("router %s: %r; retrying", self.config.consumer, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self.config.retry_delay_s)
+
+    async def _run_lane(self, lane: list[str], *, reclaims: bool) -> None:
         loop = asyncio.get_running_loop()
         next_claim = 0.0
         while not self._stopping.is_set():
             try:
-                if loop.time() >= next_claim:
+                if reclaims and loop.time() >= next_claim:
                     await self.reclaim_once()
                     next_claim = loop.time() + self.config.claim_every_s
-                await self.read_once()
-            except (RedisError, OSError) as exc:
-                self.counters.errors += 1
-                self._own_backlog = True  # what we read but could not ack comes first
+                await self.read_once(lane)
+            except REDIS_ERRORS as exc:
+                self._caught_up.discard(lane[0])  # what we read but could not ack comes first
                 self._groups_ready = False  # the streams may have been recreated
-                log.warning("router %s: %r; retrying", self.config.consumer, exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.config.retry_delay_s)
+                await self._failed(exc)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from `run()` (at most one block_ms later)."""

@@ -31,6 +31,7 @@ from eventing.sse.config import GatewayConfig
 from eventing.sse.hub import ClientQueue, FanOutHub
 from eventing.sse.metrics import GatewayMetrics
 from eventing.sse.reads import StreamReader
+from eventing.tracing import mark
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,9 @@ class StreamSession:
         if event.event == TERMINAL_STAGE:
             self.finished = True
         self._metrics.frames[TOKEN if event.event == TOKEN else "progress"] += 1
+        if event.traceparent is not None:  # progress events appended while tracing was on
+            mark(event.traceparent, f"sse send {event.event}", {"eco2.job_id": self.job_id,
+                                                               "eco2.seq": event.seq})  # fmt: skip
         return frame
 
     def _farewell(self) -> bytes:

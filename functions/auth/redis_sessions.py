@@ -1,16 +1,16 @@
 """Session families in Redis; one Lua script makes a rotation atomic across replicas.
 
-Keys (prefix = `ECO2_REDIS_PREFIX`): `{prefix}auth:refresh:<jti>` (hash: sid, user_id,
-provider, exp, and once rotated: rotated_at, successor) and `{prefix}auth:family:<sid>`
-(hash: exp, revoked). Each expires with the latest token it covers.
+Keys (prefix = `ECO2_REDIS_PREFIX`): `{prefix}auth:refresh:{<sid>}:<jti>` (hash: sid, user_id,
+provider, exp, and once rotated: rotated_at, successor) and `{prefix}auth:family:{<sid>}`
+(hash: exp, revoked). Each expires with the latest token it covers. The family's id is the
+hash tag of all of them, so the rotation script's keys share one Redis Cluster slot (ADR 0020).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from eventing.redis_clients import REDIS_ERRORS
 from functions.auth.model import (
     AuthStoreUnavailableError,
     Outcome,
@@ -61,13 +61,18 @@ def _text(value: Any) -> str:
 class RedisSessionStore:
     def __init__(self, redis: Any, prefix: str) -> None:
         self._redis = redis
-        self._token = f"{prefix}auth:refresh:"
-        self._family = f"{prefix}auth:family:"
+        self._prefix = prefix
         self._rotate = redis.register_script(ROTATE)
         self._revoke = redis.register_script(REVOKE)
 
+    def token_key(self, sid: str, jti: str) -> str:
+        return f"{self._prefix}auth:refresh:{{{sid}}}:{jti}"
+
+    def family_key(self, sid: str) -> str:
+        return f"{self._prefix}auth:family:{{{sid}}}"
+
     async def open(self, record: RefreshRecord) -> None:
-        token, family = self._token + record.jti, self._family + record.sid
+        token, family = self.token_key(record.sid, record.jti), self.family_key(record.sid)
         fields = {"sid": record.sid, "exp": record.exp, "user_id": record.user_id}
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -76,17 +81,21 @@ class RedisSessionStore:
                 pipe.hset(family, mapping={"exp": record.exp, "revoked": 0})
                 pipe.expireat(family, record.exp)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
 
     async def rotate(
         self, jti: str, sid: str, successor: Successor, now: float, grace_s: float
     ) -> Rotation:
-        keys = [self._token + jti, self._family + sid, self._token + successor.refresh_jti]
+        keys = [
+            self.token_key(sid, jti),
+            self.family_key(sid),
+            self.token_key(sid, successor.refresh_jti),
+        ]
         args = [sid, repr(now), repr(grace_s), successor.to_json(), successor.refresh_exp]
         try:
             reply = [_text(v) for v in await self._rotate(keys=keys, args=args)]
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
         outcome = Outcome(reply[0])
         if outcome is Outcome.UNKNOWN:
@@ -96,7 +105,7 @@ class RedisSessionStore:
 
     async def revoke_family(self, sid: str) -> int | None:
         try:
-            exp = await self._revoke(keys=[self._family + sid])
-        except (RedisError, OSError) as exc:
+            exp = await self._revoke(keys=[self.family_key(sid)])
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"session store unavailable: {exc}") from exc
         return None if exp is None else int(float(_text(exp)))

@@ -10,8 +10,7 @@ import math
 import time
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from eventing.redis_clients import REDIS_ERRORS
 from functions.auth.model import AuthStoreUnavailableError, LoginState
 
 
@@ -26,7 +25,7 @@ class RedisStateStore:
             await self._redis.set(
                 self._prefix + login.state, login.to_json(), exat=math.ceil(login.expires_at)
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"state store unavailable: {exc}") from exc
 
     async def admit(self, client: str, limit: int, window_s: int) -> float:
@@ -38,14 +37,14 @@ class RedisStateStore:
                 pipe.expire(key, window_s, nx=True)
                 pipe.pttl(key)
                 starts, _, ttl_ms = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"state store unavailable: {exc}") from exc
         return 0.0 if int(starts) <= limit else max(int(ttl_ms), 1) / 1000
 
     async def take(self, state: str) -> LoginState | None:
         try:
             raw = await self._redis.getdel(self._prefix + state)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise AuthStoreUnavailableError(f"state store unavailable: {exc}") from exc
         if raw is None:
             return None

@@ -58,3 +58,24 @@ class CheckpointStoreUnavailable(ChatError, UnavailableError):
     the broker retries the run, which resumes from the last checkpoint written."""
 
     code = "CHAT_MEMORY_UNAVAILABLE"
+
+
+class CharacterNotFound(ChatError, NotFoundError):
+    """The character domain does not know this user (or the id is not one of ours): the
+    sub-agent answers with the default character instead of what the user owns."""
+
+    code = "CHAT_CHARACTER_NOT_FOUND"
+
+
+class CharacterServiceError(ChatError):
+    """CharacterService answered with an error the chat cannot read (INTERNAL, UNKNOWN…):
+    a failure of the character node, handled by its policy."""
+
+    code = "CHAT_CHARACTER_FAILED"
+
+
+class CharacterServiceUnavailable(CharacterServiceError, UnavailableError):
+    """CharacterService is down, overloaded or slower than the call's deadline: the node's
+    policy retries it, then its fail mode (open) lets the run go on without it."""
+
+    code = "CHAT_CHARACTER_UNAVAILABLE"

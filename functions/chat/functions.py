@@ -20,11 +20,6 @@ AGENT_SCALING = Scaling(
     min_scale=0, max_scale=20, target_concurrency=200, container_concurrency=500
 )
 
-API_SCALING = Scaling(min_scale=1, max_scale=10, target_concurrency=100, container_concurrency=200)
-AGENT_SCALING = Scaling(
-    min_scale=0, max_scale=20, target_concurrency=200, container_concurrency=500
-)
-
 FUNCTIONS = (
     Function(
         name="chat-api",
@@ -69,19 +64,23 @@ FUNCTIONS = (
 )
 
 # The agent reports on the kit's event bus, asks the LLM port, reads images' store, the scan
-# knowledge base and the character domain's service: their adapters (and migrations) come
-# along, their functions do not.
+# knowledge base, the location domain's sites and public-data clients (in process: ADR 0015,
+# "Where the sub-agents' data comes from") and, without ECO2_CHARACTER_GRPC_ADDR, the
+# character domain's use cases: their adapters (and migrations) come along, their functions
+# do not.
 REQUIRES = (
     "functions.kit.functions",
     "functions.kit.llm.functions",
     "functions.images.functions",
     "functions.scan.functions",
     "functions.character.functions",
+    "functions.location.functions",
 )
 
 PROVIDERS: dict[str, Provider] = {
     "chat_conversations": wiring.chat_conversations,
     "chat_checkpointer": wiring.chat_checkpointer,
+    "chat_character_directory": wiring.chat_character_directory,
     "chat_sources": wiring.chat_sources,
     "chat_agent": wiring.chat_agent,
 }

@@ -32,29 +32,57 @@ def _waste(c: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _places(title: str, items: list[Mapping[str, Any]]) -> list[str]:
+SAMPLE = "(예시 데이터예요: 실제 수치는 구청·한국환경공단 자료로 확인해 주세요.)"
+
+
+def _places(title: str, items: list[Mapping[str, Any]], radius_m: Any = None) -> list[str]:
     lines = [f"### {title}"]
     for p in items:
         extra = f" · {', '.join(p['accepts'])}" if p.get("accepts") else ""
         lines.append(f"- **{p['name']}** ({p['distance_text']}) {p['address']}{extra}")
+    if not items and radius_m:
+        lines.append(f"반경 {distance_of(radius_m)} 안에서는 찾지 못했어요.")
     return lines
+
+
+def distance_of(meters: Any) -> str:
+    return f"{meters / 1000:g}km" if meters >= 1000 else f"{meters:g}m"
 
 
 def _weather(c: Mapping[str, Any]) -> list[str]:
-    return [f"### 날씨 ({c['region']})", f"{c['sky']}, {c['temperature_c']}°C. {c['tip']}"]
+    if not c.get("available", True):
+        return [f"### 날씨 ({c['region']})", c["tip"]]
+    rain = c.get("precipitation") or "없음"
+    sky = "강수 없음" if rain == "없음" else rain
+    return [f"### 날씨 ({c['region']})", f"{sky}, {c.get('temperature_c')}°C. {c['tip']}"]
+
+
+def _schedule(schedule: Mapping[str, Any] | None) -> list[str]:
+    lines = []
+    for kind, s in (schedule or {}).items():
+        hours = f" {s['start']}~{s['end']}" if s.get("start") and s.get("end") else ""
+        how = f" ({s['method']})" if s.get("method") else ""
+        lines.append(f"- {kind}: {s['days']}{hours}{how}")
+    return lines
 
 
 def _bulk(c: Mapping[str, Any]) -> list[str]:
-    lines = [f"### 대형폐기물 ({c['district']})"]
+    if not c.get("district"):
+        return ["### 대형폐기물", "어느 구·군인지 알려 주시면 수수료와 배출 요일을 찾아 드릴게요.",
+                c["booking"]]  # fmt: skip
+    lines = [f"### 대형폐기물·배출 요일 ({c['district']})"]
     lines += [f"- {f['item']}: {f['fee_won']:,}원" for f in c.get("fees") or []]
+    lines += _schedule(c.get("schedule"))
+    if c.get("no_collection_day"):
+        lines.append(f"- 수거하지 않는 날: {c['no_collection_day']}")
     lines.append(c["booking"])
-    return lines
+    return lines + ([SAMPLE] if c.get("sample") else [])
 
 
 def _prices(c: Mapping[str, Any]) -> list[str]:
     lines = [f"### 재활용품 시세 ({c['region']}, {c['as_of']})"]
     lines += [f"- {p['material']}: kg당 {p['won_per_kg']:,}원" for p in c.get("prices") or []]
-    return lines
+    return lines + ([SAMPLE] if c.get("sample") else [])
 
 
 def _character(c: Mapping[str, Any]) -> list[str]:
@@ -87,8 +115,12 @@ def _picture(c: Mapping[str, Any]) -> list[str]:
 
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "waste_rag": _waste,
-    "collection_point": lambda c: _places("가까운 수거함", c.get("points") or []),
-    "location": lambda c: _places("주변 제로웨이스트 가게", c.get("places") or []),
+    "collection_point": lambda c: _places(
+        "가까운 수거함", c.get("points") or [], c.get("radius_m")
+    ),
+    "location": lambda c: _places(
+        "주변 제로웨이스트 가게", c.get("places") or [], c.get("radius_m")
+    ),
     "bulk_waste": _bulk,
     "recyclable_price": _prices,
     "weather": _weather,

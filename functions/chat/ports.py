@@ -1,14 +1,16 @@
 """Ports of the chat domain, as protocols: the conversation store and what the sub-agents ask.
 
-The public-data ports (places, bulky waste, prices, collection points, weather) are small on
-purpose: the places domain is building the real adapters (Kakao, MOIS, KECO, KMA) in parallel,
-and each will satisfy one of these. Until then `offline_sources.py` answers them. Every source
-answers plain data (`Context`, a JSON-able dict) that the answer step writes from, or `None`
-when it has nothing to say.
+The public-data ports (places, bulky waste, prices, collection points, weather) are the chat's
+own, small on purpose: the location domain's ports answer them through the adapters in
+`location_sites.py` and `location_public.py` (wired in `wiring.chat_sources`). Characters
+come through `CharacterDirectory` (gRPC or in process). Every source answers plain data
+(`Context`, a JSON-able dict) that the answer step writes from, or `None` when it has nothing
+to say.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -90,14 +92,40 @@ class CharacterInfo(Protocol):
     async def describe(self, user_id: str, text: str) -> Context | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CharacterCard:
+    """A character as the chat shows it (CharacterService's `Character`, the fields used)."""
+
+    code: str
+    name: str
+    type: str
+    dialog: str
+    middle_category: str | None  # what earns it; None for the default character
+    is_default: bool = False
+
+
+class CharacterDirectory(Protocol):
+    """The character domain as the chat reaches it: over gRPC when deployed (CharacterService),
+    its use cases in process otherwise. Errors are the chat's (`CharacterNotFound`,
+    `CharacterServiceUnavailable`), whichever door was used."""
+
+    async def catalog(self) -> list[CharacterCard]:
+        """Every character, the default first."""
+        ...
+
+    async def owned(self, user_id: str) -> list[CharacterCard]:
+        """What the user owns, the default first; CharacterNotFound for an unknown user."""
+        ...
+
+
 class Places(Protocol):
-    """Zero-waste shops and recycling centres near a point (Kakao Local in production)."""
+    """Zero-waste shops and recycling centres near a point (our sites, plus Kakao Local)."""
 
     async def near(self, latitude: float, longitude: float, text: str) -> Context | None: ...
 
 
 class BulkWaste(Protocol):
-    """Bulky-waste booking and fees (MOIS household waste information)."""
+    """A district's bulky-waste fees and household-waste days (MOIS waste information)."""
 
     async def fees(
         self, text: str, latitude: float | None, longitude: float | None
@@ -105,13 +133,14 @@ class BulkWaste(Protocol):
 
 
 class RecyclablePrices(Protocol):
-    """Market prices of recyclables, won per kg (KECO price survey)."""
+    """Market prices of recyclables, won per kg (the KECO survey's price sheet)."""
 
     async def prices(self, text: str) -> Context | None: ...
 
 
 class CollectionPoints(Protocol):
-    """Bins for batteries, lamps, e-waste, clothes (KECO collection points)."""
+    """Bins for batteries, lamps, e-waste, clothes (the sites store: KECO boxes, clothing
+    bins)."""
 
     async def near(
         self, latitude: float | None, longitude: float | None, text: str

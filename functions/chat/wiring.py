@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from functions.chat.agent import ChatAgent
     from functions.chat.nodes.deps import Sources
-    from functions.chat.ports import ConversationRepository
+    from functions.chat.ports import CharacterDirectory, ConversationRepository
 
 
 async def chat_conversations(container: Container) -> ConversationRepository:
@@ -45,13 +45,34 @@ async def chat_checkpointer(container: Container) -> BaseCheckpointSaver[Any]:
                               settings.chat_checkpoint_hot_ttl_s)  # fmt: skip
 
 
+async def chat_character_directory(container: Container) -> CharacterDirectory:
+    """CharacterService over gRPC where `ECO2_CHARACTER_GRPC_ADDR` is set (a deployed
+    chat-agent), else the character domain's use cases in process (embedded, the mesh)."""
+    settings = container.settings
+    if settings.character_grpc_addr:
+        from functions.chat.character_grpc import GrpcCharacterDirectory  # noqa: PLC0415
+
+        remote = GrpcCharacterDirectory(
+            settings.character_grpc_addr, settings.character_grpc_timeout_s
+        )
+        container.on_close(remote.aclose)
+        return remote
+    from functions.chat.character_local import LocalCharacterDirectory  # noqa: PLC0415
+
+    return LocalCharacterDirectory(
+        await container.get("character_catalog"), await container.get("character_ownerships")
+    )
+
+
 async def chat_sources(container: Container) -> Sources:
-    """The sub-agents' sources: the knowledge base, the character domain, the provider's
-    tools (web search; the image model where Gemini is configured, else the offline
-    placeholder), and the offline public-data adapters until the places domain's are wired."""
-    from functions.chat import offline_sources as offline  # noqa: PLC0415
-    from functions.chat.characters import CharacterService  # noqa: PLC0415
+    """The sub-agents' sources: the knowledge base, the character domain (its directory),
+    the location domain's ports (sites; Kakao, KMA, MOIS where keyed, else offline; the price
+    sheet) adapted to the chat's, and the provider's tools (web search; the image model where
+    Gemini is configured, else the offline placeholder)."""
+    from functions.chat import location_public as public  # noqa: PLC0415
+    from functions.chat.characters import CharacterGuide  # noqa: PLC0415
     from functions.chat.knowledge import KnowledgeBaseLookup  # noqa: PLC0415
+    from functions.chat.location_sites import SiteCollectionPoints, SitePlaces  # noqa: PLC0415
     from functions.chat.nodes.deps import Sources  # noqa: PLC0415
     from functions.chat.tool_agents import ImageGeneration, ProviderWebSearch  # noqa: PLC0415
 
@@ -60,17 +81,16 @@ async def chat_sources(container: Container) -> Sources:
     settings = container.settings
     gemini = bool(settings.gemini_api_key or settings.gemini_base_url)
     image_model = settings.chat_image_model if gemini else "offline"
-    characters = CharacterService(
-        await container.get("character_catalog"), await container.get("character_ownerships"), kb
-    )
+    sites = await container.get("location_sites")
+    rules = await container.get("location_waste_rules")
     return Sources(
         knowledge=KnowledgeBaseLookup(kb, await container.get("rule_engine")),
-        characters=characters,
-        places=offline.OfflinePlaces(),
-        bulk_waste=offline.OfflineBulkWaste(),
-        prices=offline.OfflinePrices(),
-        collection_points=offline.OfflineCollectionPoints(),
-        weather=offline.OfflineWeather(),
+        characters=CharacterGuide(await container.get("chat_character_directory"), kb),
+        places=SitePlaces(sites, await container.get("location_place_search")),
+        bulk_waste=public.MoisWasteRulesByDistrict(rules, sites, not settings.data_go_kr_key),
+        prices=public.SheetPrices(await container.get("location_recyclable_prices")),
+        collection_points=SiteCollectionPoints(sites),
+        weather=public.KmaWeatherNow(await container.get("location_weather")),
         web_search=ProviderWebSearch(llm),
         drawings=ImageGeneration(llm, await container.get("object_store"), image_model),
     )
@@ -92,5 +112,6 @@ async def chat_agent(container: Container) -> ChatAgent:
         sources=await container.get("chat_sources"),
         images=await container.get("object_store"),
         offline_item=lambda text: offline_item(kb, text),
+        token_window_s=container.settings.chat_token_window_ms / 1000,
     )
     return ChatAgent(build(deps, await container.get("chat_checkpointer")), ledger=deps.llm)

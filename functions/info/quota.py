@@ -12,8 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from eventing.redis_clients import REDIS_ERRORS
 from functions.kit.errors import UnavailableError
 
 Clock = Callable[[], float]  # seconds since the epoch
@@ -66,6 +65,6 @@ class RedisQuota:
         keys = [f"{slot}:{day}", f"{slot}:{minute}"]
         try:
             taken = await self._script(keys=keys, args=[daily, per_minute])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise UnavailableError(f"Redis unavailable: {exc!r}") from exc
         return bool(taken)

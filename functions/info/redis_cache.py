@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import RedisError
-
+from eventing.redis_clients import REDIS_ERRORS
 from functions.kit.errors import UnavailableError
 
 
@@ -21,7 +20,7 @@ class RedisPageCache:
                 pipe.get(self._prefix + key)
                 pipe.ttl(self._prefix + key)
                 value, ttl = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise UnavailableError(f"Redis unavailable: {exc!r}") from exc
         if value is None:
             return None
@@ -30,5 +29,5 @@ class RedisPageCache:
     async def put(self, key: str, value: bytes, ttl_s: int) -> None:
         try:
             await self._redis.set(self._prefix + key, value, ex=ttl_s)
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             raise UnavailableError(f"Redis unavailable: {exc!r}") from exc

@@ -37,7 +37,28 @@ class AuthzCheck(Protocol):
         """`target` is the path and query string as sent; None = the authz is unreachable."""
         ...
 
+    async def not_ready(self) -> str | None:
+        """Why the authz cannot decide now (unreachable, or its own /readyz says not ready);
+        None when it can. The mesh's `/ready` is 503 while this is not None: a pod whose
+        edge would fail closed must not receive traffic."""
+        ...
+
     async def aclose(self) -> None: ...
+
+
+async def _readyz(client: httpx.AsyncClient, url: str) -> str | None:
+    """The authz HTTP mode's `/readyz`: 200 ready; 503 with its reasons; else unreachable."""
+    try:
+        answer = await client.get(url)
+    except httpx.HTTPError as exc:
+        return f"authorizer unreachable ({type(exc).__name__})"
+    if answer.status_code == 200:
+        return None
+    try:
+        reasons = answer.json().get("reasons") or []
+    except ValueError:
+        reasons = []
+    return "authorizer not ready" + (f": {'; '.join(map(str, reasons))}" if reasons else "")
 
 
 class HttpAuthzCheck:
@@ -58,16 +79,23 @@ class HttpAuthzCheck:
             return None
         return Verdict(answer.status_code, list(answer.headers.items()), answer.content)
 
+    async def not_ready(self) -> str | None:
+        return await _readyz(self._client, f"{self._base}/readyz")
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
 
 class GrpcAuthzCheck:
-    """Envoy's ext_authz v3 `Check` over gRPC (the channel connects on first use)."""
+    """Envoy's ext_authz v3 `Check` over gRPC (the channel connects on first use).
 
-    def __init__(self, address: str, timeout_s: float = 2.0) -> None:
+    Readiness: the authz's `/readyz` when its HTTP address is known (`ready_url`), else a
+    `Check` of the public `/ready` path, which a reachable authz always allows."""
+
+    def __init__(self, address: str, timeout_s: float = 2.0, ready_url: str | None = None) -> None:
         self._address = address
         self._timeout_s = timeout_s
+        self._ready_url = ready_url
         self._channel: Any = None
         self._call: Any = None
         self._pb: Any = None
@@ -107,6 +135,15 @@ class GrpcAuthzCheck:
             denied.body.encode(),
         )
 
+    async def not_ready(self) -> str | None:
+        if self._ready_url is not None:
+            async with httpx.AsyncClient(timeout=self._timeout_s) as client:
+                return await _readyz(client, self._ready_url)
+        verdict = await self.check("GET", "/ready", [])
+        if verdict is None:
+            return "authorizer unreachable"
+        return None if verdict.status == 200 else f"authorizer answered {verdict.status}"
+
     async def aclose(self) -> None:
         if self._channel is not None:
             await self._channel.close()
@@ -126,9 +163,10 @@ def _joined(headers: Headers) -> dict[str, str]:
 def authz_check_for(settings: Settings) -> AuthzCheck | None:
     """The edge's way to the authz, from settings; None = this process has no edge."""
     if settings.authz_grpc_addr:
-        return GrpcAuthzCheck(settings.authz_grpc_addr)
+        return GrpcAuthzCheck(settings.authz_grpc_addr, ready_url=settings.authz_ready_url)
     if settings.authz_url:
         return HttpAuthzCheck(settings.authz_url)
     if settings.authz_binary:  # the mesh starts it: ask it as Envoy would
-        return GrpcAuthzCheck(f"127.0.0.1:{settings.authz_grpc_port}")
+        ready_url = f"http://127.0.0.1:{settings.authz_http_port}/readyz"
+        return GrpcAuthzCheck(f"127.0.0.1:{settings.authz_grpc_port}", ready_url=ready_url)
     return None

@@ -30,6 +30,8 @@ def authz_command(settings: Settings, binary: str) -> list[str]:
     ]  # fmt: skip
     if settings.mode == "real":
         args += ["-redis-url", settings.redis_url, "-redis-prefix", settings.redis_prefix]
+        if settings.redis_cluster:
+            args.append("-redis-cluster")  # the URL names one node of a Redis Cluster
     else:
         internal = f"http://127.0.0.1:{settings.internal_port}"  # the feed is cluster-local
         args += ["-revocations-url", f"{internal}/internal/auth/revocations"]

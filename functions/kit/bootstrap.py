@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventing.broker.port import Broker, Subscriber, Subscription
+from eventing.broker.port import Broker, DeliveryObserver, Subscriber, Subscription
 from eventing.catalog import Catalog, default_catalog
 from eventing.idempotency import ProcessedStore
 from functions.kit import wiring
@@ -36,6 +36,7 @@ DOMAINS: dict[str, str] = {
     "chat": "functions.chat.functions",
     "info": "functions.info.functions",
     "location": "functions.location.functions",
+    "eval": "functions.eval.functions",
     "sse": "functions.kit.deploy.sse_gateway",
 }
 DOMAIN_MODULES: tuple[str, ...] = tuple(DOMAINS.values())
@@ -110,11 +111,13 @@ async def build_runtime(
     registry: Registry,
     functions: Iterable[Function] | None = None,
     extra_deps: dict[str, Any] | None = None,
+    observer: DeliveryObserver | None = None,
 ) -> Runtime:
-    """Build adapters and subscribe the chosen event functions (all of them by default)."""
+    """Build adapters and subscribe the chosen event functions (all of them by default);
+    `observer` (the process's metrics) counts every delivery."""
     container = build_container(settings, registry, extra_deps)
     store = await container.get("processed_store")
-    broker = wiring.broker(settings, store)
+    broker = wiring.broker(settings, store, observer)
     container.on_close(broker.close)
     container.provide("publisher", Publisher(registry.catalog, broker.publish))
     container.provide("dead_letters", broker)

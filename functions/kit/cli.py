@@ -14,12 +14,14 @@ from typing import Any
 
 import uvicorn
 
+from functions.eval import cli as eval_cli
 from functions.kit import operator_cli
 from functions.kit.authz_process import authz_command
 from functions.kit.bootstrap import build_registry
 from functions.kit.manifests import check, generate
 from functions.kit.mesh import Mesh
 from functions.kit.settings import Settings
+from functions.kit.telemetry import configure_logging
 from functions.kit.worker import SERVES, Role, RoleError
 from functions.location import cli as places_cli
 
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     operator.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     operator.add_argument("--save", action="store_true", help="also write the credential file")
     places_cli.add_parser(commands)
+    eval_cli.add_parser(commands)
     manifests = commands.add_parser("manifests", help="generate or drift-check knative/")
     manifests.add_argument("action", choices=["generate", "check"])
     manifests.add_argument("--out", default="knative")
@@ -105,9 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.authz_binary:
         overrides["authz_binary"] = args.authz_binary
     settings = Settings(**overrides)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)  # JSON lines with trace ids in real mode (ECO2_LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the edge's per-request checks
     try:
         role = Role.parse(args.serve, args.functions, args.router)
@@ -150,6 +151,8 @@ def _run_workers(settings: Settings, role: Role, workers: int) -> int:
     if settings.authz_binary and role.http:
         authz = subprocess.Popen(authz_command(settings, settings.authz_binary))
         os.environ["ECO2_AUTHZ_GRPC_ADDR"] = f"127.0.0.1:{settings.authz_grpc_port}"
+        # each worker's /ready asks the authz's own readiness, as a one-process mesh does
+        os.environ["ECO2_AUTHZ_READY_URL"] = f"http://127.0.0.1:{settings.authz_http_port}/readyz"
     os.environ.pop("ECO2_AUTHZ_BINARY", None)  # one authz, not one per worker
     try:
         uvicorn.run(
@@ -210,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat": _chat,
         "functions": lambda _a: _functions(),
         "places": places_cli.run,
+        "eval": eval_cli.run,
         "dead-letters": lambda a: asyncio.run(operator_cli.dead_letters(a)),
         "canary": lambda a: asyncio.run(operator_cli.canary(a)),
         "operator-token": operator_cli.mint_operator_token,

@@ -19,7 +19,7 @@ from typing import Any
 from functions.kit.invoke import INJECTED_BY_KIT
 from functions.kit.settings import Settings
 
-REDIS_MAX_CONNECTIONS = 100  # per process (redis-py's default); more callers wait their turn
+REDIS_MAX_CONNECTIONS = 100  # per process (per node on a cluster); more callers wait their turn
 
 Closer = Callable[[], Awaitable[Any]]
 Provider = Callable[["Container"], Awaitable[Any]]  # builds one dependency, once per process
@@ -81,18 +81,14 @@ class Container:
         return {p: await self.get(p) for p in wanted}
 
     async def redis(self) -> Any:
-        """The process's Redis client (real mode)."""
+        """The process's Redis client (real mode): `build_redis`, closed with the process."""
         if "redis" not in self._values:
-            from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
-
-            # A caller waits for a free connection (up to 10 s) instead of failing at once
-            # with MaxConnectionsError, as redis-py's default pool does past 100 connections:
-            # a chat worker runs hundreds of streaming runs at a time.
-            pool = BlockingConnectionPool.from_url(
-                self.settings.redis_url, max_connections=REDIS_MAX_CONNECTIONS, timeout=10
-            )
-            client = Redis.from_pool(pool)
+            client = build_redis(self.settings)
             self.on_close(client.aclose)
+            if self.settings.redis_cluster:
+                # The slot map now, not lazily: redis-py's first initialization races when
+                # many commands start together on a fresh cluster client.
+                await client.initialize()
             self._values["redis"] = client
         return self._values["redis"]
 
@@ -111,3 +107,24 @@ class Container:
                 await migrate(pool, self._migrations)
                 self._values["pg_pool"] = pool
         return self._values["pg_pool"]
+
+
+def build_redis(settings: Settings) -> Any:
+    """The one place a Redis client is made: `RedisCluster` when `ECO2_REDIS_CLUSTER` is set
+    (its URL is any node; the client learns the rest), else `Redis` on one server. Both are
+    `eventing.redis_clients.RedisClient`; every adapter works with either (ADR 0020)."""
+    if settings.redis_cluster:
+        from redis.asyncio import RedisCluster  # noqa: PLC0415
+
+        # redis-py's cluster client has no blocking pool: past `max_connections` to one node
+        # a command fails (MaxConnectionsError, an unavailable store) instead of waiting.
+        return RedisCluster.from_url(settings.redis_url, max_connections=REDIS_MAX_CONNECTIONS)
+    from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
+
+    # A caller waits for a free connection (up to 10 s) instead of failing at once
+    # with MaxConnectionsError, as redis-py's default pool does past 100 connections:
+    # a chat worker runs hundreds of streaming runs at a time.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=REDIS_MAX_CONNECTIONS, timeout=10
+    )
+    return Redis.from_pool(pool)

@@ -40,9 +40,11 @@ from functions.kit.container import Container
 from functions.kit.declare import Function, Kind
 from functions.kit.http_publisher import IngressSender
 from functions.kit.invoke import LocalFunction
+from functions.kit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from functions.kit.publisher import Publisher
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
+from functions.kit.telemetry import Telemetry, configure_logging
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -75,9 +77,12 @@ class HostedEventFunction:
         function: LocalFunction,
         store: ProcessedStore,
         container: Container,
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.fn = fn
         self.container = container
+        self.telemetry = telemetry or Telemetry()
         self._catalog = catalog
         self._store = store
         self._sender: IngressSender = container.get_now("ingress_sender")
@@ -97,11 +102,15 @@ class HostedEventFunction:
         """Build only this function's dependencies: its cold start is its own."""
         registry = registry or registry_for(settings)
         sender = IngressSender(settings.broker_ingress_url)
-        values = {"ingress_sender": sender, "publisher": Publisher(registry.catalog, sender)}
+        telemetry = Telemetry()
+        telemetry.start(settings)
+        values = {"ingress_sender": sender, "publisher": Publisher(registry.catalog, sender),
+                  "metrics": telemetry.metrics}  # fmt: skip
         container = build_container(settings, registry, values | (extra_deps or {}))
+        container.on_close(telemetry.close)
         function = await local_function(fn, registry.catalog, container)
         store = await container.get("processed_store")
-        return cls(fn, registry.catalog, function, store, container)
+        return cls(fn, registry.catalog, function, store, container, telemetry=telemetry)
 
     def probe(self) -> Answer:
         return _json(200, {"function": self.fn.name, "modules": len(sys.modules)})
@@ -120,7 +129,8 @@ class HostedEventFunction:
         async def collect(reply: CloudEvent) -> None:
             replies.append(reply)
 
-        dispatcher = Dispatcher(collect, self._store, errors.classify, keep_replies=True)
+        dispatcher = Dispatcher(collect, self._store, errors.classify, keep_replies=True,
+                                observer=self.telemetry.metrics)  # fmt: skip
         outcome = await dispatcher.process(self._subscription, event, attempt=1)
         return await self._answer(outcome, replies)
 
@@ -161,6 +171,7 @@ class _Host:
             async with self._lock:
                 if self._function is None:
                     settings = Settings()
+                    configure_logging(settings)
                     if not settings.function:
                         raise RuntimeError("set ECO2_FUNCTION to the function to serve")
                     fn = registry_for(settings).get(settings.function)
@@ -188,7 +199,10 @@ def create_event_app(max_body_bytes: int | None = None) -> Callable[..., Awaitab
         if scope["type"] != "http":
             return
         host = await lazy.function()
-        if scope["method"] == "GET":
+        if scope["method"] == "GET" and scope["path"] == "/metrics":  # cluster-local Service
+            metrics = host.telemetry.metrics
+            answer = 200, {"content-type": METRICS_CONTENT_TYPE}, metrics.render()
+        elif scope["method"] == "GET":
             answer = host.probe()
         else:
             body = await _body(receive, limit)

@@ -12,8 +12,9 @@ gateway a ClusterIP `v1 Service` the edge routes `/api/v1/{scan,chat}/{job}/even
   (entries not yet delivered; Redis ≥ 7). The shard streams are named from the same
   `Settings` defaults and `BusKeys` the code uses, so the triggers follow the code.
 
-Addresses of Prometheus and Redis below are the cluster's; an operator with other ones patches
-the generated ScaledObjects (kustomize) rather than editing them.
+No address is written here: Prometheus's URL and Redis's host:port come from `Endpoints`
+(manifests_cluster; overridable under `cluster:` in knative/overlays/scaling.yaml), Redis's
+through the `eco2-redis-scaler` TriggerAuthentication. Each workload runs on its node pool.
 """
 
 from __future__ import annotations
@@ -23,19 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventing.bus.keys import ROUTER_GROUP, BusKeys
+from functions.kit.manifests_cluster import (
+    REDIS_SCALER_AUTH,
+    SECURITY_CONTEXT,
+    Endpoints,
+    env_from,
+    settings_env,
+)
+from functions.kit.pools import Pool, placement
 from functions.kit.settings import Settings
 
 NAMESPACE = "eco2"
 PORT = 8080
-PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc.cluster.local:9090"
-REDIS_ADDRESS = "eco2-redis.eco2.svc.cluster.local:6379"
-REDIS_DATABASE = "0"
-SECURITY_CONTEXT = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "runAsNonRoot": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Persistent:
     max_replicas: int
     requests: Mapping[str, str]
     limits: Mapping[str, str]
+    pool: Pool
     env: Mapping[str, str] = field(default_factory=dict)
     termination_grace_s: int = 30
     pre_stop_sleep_s: int = 0  # let endpoints forget the pod before it stops accepting
@@ -72,7 +73,7 @@ def connections_trigger(workload: str, per_pod: int) -> Mapping[str, Any]:
         "type": "prometheus",
         "name": "connections",
         "metricType": "AverageValue",
-        "metadata": {"serverAddress": PROMETHEUS_URL, "query": query, "threshold": str(per_pod)},
+        "metadata": {"query": query, "threshold": str(per_pod)},  # + serverAddress: Endpoints
     }
 
 
@@ -80,14 +81,15 @@ def lag_triggers(per_replica: int) -> tuple[Mapping[str, Any], ...]:
     """One redis-streams trigger per shard stream: undelivered entries of the router group."""
     defaults = Settings.model_fields
     keys = BusKeys(defaults["redis_prefix"].default, defaults["bus_shards"].default)
+    database = defaults["redis_url"].default.rsplit("/", 1)[-1]
     return tuple(
         {
             "type": "redis-streams",
             "name": f"shard-{index}",
             "metricType": "AverageValue",
+            "authenticationRef": {"name": REDIS_SCALER_AUTH},  # the address, from settings
             "metadata": {
-                "address": REDIS_ADDRESS,
-                "databaseIndex": REDIS_DATABASE,
+                "databaseIndex": database,
                 "stream": keys.shard(index),
                 "consumerGroup": ROUTER_GROUP,
                 "lagCount": str(per_replica),
@@ -110,6 +112,7 @@ SSE_GATEWAY = Persistent(
     max_replicas=20,
     requests={"cpu": "500m", "memory": "512Mi"},
     limits={"memory": "2Gi"},
+    pool=Pool.API,
     termination_grace_s=60,
     pre_stop_sleep_s=5,
     service=True,
@@ -130,6 +133,7 @@ EVENT_ROUTER = Persistent(
     max_replicas=4,
     requests={"cpu": "100m", "memory": "128Mi"},
     limits={"memory": "512Mi"},
+    pool=Pool.WORKERS,
     env={"ECO2_HOST": "0.0.0.0", "ECO2_PORT": str(PORT)},
 )
 
@@ -141,15 +145,16 @@ def _labels(p: Persistent) -> dict[str, str]:
     return {"app.kubernetes.io/name": p.name, "app.kubernetes.io/part-of": "eco2"}
 
 
-def deployment(p: Persistent, image: str) -> dict[str, Any]:
+def deployment(p: Persistent, image: str, endpoints: Endpoints) -> dict[str, Any]:
     env = [{"name": "ECO2_MODE", "value": "real"}]
     env += [{"name": name, "value": value} for name, value in p.env.items()]
+    env += settings_env(endpoints)
     container: dict[str, Any] = {
         "name": p.name,
         "image": image,
         "command": list(p.command),
         "env": env,
-        "envFrom": [{"secretRef": {"name": "eco2-settings"}}],
+        "envFrom": env_from(),
         "ports": [{"name": "http", "containerPort": PORT}],
         "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 5},
         "livenessProbe": {
@@ -190,6 +195,7 @@ def deployment(p: Persistent, image: str) -> dict[str, Any]:
                 "spec": {
                     "terminationGracePeriodSeconds": p.termination_grace_s,
                     "containers": [container],
+                    **placement(p.pool),
                 },
             },
         },
@@ -209,7 +215,24 @@ def service(p: Persistent) -> dict[str, Any]:
     }
 
 
-def scaled_object(p: Persistent) -> dict[str, Any]:
+def _trigger(trigger: Mapping[str, Any], endpoints: Endpoints) -> dict[str, Any]:
+    if trigger["type"] != "prometheus":
+        return dict(trigger)
+    metadata = {"serverAddress": endpoints.prometheus_url, **trigger["metadata"]}
+    return {**trigger, "metadata": metadata}
+
+
+def disruption_budget(p: Persistent) -> dict[str, Any]:
+    """Node drains take one replica at a time (SSE clients reconnect to the others)."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": p.name, "namespace": NAMESPACE, "labels": _labels(p)},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _labels(p)}},
+    }
+
+
+def scaled_object(p: Persistent, endpoints: Endpoints) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
         "pollingInterval": 15,
@@ -219,7 +242,7 @@ def scaled_object(p: Persistent) -> dict[str, Any]:
     if p.scale_down is not None:
         behavior = {"scaleDown": dict(p.scale_down)}
         spec["advanced"] = {"horizontalPodAutoscalerConfig": {"behavior": behavior}}
-    spec["triggers"] = [dict(t) for t in p.triggers]
+    spec["triggers"] = [_trigger(t, endpoints) for t in p.triggers]
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -228,13 +251,14 @@ def scaled_object(p: Persistent) -> dict[str, Any]:
     }
 
 
-def persistent_documents(image: str) -> dict[str, list[dict[str, Any]]]:
+def persistent_documents(image: str, endpoints: Endpoints) -> dict[str, list[dict[str, Any]]]:
     """Every persistent workload's documents, by file name under knative/generated."""
     files = {}
     for p in PERSISTENT:
-        docs = [deployment(p, image)]
+        docs = [deployment(p, image, endpoints)]
         if p.service:
             docs.append(service(p))
-        docs.append(scaled_object(p))
+        docs.append(disruption_budget(p))
+        docs.append(scaled_object(p, endpoints))
         files[f"persistent/{p.name}.yaml"] = docs
     return files

@@ -39,6 +39,7 @@ from functions.kit.invoke import resolve
 from functions.kit.operations import CanaryWatch, operator_routes, probes
 from functions.kit.registry import Registry
 from functions.kit.settings import Settings
+from functions.kit.telemetry import Observed, Telemetry, configure_logging, metrics_router
 from functions.kit.ticker import Tickers
 from functions.kit.wiring import start_event_router
 from functions.kit.worker import Role, declare_triggers
@@ -79,6 +80,10 @@ class Mesh:
         self.internal_app = FastAPI(title="Eco² mesh (internal)", redirect_slashes=False)
         http.install(self.app)
         http.install(self.internal_app)
+        # Innermost, where the matched route is visible: server spans and request metrics.
+        self.telemetry = Telemetry()
+        self.app.add_middleware(Observed, metrics=self.telemetry.metrics)
+        self.internal_app.add_middleware(Observed, metrics=self.telemetry.metrics)
         public = self.role.http  # an events-only process has no public routes to guard
         self.authz = (
             AuthzProcess(settings, settings.authz_binary)
@@ -111,10 +116,12 @@ class Mesh:
         """Build adapters, subscribe functions, mount routes, start consuming."""
         if self.runtime is not None:
             return
-        runtime = await build_runtime(
-            self.settings, self.registry, self.consumed, extra_deps=self.extra_deps
-        )
-        ready = probes(runtime.broker, self._describe)
+        self.telemetry.start(self.settings)
+        deps = {"metrics": self.telemetry.metrics, **self.extra_deps}
+        runtime = await build_runtime(self.settings, self.registry, self.consumed,
+                                      extra_deps=deps, observer=self.telemetry.metrics)  # fmt: skip
+        runtime.container.on_close(self.telemetry.close)
+        ready = probes(runtime.broker, self._describe, self.authz_check)
         self.app.include_router(ready)
         self.internal_app.include_router(ready)
         if self.role.http:
@@ -146,6 +153,7 @@ class Mesh:
         internal = self.internal_app
         catalog = self.registry.catalog
         internal.include_router(ingress_router(self.settings.ingress_path, runtime.broker, catalog))
+        internal.include_router(metrics_router(self.telemetry.metrics))
         publisher = await runtime.container.get("publisher")
         internal.include_router(operator_routes(runtime.broker, self.canary, publisher))
         for fn in self.registry.of_kind(Kind.HTTP):
@@ -229,5 +237,6 @@ def app_from_env() -> FastAPI:
     its settings and role (ECO2_MESH_SERVE, ...; see worker.py) read from the environment; each
     process also serves the internal listener on the shared internal port."""
     settings = Settings()
+    configure_logging(settings)
     role = Role.from_settings(settings)
     return Mesh(settings, build_registry(), role=role, listen_internal=True).app

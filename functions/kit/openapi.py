@@ -49,6 +49,10 @@ class Readiness(BaseModel):
     serve: str
     consuming: list[str]
     modules: int
+    edge: str | None = Field(
+        default=None,
+        description="With an edge: `ready`, or why its authorizer cannot decide (then 503)",
+    )
 
 
 DESCRIPTIONS: dict[int, str] = {
@@ -219,7 +223,11 @@ def _normalise(path: str, operation: dict[str, Any]) -> None:
 def _ready(responses: dict[str, Any]) -> None:
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}
     responses["200"] = {"description": "Ready", "content": content}
-    responses["503"] = {"description": "Not ready (broker disconnected)", "content": content}
+    responses["503"] = {
+        "description": "Not ready: the broker is disconnected, or the edge's authorizer is "
+        "unreachable or not ready",
+        "content": content,
+    }
 
 
 def _is_readiness(path: str, status: str) -> bool:

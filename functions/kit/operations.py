@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from eventing.broker.port import Broker
 from eventing.events.mesh import CanaryEchoed, CanaryRequested
 from functions.kit import errors
+from functions.kit.authz_check import AuthzCheck
 from functions.kit.identity import CurrentOperator
 from functions.kit.publisher import Publisher
 
@@ -69,8 +70,9 @@ class ReplayRequest(BaseModel):
     ids: list[str] | None = Field(default=None, max_length=1000)  # None: every dead letter
 
 
-def probes(broker: Broker, describe: Readiness) -> APIRouter:
-    """`/health` (alive) and `/ready` (503 while the broker is disconnected or restoring)."""
+def probes(broker: Broker, describe: Readiness, edge: AuthzCheck | None = None) -> APIRouter:
+    """`/health` (alive) and `/ready` (503 while the broker is disconnected or restoring, or
+    while the edge's authorizer cannot decide: the edge would refuse every request)."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/health")
@@ -80,9 +82,15 @@ def probes(broker: Broker, describe: Readiness) -> APIRouter:
     @router.get("/ready")
     async def ready() -> JSONResponse:
         state = broker.health()
-        body = {"ready": state.ready, "detail": state.detail, **await describe()}
-        body["modules"] = len(sys.modules)
-        return JSONResponse(body, status_code=200 if state.ready else 503)
+        ready, detail = state.ready, state.detail
+        body: dict[str, Any] = {**await describe(), "modules": len(sys.modules)}
+        if edge is not None:
+            why = await edge.not_ready()
+            body["edge"] = "ready" if why is None else why
+            if why is not None and ready:  # a broker problem, if any, is said first
+                ready, detail = False, f"edge: {why}"
+        body |= {"ready": ready, "detail": detail}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from cloudevents.http import CloudEvent
 
 from eventing.catalog import PARTITION_KEY, Catalog, EventData
+from eventing.tracing import producing, tracer
 
 
 class Publisher:
@@ -29,5 +30,9 @@ class Publisher:
         """
         extensions = {PARTITION_KEY: partition_key} if partition_key else None
         event = self._catalog.make(data, event_id=event_id, subject=subject, extensions=extensions)
-        await self._send(event)
+        if tracer() is None:
+            await self._send(event)
+        else:  # a producer span; the event carries it (`traceparent`) to its consumers
+            with producing(event):
+                await self._send(event)
         return event

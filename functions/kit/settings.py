@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # ext_authz Check) or by its HTTP mode's URL; none of them and no binary = no edge.
     authz_grpc_addr: str | None = None  # host:port
     authz_url: str | None = None
+    # The gRPC authz's readiness (its HTTP mode's /readyz); None: a Check of /ready instead
+    authz_ready_url: str | None = None
     authz_binary: str | None = None  # `eco2 run` starts this authz next to the mesh
     authz_http_port: int = 9001
     authz_grpc_port: int = 9000
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     pg_pool_max: int = 20  # PostgreSQL connections per process
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "eco2:"
+    # Redis Cluster (docs/adr/0020): `redis_url` names any node; every key is hash-tagged
+    redis_cluster: bool = False
     pg_dsn: str = "postgresql://eco2:eco2@127.0.0.1:5432/eco2?sslmode=disable"  # loopback
 
     # Auth: tokens per docs/adr/0005, OAuth login per docs/adr/0007
@@ -168,6 +172,13 @@ class Settings(BaseSettings):
     chat_checkpoint_pool_max: int = 10  # the saver's own psycopg connections per process
     chat_checkpoint_ttl_s: int = 30 * 24 * 3_600  # idle (or deleted) conversations forget
     chat_image_model: str = "gemini-2.5-flash-image"  # image_generation, where Gemini is set
+    # An answer's token deltas are coalesced into one `token` event per this window (0: one
+    # event per delta); the first goes out at once (functions/chat/nodes/batching.py)
+    chat_token_window_ms: int = Field(default=50, ge=0, le=1_000)
+    # The character sub-agent asks CharacterService over gRPC at this host:port (deployed);
+    # unset: the character domain's use cases in process (embedded, the one-process mesh)
+    character_grpc_addr: str | None = None
+    character_grpc_timeout_s: float = 2.0  # the deadline of each call
 
     # Scheduled functions tick locally every `minutes` of their Schedule; this overrides it.
     ticker_interval_s: float | None = None
@@ -208,6 +219,22 @@ class Settings(BaseSettings):
     # Every request body is bounded (functions/kit/guard.py); uploads keep images_max_bytes.
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    log_format: Literal["auto", "text", "json"] = "auto"  # auto: JSON in real mode
+
+    # Observability (docs/adr/0019-observability.md): spans exported by `otel_exporter`
+    # (none = tracing off, no SDK loaded); otlp posts OTLP/HTTP to `otel_endpoint` (unset: the
+    # standard OTEL_EXPORTER_OTLP_* variables); file appends JSON lines to `otel_file`.
+    otel_exporter: Literal["none", "console", "file", "otlp"] = "none"
+    otel_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
+    otel_file: str | None = None  # default ./eco2-spans.jsonl
+    otel_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of new traces
+    otel_service_name: str | None = None  # default: the function's name, else eco2-mesh
+
+    # Online grading of production answers (docs/eval.md, ADR 0022): the share of scan and
+    # chat answers graded, and how many a UTC day may grade at most (each is 5 judge calls).
+    eval_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    eval_daily_budget: int = Field(default=200, ge=0)
+    eval_judge_model: str | None = None  # None: the LLM client's default model
 
     @property
     def ingress_path(self) -> str:

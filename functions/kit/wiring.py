@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from eventing.broker.port import Broker
+from eventing.broker.port import Broker, DeliveryObserver
 from eventing.bus.limits import BusLimits
 from eventing.bus.port import EventBus
 from eventing.idempotency import MemoryProcessedStore, ProcessedStore
@@ -37,12 +37,15 @@ async def processed_store(container: Container) -> ProcessedStore:
     return RedisProcessedStore(await container.redis(), prefix=f"{settings.redis_prefix}processed:")
 
 
-def broker(settings: Settings, store: ProcessedStore) -> Broker:
-    """The broker adapter of the mode, deciding retries and dead letters by the error table."""
+def broker(
+    settings: Settings, store: ProcessedStore, observer: DeliveryObserver | None = None
+) -> Broker:
+    """The broker adapter of the mode, deciding retries and dead letters by the error table;
+    `observer` counts its deliveries (the process's metrics)."""
     if settings.mode == "embedded":
         from eventing.broker.memory import InMemoryBroker
 
-        return InMemoryBroker(store, classify=errors.classify)
+        return InMemoryBroker(store, classify=errors.classify, observer=observer)
     from eventing.broker.rabbitmq import RabbitMQBroker
 
     return RabbitMQBroker(
@@ -52,6 +55,7 @@ def broker(settings: Settings, store: ProcessedStore) -> Broker:
         classify=errors.classify,
         queue_type=settings.queue_type,
         publish_timeout_s=settings.publish_timeout_s,
+        observer=observer,
     )
 
 

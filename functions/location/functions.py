@@ -1,5 +1,5 @@
 """The places domain's functions and providers: the map's HTTP function, and the public-data
-ports the chat agent will ask the container for (weather, waste rules, prices, place search).
+ports the chat agent asks the container for (weather, waste rules, prices, place search).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Use cases of the places domain, shared by the HTTP routes and (later) the chat agent.
+"""Use cases of the places domain, shared by the HTTP routes and the chat agent's adapters.
 
 Keyword search asks Kakao first, keeps the places it found (as `kakao` sites, so a pin's detail
 works like any other) and adds our own sites around the first hit; without a Kakao key, or
@@ -52,10 +52,13 @@ async def collection_points(
     longitude: float,
     radius_m: float = 2_000,
     limit: int = 10,
+    *,
+    pickups: frozenset[str] = COLLECTION_PICKUPS,
 ) -> list[Found]:
-    """Battery/lamp boxes and clothing bins near a point (the chat's collection_point)."""
+    """Battery/lamp boxes and clothing bins near a point (the chat's collection_point), or
+    only the kinds in `pickups`."""
     query = NearQuery(latitude, longitude, radius_m, frozenset({"public_dropbox"}),
-                      COLLECTION_PICKUPS, limit)  # fmt: skip
+                      pickups, limit)  # fmt: skip
     return await repo.nearest(query)
 
 

@@ -121,3 +121,87 @@ func TestRunEmpty(t *testing.T) {
 		t.Errorf("got %q", out.String())
 	}
 }
+
+// fixtureCluster is a kustomization in a temp dir: the committed dev overlay plus the given
+// fixture manifest, run through the command as scripts/test runs it.
+func fixtureCluster(t *testing.T, fixture string) (int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	dev, err := filepath.Abs("../cluster/overlays/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(dir, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "kustomization.yaml"),
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- "+rel+"\n- fixture.yaml\n")
+	writeFile(t, filepath.Join(dir, "fixture.yaml"), fixture)
+	var out, errOut bytes.Buffer
+	code := run([]string{"-namespace", "eco2",
+		"-external-secret", "eco2/eco2-settings",
+		"-external-service", "knative-local-gateway.istio-system:80",
+		"-external-service", "broker-ingress.knative-eventing:80",
+		"-external-service", "prometheus-operated.monitoring:9090",
+		"-kustomize", dir}, &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+const fixtureScaledObject = `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: scan-api
+  namespace: eco2
+spec:
+  scaleTargetRef:
+    apiVersion: serving.knative.dev/v1
+    kind: Service
+    name: scan-api
+  triggers:
+  - type: cpu
+    metricType: Utilization
+    metadata:
+      value: "60"
+`
+
+const fixtureWorkload = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stray
+  namespace: eco2
+spec:
+  selector:
+    matchLabels:
+      app: stray
+  template:
+    metadata:
+      labels:
+        app: stray
+    spec:
+      nodeSelector:
+        eco2.kr/pool: POOL
+      tolerations:
+      - key: eco2.kr/pool
+        operator: Equal
+        value: POOL
+        effect: NoSchedule
+      containers:
+      - name: stray
+        image: stray:1
+`
+
+func TestClusterChecksFromATempDir(t *testing.T) {
+	code, out := fixtureCluster(t, strings.ReplaceAll(fixtureWorkload, "POOL", "workers"))
+	if code != 0 {
+		t.Fatalf("a placed workload must pass, got %d:\n%s", code, out)
+	}
+	code, out = fixtureCluster(t, fixtureScaledObject)
+	if code != 1 || !strings.Contains(out, "ScaledObject/scan-api: [policy] spec.scaleTargetRef: serving.knative.dev/v1 Service/scan-api is a Knative Service") {
+		t.Fatalf("a ScaledObject aimed at a Knative Service must fail, got %d:\n%s", code, out)
+	}
+	code, out = fixtureCluster(t, strings.ReplaceAll(fixtureWorkload, "POOL", "wrokers"))
+	if code != 1 || !strings.Contains(out, `Deployment/stray: [policy] .spec.template.spec.nodeSelector: unknown pool "wrokers"`) {
+		t.Fatalf("a broken pool label must fail, got %d:\n%s", code, out)
+	}
+}

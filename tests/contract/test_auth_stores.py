@@ -1,5 +1,6 @@
 """The auth stores' contracts (login state, session families, revocations), on memory and
-on real Redis; plus the Redis layout the Go ext-authz reads (docs/adr/0005)."""
+on real Redis (one server and the local cluster); plus the Redis layout the Go ext-authz
+reads (docs/adr/0005)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from functions.auth.ports import RevocationStore, SessionStore, StateStore
 from functions.auth.redis_revocations import RedisRevocationStore
 from functions.auth.redis_sessions import RedisSessionStore
 from functions.auth.redis_state import RedisStateStore
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
-KINDS = ["memory", pytest.param("redis", marks=pytest.mark.integration)]
+KINDS = [
+    "memory",
+    pytest.param("redis", marks=pytest.mark.integration),
+    pytest.param("redis_cluster", marks=pytest.mark.integration),
+]
 GRACE_S = 30.0
 
 
@@ -34,6 +39,9 @@ async def redis(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[Redis]:
 def _build(request: pytest.FixtureRequest, memory: type, real: type) -> Any:
     if request.param == "memory":
         return memory()
+    if request.param == "redis_cluster":
+        cluster: RedisClusterNamespace = request.getfixturevalue("redis_cluster")
+        return real(cluster.client, cluster.prefix)
     ns: RedisNamespace = request.getfixturevalue("redis_url_and_prefix")
     return real(request.getfixturevalue("redis"), ns.prefix)
 

@@ -22,7 +22,7 @@ from functions.chat.memory import checkpoints
 from functions.chat.memory.hot import HotCheckpointSaver
 from functions.kit.container import Container
 from functions.kit.settings import Settings
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
 TTL_S = 600
 Saver = BaseCheckpointSaver[Any]
@@ -53,11 +53,17 @@ def hot_saver(
     return HotCheckpointSaver(postgres_saver, redis_client, redis_url_and_prefix.prefix, TTL_S)
 
 
+@pytest.fixture
+def hot_cluster_saver(postgres_saver: Saver, redis_cluster: RedisClusterNamespace) -> Saver:
+    return HotCheckpointSaver(postgres_saver, redis_cluster.client, redis_cluster.prefix, TTL_S)
+
+
 @pytest.fixture(
     params=[
         "memory",
         pytest.param("postgres", marks=pytest.mark.integration),
         pytest.param("hot", marks=pytest.mark.integration),
+        pytest.param("hot_cluster", marks=pytest.mark.integration),
     ]
 )
 def saver(request: pytest.FixtureRequest) -> Saver:

@@ -1,4 +1,5 @@
-"""The event bus contract, on the in-memory adapter and on real Redis (with its router running).
+"""The event bus contract, on the in-memory adapter and on real Redis — one server and the local
+three-node Redis Cluster — with its router running.
 
 One suite, both adapters: ordering of progress and tokens on one seq, idempotent progress (also
 under concurrent publishers), a state that only moves forward, retention (trimmed history, the
@@ -18,7 +19,13 @@ from eventing.bus.port import EventBus, StreamEvent
 from tests.support.buses import BusFactory
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("redis_cluster", marks=pytest.mark.integration),
+    ]
+)
 def make_bus(request: pytest.FixtureRequest) -> BusFactory:
     factory: BusFactory = request.getfixturevalue(f"{request.param}_buses")
     return factory

@@ -1,4 +1,5 @@
-"""The page cache's contract, in memory and on Redis: misses, hits with their time left."""
+"""The page cache's contract, in memory and on Redis (one server, a cluster): misses, hits
+with their time left."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import redis.asyncio as aioredis
 from functions.info.memory_articles import MemoryPageCache
 from functions.info.ports import PageCache
 from functions.info.redis_cache import RedisPageCache
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
 
 @pytest.fixture
@@ -28,7 +29,18 @@ async def redis_cache(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[Red
         await client.aclose()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture
+async def redis_cluster_cache(redis_cluster: RedisClusterNamespace) -> RedisPageCache:
+    return RedisPageCache(redis_cluster.client, redis_cluster.prefix)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("redis_cluster", marks=pytest.mark.integration),
+    ]
+)
 def cache(request: pytest.FixtureRequest) -> PageCache:
     found: PageCache = request.getfixturevalue(f"{request.param}_cache")
     return found

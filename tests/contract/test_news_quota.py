@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 
 from functions.info.ports import Quota
 from functions.info.quota import MemoryQuota, RedisQuota
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
 START = datetime(2026, 12, 3, 23, 58, 5, tzinfo=UTC).timestamp()
 QuotaAt = Callable[[Callable[[], float]], Quota]
@@ -32,7 +32,18 @@ async def redis_quota(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[Quo
         await client.aclose()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture
+async def redis_cluster_quota(redis_cluster: RedisClusterNamespace) -> QuotaAt:
+    return lambda clock: RedisQuota(redis_cluster.client, redis_cluster.prefix, clock)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("redis_cluster", marks=pytest.mark.integration),
+    ]
+)
 def quota_at(request: pytest.FixtureRequest) -> QuotaAt:
     found: QuotaAt = request.getfixturevalue(f"{request.param}_quota")
     return found

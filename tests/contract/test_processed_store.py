@@ -1,4 +1,4 @@
-"""The processed-event store contract, on memory and on real Redis."""
+"""The processed-event store contract, on memory and on real Redis (one server, a cluster)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from eventing.idempotency import Claim, MemoryProcessedStore, ProcessedStore
 from eventing.redis_idempotency import RedisProcessedStore
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
 
 @pytest.fixture
@@ -21,11 +21,22 @@ async def redis_store(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[Pro
 
 
 @pytest.fixture
+async def redis_cluster_store(redis_cluster: RedisClusterNamespace) -> ProcessedStore:
+    return RedisProcessedStore(redis_cluster.client, prefix=redis_cluster.prefix, done_ttl_s=60)
+
+
+@pytest.fixture
 def memory_store() -> ProcessedStore:
     return MemoryProcessedStore(done_ttl_s=60)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        pytest.param("redis_cluster", marks=pytest.mark.integration),
+    ]
+)
 def store(request: pytest.FixtureRequest) -> ProcessedStore:
     found: ProcessedStore = request.getfixturevalue(f"{request.param}_store")
     return found

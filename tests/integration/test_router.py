@@ -15,19 +15,20 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from eventing.bus.keys import ROUTER_GROUP
+from eventing.bus.keys import ROUTER_GROUP, shard_of
 from eventing.bus.limits import BusLimits
 from eventing.bus.port import StreamEvent
 from eventing.bus.redis_streams import RedisEventBus
 from eventing.router.metrics import collect, render_prometheus
 from eventing.router.router import Entry, EventRouter, RouterConfig
-from tests.rig import RedisNamespace
+from tests.rig import RedisClusterNamespace, RedisNamespace
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +54,15 @@ class RouterProcess:
             return (await client.get(f"{self.url}/metrics")).text
 
 
-async def _spawn_router(ns: RedisNamespace, consumer: str, min_idle_ms: int) -> RouterProcess:
+async def _spawn_router(
+    ns: RedisNamespace, consumer: str, min_idle_ms: int, *, cluster: bool = False
+) -> RouterProcess:
     port = _free_port()
     env = {
         **os.environ,
         "ECO2_MODE": "real",
         "ECO2_REDIS_URL": ns.url,
+        "ECO2_REDIS_CLUSTER": str(cluster).lower(),
         "ECO2_REDIS_PREFIX": ns.prefix,
         "ECO2_BUS_SHARDS": str(SHARDS),
         "ECO2_ROUTER_CONSUMER": consumer,
@@ -89,6 +93,24 @@ async def routers(
 
     async def spawn(consumer: str, min_idle_ms: int = 10_000) -> RouterProcess:
         started.append(await _spawn_router(redis_url_and_prefix, consumer, min_idle_ms))
+        return started[-1]
+
+    yield spawn
+    for router in started:
+        if router.proc.returncode is None:
+            router.proc.terminate()
+            await router.proc.wait()
+
+
+@pytest.fixture
+async def cluster_routers(
+    redis_cluster_url_and_prefix: RedisNamespace,
+) -> AsyncIterator[Callable[[str, int], Awaitable[RouterProcess]]]:
+    started: list[RouterProcess] = []
+
+    async def spawn(consumer: str, min_idle_ms: int = 10_000) -> RouterProcess:
+        ns = redis_cluster_url_and_prefix
+        started.append(await _spawn_router(ns, consumer, min_idle_ms, cluster=True))
         return started[-1]
 
     yield spawn
@@ -132,6 +154,23 @@ class Subscriber:
                 return
             await asyncio.sleep(0.02)
         raise AssertionError("live feed never subscribed")
+
+    async def hears(self, bus: RedisEventBus) -> None:
+        """Subscribed on every shard: a warm-up job per shard published until it is heard
+        (sharded subscriptions are counted per node, so this asks the feed itself)."""
+        warmups: dict[int, str] = {}
+        for n in range(1000):
+            warmups.setdefault(shard_of(f"warmup-{n}", SHARDS), f"warmup-{n}")
+        for job in warmups.values():
+            await bus.register_job(job, "owner", "chat")
+        for n in range(400):
+            heard = {j for j, _ in self.unique}
+            if heard >= set(warmups.values()):
+                return
+            for job in set(warmups.values()) - heard:
+                await bus.publish_progress(job, f"w{n}", "started")
+            await asyncio.sleep(0.05)
+        raise AssertionError("live feed never heard every shard")
 
     def seqs(self, job: str) -> list[int]:
         return sorted(seq for j, seq in self.unique if j == job)
@@ -179,10 +218,32 @@ async def _emit_job(bus: RedisEventBus, job: str, tokens: int, pause_s: float = 
 async def test_killing_a_router_mid_stream_loses_nothing(
     routers: Callable[[str, int], Awaitable[RouterProcess]], redis: Redis, bus: RedisEventBus
 ) -> None:
+    subscriber = Subscriber(bus)
+    await _kill_mid_stream(routers, redis, bus, subscriber, subscriber.subscribed(redis, bus))
+
+
+async def test_killing_a_router_on_a_redis_cluster_loses_nothing(
+    cluster_routers: Callable[[str, int], Awaitable[RouterProcess]],
+    redis_cluster: RedisClusterNamespace,
+) -> None:
+    """The same on the local three-master cluster: one router lane per shard, SPUBLISH, the
+    live feed's SSUBSCRIBE per shard, XAUTOCLAIM per shard (ADR 0020)."""
+    cluster = redis_cluster.client
+    bus = RedisEventBus(cluster, prefix=redis_cluster.prefix, limits=BusLimits(shards=SHARDS))
+    subscriber = Subscriber(bus)
+    await _kill_mid_stream(cluster_routers, cluster, bus, subscriber, subscriber.hears(bus))
+
+
+async def _kill_mid_stream(
+    routers: Callable[[str, int], Awaitable[RouterProcess]],
+    redis: Any,
+    bus: RedisEventBus,
+    subscriber: Subscriber,
+    subscribed: Awaitable[None],
+) -> None:
     victim = await routers("router-a", 500)
     survivor = await routers("router-b", 500)
-    subscriber = Subscriber(bus)
-    await subscriber.subscribed(redis, bus)
+    await subscribed
     jobs = [f"job-{i}" for i in range(12)]
     tokens = 400  # ~4 s of streaming: the kill must land mid-stream even on an idle machine
     publishing = asyncio.gather(*(_emit_job(bus, job, tokens, 0.01) for job in jobs))
@@ -313,7 +374,6 @@ async def test_gone_consumers_are_forgotten(redis: Redis, bus: RedisEventBus) ->
 
 
 def _shard_key(bus: RedisEventBus, job: str) -> str:
-    from eventing.bus.entries import shard_of  # noqa: PLC0415
 
     return bus.keys.shard(shard_of(job, SHARDS))
 

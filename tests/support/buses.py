@@ -1,5 +1,6 @@
-"""Event bus factories for tests (a pytest plugin): in-memory, and Redis with its own key prefix
-and a router task. Shared by the bus contract suite and the SSE gateway tests."""
+"""Event bus factories for tests (a pytest plugin): in-memory, and Redis (one server or the
+local Redis Cluster) with its own key prefix and a router task. Shared by the bus contract
+suite and the SSE gateway tests."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from eventing.bus.limits import BusLimits
 from eventing.bus.memory import InMemoryEventBus
 from eventing.bus.port import EventBus
 from eventing.bus.redis_streams import RedisEventBus
+from eventing.redis_clients import RedisClient
 from eventing.router.router import EventRouter, RouterConfig
 from tests.rig import RedisNamespace
 
@@ -21,8 +23,12 @@ BusFactory = Callable[[BusLimits], Awaitable[EventBus]]
 
 
 @contextlib.asynccontextmanager
-async def redis_bus_factory(namespace: RedisNamespace) -> AsyncIterator[BusFactory]:
-    redis = Redis.from_url(namespace.url)
+async def redis_bus_factory(
+    namespace: RedisNamespace, *, cluster: bool = False
+) -> AsyncIterator[BusFactory]:
+    redis: RedisClient = (
+        RedisCluster.from_url(namespace.url) if cluster else Redis.from_url(namespace.url)
+    )
     routers: list[tuple[EventRouter, asyncio.Task[None]]] = []
 
     async def factory(limits: BusLimits) -> EventBus:
@@ -58,4 +64,12 @@ async def memory_buses() -> AsyncIterator[BusFactory]:
 @pytest.fixture
 async def redis_buses(redis_url_and_prefix: RedisNamespace) -> AsyncIterator[BusFactory]:
     async with redis_bus_factory(redis_url_and_prefix) as factory:
+        yield factory
+
+
+@pytest.fixture
+async def redis_cluster_buses(
+    redis_cluster_url_and_prefix: RedisNamespace,
+) -> AsyncIterator[BusFactory]:
+    async with redis_bus_factory(redis_cluster_url_and_prefix, cluster=True) as factory:
         yield factory

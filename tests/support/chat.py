@@ -1,22 +1,25 @@
-"""Chat test kit: the agent on the in-memory bus and repository, with offline sources and
-fakes that count, fail, or wait for each other (to prove branches run in parallel)."""
+"""Chat test kit: the agent on the in-memory bus and repository, with the embedded sources
+(the location domain's memory sites with the shipped sample, its offline public-data
+adapters) and fakes that count, fail, or wait for each other (to prove branches run in
+parallel)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from eventing.bus.memory import InMemoryEventBus
 from eventing.events.chat import ChatMessageSubmitted, Coordinates
 from functions.chat import knowledge
-from functions.chat import offline_sources as offline
 from functions.chat.agent import ChatAgent
 from functions.chat.graph import build
 from functions.chat.knowledge import KnowledgeBaseLookup
+from functions.chat.location_public import KmaWeatherNow, MoisWasteRulesByDistrict, SheetPrices
+from functions.chat.location_sites import SiteCollectionPoints, SitePlaces
 from functions.chat.memory.checkpoints import memory_saver
 from functions.chat.memory_repository import MemoryConversationRepository
 from functions.chat.model import Message
@@ -32,6 +35,12 @@ from functions.kit.llm.errors import LLMUnavailable
 from functions.kit.llm.offline_provider import OfflineProvider
 from functions.kit.llm.port import LLMRequest, LLMResult
 from functions.kit.progress import Progress
+from functions.location.loaders.importer import import_sample
+from functions.location.memory_sites import MemorySiteRepository
+from functions.location.model import Found, NearQuery, NewSite, Site
+from functions.location.ports import UpsertReport
+from functions.location.public.offline import OfflinePlaceSearch, OfflineWasteRules, OfflineWeather
+from functions.location.public.prices import FilePrices
 from functions.scan.knowledge.engine import RuleEngine
 from functions.scan.knowledge.loader import load_knowledge
 
@@ -88,15 +97,46 @@ class Wrapped:
         setattr(self, method, calls)
 
 
+class SampleSites:
+    """The embedded sites store with the shipped sample, loaded on first use (so the helpers
+    that build sources stay synchronous)."""
+
+    def __init__(self) -> None:
+        self._repo = MemorySiteRepository()
+        self._loaded = False
+
+    async def _ready(self) -> MemorySiteRepository:
+        if not self._loaded:
+            self._loaded = True
+            await import_sample(self._repo)
+        return self._repo
+
+    async def nearest(self, query: NearQuery) -> list[Found]:
+        return await (await self._ready()).nearest(query)
+
+    async def get(self, site_id: int) -> Site | None:
+        return await (await self._ready()).get(site_id)
+
+    async def text_search(self, text: str, limit: int) -> list[Site]:
+        return await (await self._ready()).text_search(text, limit)
+
+    async def upsert(self, sites: Sequence[NewSite]) -> tuple[UpsertReport, list[int]]:
+        return await (await self._ready()).upsert(sites)
+
+    async def count(self) -> int:
+        return await (await self._ready()).count()
+
+
 def sources(**overrides: Any) -> Sources:
+    sites = SampleSites()
     base = Sources(
         knowledge=KnowledgeBaseLookup(_KB, RuleEngine(_KB)),
         characters=FakeCharacters(),
-        places=offline.OfflinePlaces(),
-        bulk_waste=offline.OfflineBulkWaste(),
-        prices=offline.OfflinePrices(),
-        collection_points=offline.OfflineCollectionPoints(),
-        weather=offline.OfflineWeather(),
+        places=SitePlaces(sites, OfflinePlaceSearch()),
+        bulk_waste=MoisWasteRulesByDistrict(OfflineWasteRules(), sites, sample=True),
+        prices=SheetPrices(FilePrices()),
+        collection_points=SiteCollectionPoints(sites),
+        weather=KmaWeatherNow(OfflineWeather()),
         web_search=ProviderWebSearch(offline_llm()),
         drawings=ImageGeneration(offline_llm(), memory_store(), "offline"),
     )
@@ -151,12 +191,13 @@ def rig(
     llm: Any = None,
     breakers: Breakers | None = None,
     images: Any = None,
+    token_window_s: float = 0.0,
 ) -> Rig:
     bus = InMemoryEventBus()
     found = breakers or Breakers()
     deps = AgentDeps(llm=llm or offline_llm(), bus=bus, runner=Runner(found, sleep=no_sleep),
                      sources=srcs or sources(), images=images,
-                     offline_item=offline_item)  # fmt: skip
+                     offline_item=offline_item, token_window_s=token_window_s)  # fmt: skip
     ledger = deps.llm if hasattr(deps.llm, "settle") else None
     agent = ChatAgent(build(deps, memory_saver()), ledger=ledger)
     return Rig(bus, MemoryConversationRepository(), agent, found, deps)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from tests.support.llm_fakes import PLAIN_TEXT, FakeOpenAI, Received, Reply
+from tests.support.llm_fakes import PLAIN_TEXT, Calls, FakeOpenAI, Received, Reply
 from tests.support.llm_streams import openai_events
 
 TAG = re.compile(r"\[bench:([\w-]+)\]")
@@ -62,9 +62,9 @@ class PacedOpenAI(FakeOpenAI):
             return numbered_text(self.answer_tokens)
         return super()._text(call, reply)
 
-    def respond(self, call: Received, text: str) -> Response:
+    def respond(self, call: Received, text: str, calls: Calls = ()) -> Response:
         if call.body.get("stream") is not True:
-            return super().respond(call, text)
+            return super().respond(call, text, calls)
         tags = TAG.findall(" ".join(call.texts))
         frames = openai_events(self.ok_body(call, text), text)
         return StreamingResponse(

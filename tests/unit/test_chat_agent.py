@@ -29,7 +29,6 @@ from tests.support.chat import (
     BrokenStreamLLM,
     Calls,
     Wrapped,
-    offline,
     offline_llm,
     policies,
     rig,
@@ -70,7 +69,7 @@ async def test_each_intent_runs_its_node(
 async def test_two_intents_fan_out_in_parallel_and_both_reach_the_answer() -> None:
     both = asyncio.Barrier(2)  # each branch waits for the other: only parallel branches pass
     knowledge = Calls(sources().knowledge.lookup, barrier=both)
-    bins = Calls(offline.OfflineCollectionPoints().near, barrier=both)
+    bins = Calls(sources().collection_points.near, barrier=both)
     r = rig(sources(knowledge=Wrapped("lookup", knowledge),
                     collection_points=Wrapped("near", bins)))  # fmt: skip
     data = await submit(r, "이 페트병 어떻게 버려? 근처 수거함도 알려줘", location=SEOUL)
@@ -124,7 +123,7 @@ async def test_the_chain_stops_at_the_first_step_with_an_answer() -> None:
 
 
 async def test_a_fail_open_node_fails_and_the_run_goes_on() -> None:
-    bins = Calls(offline.OfflineCollectionPoints().near, fail=True)
+    bins = Calls(sources().collection_points.near, fail=True)
     r = rig(sources(collection_points=Wrapped("near", bins)))
     data = await submit(r, "폐건전지 수거함 어디 있어?", location=SEOUL)
     answered = await respond(data, r.bus, r.repo, r.agent)
@@ -137,7 +136,7 @@ async def test_a_fail_open_node_fails_and_the_run_goes_on() -> None:
 
 
 async def test_a_hanging_node_times_out_under_its_policy() -> None:
-    weather = Calls(offline.OfflineWeather().now, hang=True)
+    weather = Calls(sources().weather.now, hang=True)
     quick = NodePolicy(timeout_s=0.05, retries=0, fail=FailMode.OPEN)
     r = rig(sources(weather=Wrapped("now", weather)), breakers=Breakers(policies(weather=quick)))
     data = await submit(r, "날씨 어때?")

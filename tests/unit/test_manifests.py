@@ -145,9 +145,10 @@ def test_persistent_workloads_are_deployments_scaled_by_keda_never_to_zero(
         assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
         assert not (tmp_path / "generated" / "services" / f"{workload.name}.yaml").exists()
     gateway = list(yaml.safe_load_all((tmp_path / "generated/persistent/sse-gateway.yaml").open()))
-    assert [d["kind"] for d in gateway] == ["Deployment", "Service", "ScaledObject"]
-    assert gateway[2]["spec"]["triggers"][0]["type"] == "prometheus"
-    assert "eco2_sse_connections" in gateway[2]["spec"]["triggers"][0]["metadata"]["query"]
+    kinds = ["Deployment", "Service", "PodDisruptionBudget", "ScaledObject"]
+    assert [d["kind"] for d in gateway] == kinds
+    assert gateway[3]["spec"]["triggers"][0]["type"] == "prometheus"
+    assert "eco2_sse_connections" in gateway[3]["spec"]["triggers"][0]["metadata"]["query"]
     router = list(yaml.safe_load_all((tmp_path / "generated/persistent/event-router.yaml").open()))
     triggers = router[-1]["spec"]["triggers"]
     keys = BusKeys(settings.redis_prefix, settings.bus_shards)

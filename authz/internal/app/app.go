@@ -35,7 +35,7 @@ type App struct {
 	keys    *jwks.Cache
 	set     *revocation.Set
 	source  revocation.Source
-	redis   *redis.Client
+	redis   redis.UniversalClient
 	metrics *metrics.Metrics
 
 	grpcLn, httpLn, metricsLn net.Listener
@@ -67,11 +67,11 @@ func New(cfg config.Config, log *slog.Logger) (a *App, err error) {
 	a.metrics = m
 	hooks := revocation.Hooks{Sync: m.Sync, Update: m.Update, Live: m.Live}
 	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		client, err := redisClient(cfg.RedisURL, cfg.RedisCluster)
 		if err != nil {
-			return nil, fmt.Errorf("redis url: %w", err)
+			return nil, err
 		}
-		a.redis = redis.NewClient(opt)
+		a.redis = client
 		a.source = revocation.NewRedisSource(a.redis, cfg.RedisPrefix, a.set,
 			revocation.WithRedisResyncEvery(cfg.ResyncEvery),
 			revocation.WithRedisPingEvery(min(5*time.Second, cfg.StaleAfter/3)),
@@ -227,4 +227,20 @@ func (a *App) revocationsDesc() string {
 		return "redis " + redactURL(a.cfg.RedisURL) + " key=" + key + " channel=" + ch
 	}
 	return "http " + a.cfg.RevocationsURL
+}
+
+// redisClient is one server's client, or a Redis Cluster's (the URL names any of its nodes).
+func redisClient(url string, cluster bool) (redis.UniversalClient, error) {
+	if cluster {
+		opt, err := redis.ParseClusterURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("redis cluster url: %w", err)
+		}
+		return redis.NewClusterClient(opt), nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	return redis.NewClient(opt), nil
 }

@@ -26,6 +26,7 @@ type Config struct {
 
 	RedisURL       string
 	RedisPrefix    string
+	RedisCluster   bool
 	RevocationsURL string
 	StaleAfter     time.Duration
 	ResyncEvery    time.Duration
@@ -99,6 +100,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Config, 
 	fs.StringVar(&c.Audience, "audience", env("eco2-api", "AUTHZ_AUDIENCE", "ECO2_JWT_AUDIENCE"), "required aud [AUTHZ_AUDIENCE, ECO2_JWT_AUDIENCE]")
 	fs.DurationVar(&c.Leeway, "leeway", dur(30*time.Second, "AUTHZ_LEEWAY"), "exp/nbf clock skew tolerance [AUTHZ_LEEWAY]")
 	fs.StringVar(&c.RedisURL, "redis-url", env("", "AUTHZ_REDIS_URL"), "revocations from Redis (sorted set + Pub/Sub), e.g. redis://127.0.0.1:6379/0 [AUTHZ_REDIS_URL]")
+	fs.BoolVar(&c.RedisCluster, "redis-cluster", truthy(env("", "AUTHZ_REDIS_CLUSTER", "ECO2_REDIS_CLUSTER")), "-redis-url names a node of a Redis Cluster [AUTHZ_REDIS_CLUSTER, ECO2_REDIS_CLUSTER=true]")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", env("eco2:", "AUTHZ_REDIS_PREFIX", "ECO2_REDIS_PREFIX"), "Redis key prefix [AUTHZ_REDIS_PREFIX, ECO2_REDIS_PREFIX]")
 	fs.StringVar(&c.RevocationsURL, "revocations-url", env("", "AUTHZ_REVOCATIONS_URL"), "embedded mode: revocations snapshot URL (stream = URL + /stream), e.g. http://127.0.0.1:8000/internal/auth/revocations [AUTHZ_REVOCATIONS_URL]")
 	fs.DurationVar(&c.StaleAfter, "stale-after", dur(30*time.Second, "AUTHZ_STALE_AFTER"), "answer 503 when revocation state is older than this [AUTHZ_STALE_AFTER]")
@@ -170,4 +172,13 @@ func (c *Config) validate() []error {
 		errs = append(errs, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	return errs
+}
+
+// truthy reads a boolean setting as pydantic does for the mesh (true/1/yes/on).
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		return true
+	}
+	return false
 }

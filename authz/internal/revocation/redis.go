@@ -21,7 +21,7 @@ import (
 // every reconnection, pings the subscription to prove it alive, and prunes expired entries.
 type RedisSource struct {
 	base
-	client    *redis.Client
+	client    redis.UniversalClient
 	key       string
 	channel   string
 	pingEvery time.Duration
@@ -55,8 +55,9 @@ func Keys(prefix string) (key, channel string) {
 	return prefix + "auth:revoked", prefix + "auth:revocations"
 }
 
-// NewRedisSource returns a source reading prefix's keys through client into set.
-func NewRedisSource(client *redis.Client, prefix string, set *Set, opts ...RedisOption) *RedisSource {
+// NewRedisSource returns a source reading prefix's keys through client into set. The client is
+// one server's or a Redis Cluster's: the key is one key, and a PUBLISH reaches every node.
+func NewRedisSource(client redis.UniversalClient, prefix string, set *Set, opts ...RedisOption) *RedisSource {
 	r := &RedisSource{client: client, pingEvery: 5 * time.Second}
 	r.defaults(set)
 	r.key, r.channel = Keys(prefix)

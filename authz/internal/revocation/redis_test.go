@@ -15,7 +15,7 @@ import (
 
 // revoke writes a revocation exactly as the Python logout does (ADR 0005): ZADD to the sorted
 // set, then PUBLISH the JSON message.
-func revoke(t *testing.T, c *redis.Client, prefix string, e revocation.Entry, publish, store bool) {
+func revoke(t *testing.T, c redis.UniversalClient, prefix string, e revocation.Entry, publish, store bool) {
 	t.Helper()
 	key, channel := revocation.Keys(prefix)
 	ctx := context.Background()
@@ -182,4 +182,33 @@ func TestRedisQuietSubscriptionStaysFreshOnPings(t *testing.T) {
 	if n := syncs.Load(); n != 1 {
 		t.Fatalf("%d syncs: freshness must come from the subscription here, not from resyncs", n)
 	}
+}
+
+// On a Redis Cluster the source reads the sorted set from its slot's master and hears a
+// PUBLISH made through any node (ADR 0020).
+func TestRedisClusterBootstrapAndPubSub(t *testing.T) {
+	c, prefix := testkit.RedisCluster(t)
+	now := time.Now().Unix()
+	revoke(t, c, prefix, revocation.Entry{Kind: revocation.KindJTI, Value: "j-stored", Exp: now + 600}, false, true)
+	opt, err := redis.ParseClusterURL(testkit.RedisClusterURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClusterClient(opt)
+	set := revocation.NewSet()
+	src := revocation.NewRedisSource(client, prefix, set, revocation.WithRedisResyncEvery(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; _ = client.Close() })
+	testkit.Eventually(t, 5*time.Second, "bootstrap", set.Bootstrapped)
+	if !set.Revoked("j-stored", "") {
+		t.Fatal("stored entry missing after bootstrap")
+	}
+	// Only published: nothing but the subscription can deliver it (it may start after the
+	// bootstrap, so publish until it is heard).
+	testkit.Eventually(t, 5*time.Second, "published entry applied", func() bool {
+		revoke(t, c, prefix, revocation.Entry{Kind: revocation.KindSID, Value: "s-live", Exp: now + 600}, true, false)
+		return set.Revoked("", "s-live")
+	})
 }

@@ -150,3 +150,43 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// RedisClusterURL is a node of the test Redis Cluster (ECO2_TEST_REDIS_CLUSTER_URL, default the
+// three local masters that `scripts/services up` starts: redis://127.0.0.1:7001).
+func RedisClusterURL() string {
+	if u := os.Getenv("ECO2_TEST_REDIS_CLUSTER_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:7001"
+}
+
+// RedisCluster is Redis for a Redis Cluster: a cluster client and a unique key prefix, whose
+// keys are deleted from every master when the test ends. A missing cluster fails the test.
+func RedisCluster(t testing.TB) (*redis.ClusterClient, string) {
+	t.Helper()
+	opt, err := redis.ParseClusterURL(RedisClusterURL())
+	if err != nil {
+		t.Fatalf("bad ECO2_TEST_REDIS_CLUSTER_URL %q: %v", RedisClusterURL(), err)
+	}
+	c := redis.NewClusterClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		t.Fatalf("Redis Cluster is required at %s (%v): start it with `scripts/services up`", RedisClusterURL(), err)
+	}
+	prefix := fmt.Sprintf("authztest:%s:", NewID())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			keys, _ := node.Keys(ctx, prefix+"*").Result()
+			for _, k := range keys {
+				node.Del(ctx, k)
+			}
+			return nil
+		})
+		_ = c.Close()
+	})
+	return c, prefix
+}

@@ -41,8 +41,8 @@ from langgraph.checkpoint.base import (
     get_checkpoint_id,
     get_serializable_checkpoint_metadata,
 )
-from redis.exceptions import RedisError
 
+from eventing.redis_clients import REDIS_ERRORS
 from functions.chat.errors import CheckpointStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class HotCheckpointSaver(BaseCheckpointSaver[Any]):
                 pipe.hgetall(key).pexpire(key, self._ttl_ms)
                 pipe.pexpire(self.thread_key(thread_id), self._ttl_ms)
                 fields, _, _ = await pipe.execute()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("checkpoint hot layer unreadable, reading through: %s", exc)
             return None
         return self._decode(thread_id, ns, fields) if fields else None
@@ -243,7 +243,7 @@ class HotCheckpointSaver(BaseCheckpointSaver[Any]):
         keys = [entry, self.thread_key(thread_id), entry + ":missed"]
         try:
             await script(keys=keys, args=args)
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("checkpoint hot layer not written: %s", exc)
             if strict:
                 await self._drop(thread_id, [ns])
@@ -256,7 +256,7 @@ class HotCheckpointSaver(BaseCheckpointSaver[Any]):
             keys = [self.entry_key(thread_id, ns) for ns in namespaces]
             missed = [key + ":missed" for key in keys]
             await self._redis.delete(*keys, *missed, self.thread_key(thread_id))
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise CheckpointStoreUnavailable("the checkpoint hot layer is unavailable") from exc
 
     # --- forgetting -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from functions.chat import offline
 from functions.chat.model import PLAN
+from functions.chat.nodes.batching import TokenBatcher
 from functions.chat.nodes.deps import AgentDeps
 from functions.chat.state import ChatState
 from functions.kit.llm.port import LLMRequest
@@ -49,8 +50,9 @@ class Continuation:
     instead of doubling. A re-written answer that departs from the shown prefix goes out from
     where it departs (logged); the stored message is the new text."""
 
-    def __init__(self, progress: Progress, shown: str) -> None:
-        self._progress = progress
+    def __init__(self, out: TokenBatcher, job_id: str, shown: str) -> None:
+        self._out = out
+        self._job_id = job_id
         self._shown = shown
         self._sent = 0 if not shown else len(shown)
         self.text = ""
@@ -59,11 +61,11 @@ class Continuation:
         self.text += delta
         if self._shown and not self._shown.startswith(self.text[: len(self._shown)]):
             log.warning("job %s: the re-written answer departs from the one shown",
-                        self._progress.job_id)  # fmt: skip
+                        self._job_id)  # fmt: skip
             self._sent = min(self._sent, _common(self._shown, self.text))
             self._shown = ""
         if len(self.text) > self._sent:
-            await self._progress.token(self.text[self._sent :], node="answer")
+            await self._out.add(self.text[self._sent :])
             self._sent = len(self.text)
 
 
@@ -86,11 +88,18 @@ def make(deps: AgentDeps) -> Any:
         )  # fmt: skip
         progress = Progress(deps.bus, job_id)
         shown = await deps.bus.token_snapshot(job_id)
-        tokens = Continuation(progress, shown.accumulated if shown else "")
 
         async def write() -> dict[str, Any]:
-            async for delta in deps.llm.stream(request, "text"):
-                await tokens.add(delta)
+            out = TokenBatcher(lambda text: progress.token(text, node="answer"),
+                               deps.token_window_s)  # fmt: skip
+            tokens = Continuation(out, job_id, shown.accumulated if shown else "")
+            try:
+                async for delta in deps.llm.stream(request, "text"):
+                    await tokens.add(delta)
+            except BaseException:
+                await out.abort()
+                raise
+            await out.close()
             return {"text": tokens.text}
 
         start, end = PLAN["answer"]

@@ -45,3 +45,5 @@ class AgentDeps:
     images: ObjectStore | None = None  # where attached photos are read (vision)
     # The offline provider's vision answer: the item a message names ("" if none).
     offline_item: Callable[[str], str] = lambda text: ""
+    # The answer's deltas go out at most once per window (nodes/batching.py); 0: one each.
+    token_window_s: float = 0.0

@@ -112,13 +112,18 @@ def _gateway_app(settings: Settings, bus: EventBus | None, config: GatewayConfig
     from functions.kit.bootstrap import build_container, build_registry  # noqa: PLC0415
     from functions.kit.errors import http_status_and_code  # noqa: PLC0415
     from functions.kit.guard import Guard  # noqa: PLC0415
+    from functions.kit.telemetry import Telemetry, configure_logging  # noqa: PLC0415
 
     metrics = GatewayMetrics()
+    telemetry = Telemetry()  # tracing only: the SSE send spans join each job's trace
     holder: dict[str, Gateway] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
+            configure_logging(settings)
+            telemetry.start(settings)
+            stack.push_async_callback(telemetry.close)
             event_bus = bus
             if event_bus is None:
                 container = build_container(settings, build_registry(domains=["sse"]))

@@ -77,3 +77,34 @@ async def record_safely(recorder: UsageRecorder, r: UsageRecord) -> None:
         await recorder.record(r)
     except Exception:
         log.warning("could not record LLM usage for %s/%s", r.task, r.model, exc_info=True)
+
+
+class MeteredUsageRecorder:
+    """A recorder that also counts each call's tokens and cost in the process's metrics
+    (`eco2_llm_tokens_total`, `eco2_llm_cost_usd_total`): the ledger stays the truth per run,
+    the metrics are for dashboards and the daily budget alert."""
+
+    def __init__(self, inner: UsageRecorder, metrics: CallMeter) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def record(self, r: UsageRecord) -> None:
+        self._metrics.llm_call(r.provider, r.model, input_tokens=r.input_tokens,
+                               output_tokens=r.output_tokens, cost_usd=r.cost_usd,
+                               ok=r.ok)  # fmt: skip
+        await self._inner.record(r)
+
+    async def settle(self, job_id: str) -> RunCost:
+        return await self._inner.settle(job_id)
+
+    @property
+    def records(self) -> list[UsageRecord]:
+        """The inner recorder's records (the memory recorder's, for tests and the CLI)."""
+        return list(getattr(self._inner, "records", []))
+
+
+class CallMeter(Protocol):
+    def llm_call(
+        self, provider: str, model: str, *, input_tokens: int, output_tokens: int,
+        cost_usd: float | None, ok: bool,
+    ) -> None: ...  # fmt: skip

@@ -11,7 +11,7 @@ from functions.kit.container import Container
 from functions.kit.llm.client import GEMINI, OFFLINE, OPENAI, LLMClient
 from functions.kit.llm.offline_provider import OfflineProvider
 from functions.kit.llm.port import LLM, LLMProvider
-from functions.kit.llm.usage import MemoryUsageRecorder, UsageRecorder
+from functions.kit.llm.usage import MemoryUsageRecorder, MeteredUsageRecorder, UsageRecorder
 from functions.kit.settings import Settings
 
 # The task `llm_offline_answer_latency_s` applies to: the answer stage writes a long reply,
@@ -59,11 +59,17 @@ def build_providers(
 
 
 async def llm_usage(container: Container) -> UsageRecorder:
+    """The mode's recorder; where the process keeps metrics, also counted there."""
+    recorder: UsageRecorder
     if container.settings.mode == "embedded":
-        return MemoryUsageRecorder()
-    from functions.kit.llm.postgres_usage import PostgresUsageRecorder  # noqa: PLC0415
+        recorder = MemoryUsageRecorder()
+    else:
+        from functions.kit.llm.postgres_usage import PostgresUsageRecorder  # noqa: PLC0415
 
-    return PostgresUsageRecorder(await container.pg_pool())
+        recorder = PostgresUsageRecorder(await container.pg_pool())
+    if "metrics" in container:
+        return MeteredUsageRecorder(recorder, await container.get("metrics"))
+    return recorder
 
 
 async def llm(container: Container) -> LLM:

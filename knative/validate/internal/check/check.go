@@ -58,6 +58,11 @@ type Options struct {
 	// EventingFeatures override entries of eventing's config-features
 	// ConfigMap (defaults are upstream's, plus new-trigger-filters=enabled).
 	EventingFeatures map[string]string
+	// Policy runs the cluster's rules across the documents (pools, KEDA targets,
+	// references; policy.go), which only hold for a complete render.
+	Policy bool
+	// External lists the Secrets and Services the documents use without creating them.
+	External External
 }
 
 // Result is the outcome for one document.
@@ -116,7 +121,7 @@ var (
 )
 
 func handlers() map[schema.GroupVersionKind]handler {
-	return map[schema.GroupVersionKind]handler{
+	m := map[schema.GroupVersionKind]handler{
 		gvService: {objects: []func() runtime.Object{
 			func() runtime.Object { return &servingv1.Service{} },
 		}},
@@ -150,6 +155,10 @@ func handlers() map[schema.GroupVersionKind]handler {
 		gvDeployment:   {custom: validateDeployment},
 		gvCoreService:  {custom: validateCoreService},
 	}
+	for gvk, h := range clusterHandlers() {
+		m[gvk] = h
+	}
+	return m
 }
 
 // SupportedKinds lists "apiVersion kind" pairs, sorted.
@@ -182,13 +191,24 @@ func New(opts Options) *Validator {
 // webhook looks the Broker up to decide whether the Trigger is its own).
 func (v *Validator) Validate(docs []Document) []Result {
 	ctx, err := v.context(docs)
+	policy := map[int][]string{}
+	if v.opts.Policy {
+		policy = Policy(docs, v.opts.DefaultNamespace, v.opts.External)
+	}
 	results := make([]Result, 0, len(docs))
-	for _, d := range docs {
+	for i, d := range docs {
 		if err != nil {
 			results = append(results, Result{Doc: d, Err: err})
 			continue
 		}
 		w, e := v.validateOne(ctx, d)
+		if p := policy[i]; len(p) > 0 {
+			msg := "[policy] " + strings.Join(p, "; ")
+			if e != nil {
+				msg = e.Error() + "; " + msg
+			}
+			e = errors.New(msg)
+		}
 		results = append(results, Result{Doc: d, Err: e, Warnings: w})
 	}
 	return results
@@ -206,7 +226,9 @@ func (v *Validator) context(docs []Document) (context.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serving defaults: %w", err)
 	}
-	sFeatures, err := servingcfg.NewFeaturesConfigFromMap(map[string]string{})
+	// The cluster's own config-features (knative-serving) when the input carries it: e.g.
+	// nodeSelector and tolerations on Services are refused unless it enables them.
+	sFeatures, err := servingcfg.NewFeaturesConfigFromMap(servingFeatures(docs))
 	if err != nil {
 		return nil, fmt.Errorf("serving features: %w", err)
 	}
@@ -378,4 +400,18 @@ func rabbitmqBrokerConfigSchema(obj runtime.Object) error {
 	}
 	return fmt.Errorf("spec.queueType: Unsupported value: %q: supported values: %q, %q",
 		c.Spec.QueueType, rabbitv1alpha1.QuorumQueueType, rabbitv1alpha1.ClassicQueueType)
+}
+
+// servingFeatures is the data of ConfigMap knative-serving/config-features in docs, if any.
+func servingFeatures(docs []Document) map[string]string {
+	for _, d := range docs {
+		if d.Err != nil || d.APIVersion != "v1" || d.Kind != "ConfigMap" || d.Name != "config-features" || d.Namespace != "knative-serving" {
+			continue
+		}
+		cm := &corev1.ConfigMap{}
+		if kjson.UnmarshalCaseSensitivePreserveInts(d.JSON, cm) == nil {
+			return cm.Data
+		}
+	}
+	return map[string]string{}
 }

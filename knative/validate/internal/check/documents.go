@@ -91,6 +91,9 @@ func CollectFiles(paths []string, skipDirs []string) ([]string, error) {
 				}
 				return nil
 			}
+			if d.Name() == "kustomization.yaml" || d.Name() == "kustomization.yml" {
+				return nil // kustomize's own file, not a cluster object (see -kustomize)
+			}
 			if ext := strings.ToLower(filepath.Ext(p)); ext == ".yaml" || ext == ".yml" {
 				found = append(found, p)
 			}
