@@ -159,6 +159,27 @@ def test_placements_are_found_anywhere_and_checked(tmp_path: Path) -> None:
     ]
 
 
+def _gateway_node_ports(overlay: Path) -> dict[str, int]:
+    """NodePorts of the Istio ingress gateway's Service, by port name, in an overlay's patches."""
+    ports = {}
+    for path in sorted(overlay.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "IstioOperator":
+                continue
+            for gateway in doc["spec"]["components"].get("ingressGateways", []):
+                for port in gateway.get("k8s", {}).get("service", {}).get("ports", []):
+                    ports[port["name"]] = port["nodePort"]
+    return ports
+
+
+def test_the_alb_targets_the_gateways_node_ports() -> None:
+    parsed = hcl2.load((PROD / "variables.tf").open())
+    defaults = {k.strip('"'): v.get("default") for b in parsed["variable"] for k, v in b.items()}
+    ports = _gateway_node_ports(KNATIVE / "cluster" / "overlays" / "prod")
+    assert ports.get("https") == defaults["ingress_node_port"]
+    assert ports.get("status-port") == defaults["ingress_health_node_port"]
+
+
 def test_every_domain_that_calls_s3_has_a_role_with_exactly_its_actions() -> None:
     needs = tw.s3_actions_by_domain(ROOT / "functions")
     assert set(needs) >= {"images", "scan", "chat"}  # the scanner sees the known users

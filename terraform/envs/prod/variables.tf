@@ -62,14 +62,15 @@ variable "service_account_jwks" {
 }
 
 variable "ingress_node_port" {
-  description = "The ingress gateway Service's HTTP NodePort (fixed in its manifest)."
+  description = "The Istio ingress gateway Service's HTTPS NodePort (knative/cluster/overlays/prod/ha.yaml)."
   type        = number
-  default     = 30080
+  default     = 30443
 }
 
 variable "ingress_health_node_port" {
-  type    = number
-  default = 30081
+  description = "The gateway's status-port NodePort (readiness at /healthz/ready)."
+  type        = number
+  default     = 30021
 }
 
 variable "pools" {

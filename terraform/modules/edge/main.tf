@@ -1,6 +1,7 @@
 # The public edge: Route 53 -> ALB (TLS with an ACM certificate, WAF) -> the ingress pool's
-# gateway NodePort. TLS ends at the ALB; the gateway (Envoy with the Go ext-authz) routes to
-# Knative. Only the ingress pool is registered, so nothing else is reachable from outside.
+# Istio gateway on its HTTPS NodePort (the ALB re-encrypts; the prod Gateway serves TLS with its
+# own certificate and redirects plain HTTP), which asks the Go ext-authz and routes to Knative.
+# Only the ingress pool is registered, so nothing else is reachable from outside.
 
 resource "aws_acm_certificate" "api" {
   domain_name       = var.domain
@@ -48,7 +49,7 @@ resource "aws_lb" "api" {
 resource "aws_lb_target_group" "ingress" {
   name                 = "${var.name}-ingress"
   port                 = var.ingress_node_port
-  protocol             = "HTTP"
+  protocol             = "HTTPS" # re-encrypted: the gateway terminates TLS itself (prod Gateway)
   vpc_id               = var.vpc_id
   target_type          = "instance"
   deregistration_delay = 30 # the SSE gateway's drain grace is 5 s; streams resume by Last-Event-ID

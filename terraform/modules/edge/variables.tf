@@ -25,7 +25,7 @@ variable "alb_security_group_id" {
 }
 
 variable "ingress_node_port" {
-  description = "NodePort of the ingress gateway's HTTP listener on every ingress-pool node."
+  description = "NodePort of the ingress gateway's HTTPS listener on every ingress-pool node."
   type        = number
 }
 
@@ -35,8 +35,9 @@ variable "ingress_health_node_port" {
 }
 
 variable "ingress_health_path" {
-  type    = string
-  default = "/ready"
+  description = "Istio's gateway readiness on its status port."
+  type        = string
+  default     = "/healthz/ready"
 }
 
 variable "idle_timeout_s" {
