@@ -24,3 +24,26 @@ ensure_go() {
     fi
   fi
 }
+
+# OpenTofu for the Terraform checks (docs/adr/0018-terraform.md): built once from the Go module
+# proxy (tools/tofu pins the version) into build/tofu/, rebuilt only when tools/tofu/go.mod
+# changes. Exports ECO2_TOFU for tests/unit/test_terraform.py; an ECO2_TOFU already set to a
+# binary is used as is. The first build takes minutes (about 6.5 CPU-minutes).
+ensure_tofu() {
+  if [ -n "${ECO2_TOFU:-}" ] && [ -x "$ECO2_TOFU" ]; then return; fi  # one given (CI cache)
+  local dir="$ROOT/build/tofu" stamp
+  stamp="$(sha256sum "$ROOT/tools/tofu/go.mod" | cut -c1-16)"
+  if [ ! -x "$dir/tofu" ] || [ "$(cat "$dir/stamp" 2>/dev/null)" != "$stamp" ]; then
+    echo "==> building OpenTofu (tools/tofu, Go module proxy)"
+    mkdir -p "$dir"
+    go -C "$ROOT/tools/tofu" build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" \
+      -o "$dir/tofu" github.com/opentofu/opentofu/cmd/tofu
+    echo "$stamp" >"$dir/stamp"
+  fi
+  export ECO2_TOFU="$dir/tofu"
+}
+
+# checkov lives in its own locked venv: it pins boto3 far below the project's pin.
+ensure_checkov() {
+  (cd "$ROOT/tools/checkov" && uv sync --frozen --quiet)
+}
