@@ -170,6 +170,7 @@ class Stack:
         await self.authz.start()
         # the edge answers 401 (not 503) once the authz has the mesh's JWKS
         await self.authz.wait_ready(f"{self.url}/api/v1/users/me", READY_S, status=401)
+        await self.http.wait_ready(f"{self.url}/ready", READY_S)  # now with its edge
 
     async def stop(self) -> None:
         for service in reversed(self.started):
@@ -218,7 +219,8 @@ def build_stack(
     http = service(
         "mesh-http",
         [*run, *flags.split()],
-        f"http://127.0.0.1:{ports.http}/ready",
+        # alive first: its /ready waits for the edge's authz, which waits for its JWKS
+        f"http://127.0.0.1:{ports.http}/health",
         **(  # the edge asks the authz as Envoy does (gRPC Check), or through its HTTP mode
             {"ECO2_AUTHZ_GRPC_ADDR": f"127.0.0.1:{ports.authz_grpc}"}
             if edge == "grpc"
