@@ -77,3 +77,21 @@ async def test_gemini_streams_chunks_and_records_the_last_usage() -> None:
     assert (record.ok, record.input_tokens, record.output_tokens) == (
         True, *fake.tokens(call, SAMPLE_ANSWER)
     )  # fmt: skip
+
+
+async def test_a_stream_refused_before_its_first_delta_is_tried_again() -> None:
+    """A transient failure before any text went out (here a 503; a refused connection alike)
+    costs a retry, not the answer: the reader sees the whole text once."""
+    fake = FakeOpenAI()
+    fake.script(Reply(status=503))
+    async with fake.running() as base_url:
+        client = openai_provider.build_client(API_KEY, base_url, 10)
+        usage = MemoryUsageRecorder()
+        llm = LLMClient({"openai": openai_provider.OpenAIProvider(client)},
+                        allowed_models=[MODEL], default_model=MODEL, usage=usage,
+                        backoff_s=0.0)  # fmt: skip
+        deltas = [d async for d in llm.stream(ask(), "text")]
+        await client.close()
+    assert "".join(deltas) == SAMPLE_ANSWER
+    assert len(fake.received) == 2
+    assert [r.ok for r in usage.records] == [False, True]

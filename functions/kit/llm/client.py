@@ -116,10 +116,11 @@ class LLMClient:
         raise _most_retryable(failures)
 
     async def stream(self, request: LLMRequest, field: str = "text") -> AsyncIterator[str]:
-        """Deltas of the output's `field`. A streaming provider is called once, under its
-        breaker, each chunk within the timeout, usage recorded from its terminal chunk; no
-        retry or fallback once text has gone out (the reader has seen it). Other providers
-        answer through `generate` (retries, fallback) as one delta."""
+        """Deltas of the output's `field`. A streaming provider is called under its breaker,
+        each chunk within the timeout, usage recorded from its terminal chunk; a transient
+        failure before the first delta is tried again (`retries`, with backoff), none after
+        text has gone out (the reader has seen it), and no fallback. Other providers answer
+        through `generate` (retries, fallback) as one delta."""
         model = self.check_model(request.model)
         name = provider_for(model)
         provider = self._providers.get(name)
@@ -127,6 +128,24 @@ class LLMClient:
             result = await self.generate(request)
             yield str(getattr(result.output, field))
             return
+        for attempt in range(self._retries + 1):
+            if attempt:
+                await asyncio.sleep(self._backoff(attempt))
+            started = False
+            try:
+                async for text in self._stream_once(provider, name, model, request, field):
+                    started = True
+                    yield text
+                return
+            except CircuitOpen:
+                raise
+            except LLMUnavailable:
+                if started or attempt == self._retries:
+                    raise
+
+    async def _stream_once(
+        self, provider: StreamingProvider, name: str, model: str, request: LLMRequest, field: str
+    ) -> AsyncIterator[str]:
         breaker, at, started = self._breakers[name], datetime.now(UTC), time.perf_counter()
         if not breaker.allow():
             error: LLMError = CircuitOpen(f"{name}: circuit open after repeated failures")
