@@ -8,14 +8,13 @@ snapshot, which sees the committed row; a CTE in the same statement would not).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
 
 from functions.character.model import Ownership, UnknownUserError
 from functions.kit.errors import UnavailableError
+from functions.kit.pg_outage import retry_on_outage
 
 _COLUMNS = "user_id, character_code, source, acquired_at"
 _INSERT = f"""
@@ -31,23 +30,6 @@ ORDER BY acquired_at, character_code
 _OWNS = (
     "SELECT EXISTS (SELECT 1 FROM character_ownership WHERE user_id = $1 AND character_code = $2)"
 )
-_OUTAGE = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
-@contextlib.contextmanager
-def _retry_on_outage() -> Iterator[None]:
-    """A database that is down or restarting is a retry (503), not a dead letter."""
-    try:
-        yield
-    except _OUTAGE as exc:
-        raise UnavailableError(f"PostgreSQL unavailable: {exc!r}") from exc
 
 
 def _ownership(row: Any) -> Ownership:
@@ -64,7 +46,7 @@ class PostgresOwnershipRepository:
         self._pool = pool
 
     async def grant(self, user_id: str, code: str, source: str) -> tuple[Ownership, bool]:
-        with _retry_on_outage():
+        with retry_on_outage():
             async with self._pool.acquire() as conn:
                 try:
                     inserted = await conn.fetchrow(_INSERT, user_id, code, source)
@@ -78,11 +60,11 @@ class PostgresOwnershipRepository:
         return _ownership(existing), False
 
     async def list_for(self, user_id: str) -> list[Ownership]:
-        with _retry_on_outage():
+        with retry_on_outage():
             rows = await self._pool.fetch(_ALL, user_id)
         return [_ownership(r) for r in rows]
 
     async def owns(self, user_id: str, code: str) -> bool:
-        with _retry_on_outage():
+        with retry_on_outage():
             found: bool = await self._pool.fetchval(_OWNS, user_id, code)
         return found

@@ -9,15 +9,12 @@ kept in `info_article_counts` in the inserting transaction.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
-
 from functions.info.model import Article, Page, Position, encode_cursor
-from functions.kit.errors import UnavailableError
+from functions.kit.pg_outage import retry_on_outage
 
 _COLUMNS = (
     "id, url, title, snippet, source, source_name, published_at, category, thumbnail_url, "
@@ -44,22 +41,6 @@ _PAGES = {
     (True, True): f"SELECT {_COLUMNS} FROM info_articles WHERE category = $2 "
     f"AND (published_at, id) < ($3::timestamptz, $4::uuid) {_ORDER} LIMIT $1",
 }
-_OUTAGE = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
-@contextlib.contextmanager
-def _retry_on_outage() -> Iterator[None]:
-    try:
-        yield
-    except _OUTAGE as exc:
-        raise UnavailableError(f"PostgreSQL unavailable: {exc!r}") from exc
 
 
 def _article(row: Any) -> Article:
@@ -112,7 +93,7 @@ class PostgresArticleRepository:
         unique = list({a.id: a for a in articles}.values())
         if not unique:
             return 0
-        with _retry_on_outage():
+        with retry_on_outage():
             async with self._pool.acquire() as conn, conn.transaction():
                 rows = await conn.fetch(_INSERT, *_columns(unique))
                 added = Counter(r["category"] for r in rows)
@@ -125,7 +106,7 @@ class PostgresArticleRepository:
     async def known(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        with _retry_on_outage():
+        with retry_on_outage():
             rows = await self._pool.fetch(_KNOWN, list(ids))
         return {str(r["id"]) for r in rows}
 
@@ -136,7 +117,7 @@ class PostgresArticleRepository:
         if after is not None:
             args += [after.published_at, after.id]
         query = _PAGES[(category is not None, after is not None)]
-        with _retry_on_outage():
+        with retry_on_outage():
             async with self._pool.acquire() as conn:
                 rows = await conn.fetch(query, *args)
                 total = await conn.fetchval(_TOTAL, category or "all")

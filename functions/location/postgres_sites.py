@@ -10,16 +10,13 @@ source_id) DO UPDATE … WHERE IS DISTINCT FROM` per batch: identical rows are n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
-
-from functions.kit.errors import UnavailableError
+from functions.kit.pg_outage import retry_on_outage
 from functions.location.hours import from_document, to_document
 from functions.location.model import Found, Hours, NearQuery, NewSite, Site
 from functions.location.ports import UpsertReport
@@ -72,23 +69,6 @@ SELECT s.id, s.source, s.source_id FROM location_sites s
 JOIN unnest($1::text[], $2::text[]) AS k(source, source_id) USING (source, source_id)
 """
 BATCH = 1_000
-_OUTAGE = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
-
-
-@contextlib.contextmanager
-def _retry_on_outage() -> Iterator[None]:
-    """A database that is down or restarting is a 503 the client may retry, not a 500."""
-    try:
-        yield
-    except _OUTAGE as exc:
-        raise UnavailableError(f"PostgreSQL unavailable: {exc!r}") from exc
 
 
 @lru_cache(maxsize=4096)
@@ -132,7 +112,7 @@ class PostgresSiteRepository:
     async def nearest(self, query: NearQuery) -> list[Found]:
         stores = sorted(query.store_categories) if query.store_categories is not None else None
         pickups = sorted(query.pickup_categories) if query.pickup_categories is not None else None
-        with _retry_on_outage():
+        with retry_on_outage():
             async with self._gate:
                 rows = await self._pool.fetch(
                     self._nearest, query.latitude, query.longitude, query.radius_m,
@@ -142,7 +122,7 @@ class PostgresSiteRepository:
         return sorted(found, key=lambda f: (f.distance_m, f.site.id))
 
     async def get(self, site_id: int) -> Site | None:
-        with _retry_on_outage():
+        with retry_on_outage():
             row = await self._pool.fetchrow(_ONE, site_id)
         return None if row is None else site_of(row)
 
@@ -150,7 +130,7 @@ class PostgresSiteRepository:
         needle = text.strip()
         if not needle:
             return []
-        with _retry_on_outage():
+        with retry_on_outage():
             rows = await self._pool.fetch(_TEXT, _escape_like(needle), limit)
         return [site_of(r) for r in rows]
 
@@ -158,7 +138,7 @@ class PostgresSiteRepository:
         latest = list({(s.source, s.source_id): s for s in sites}.values())
         inserted = updated = 0
         ids: dict[tuple[str, str], int] = {}
-        with _retry_on_outage():
+        with retry_on_outage():
             async with self._pool.acquire() as conn, conn.transaction():
                 for start in range(0, len(latest), BATCH):
                     batch = latest[start : start + BATCH]
@@ -173,6 +153,6 @@ class PostgresSiteRepository:
         return report, [ids[(s.source, s.source_id)] for s in sites]
 
     async def count(self) -> int:
-        with _retry_on_outage():
+        with retry_on_outage():
             found: int = await self._pool.fetchval("SELECT count(*) FROM location_sites")
         return found
