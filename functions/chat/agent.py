@@ -61,7 +61,10 @@ class ChatAgent:
         config: Any = {"configurable": {"thread_id": data.conversation_id}}
         snapshot = await self.graph.aget_state(config)
         if snapshot.values.get("job_id") == data.job_id:  # a redelivery of this run
-            if not snapshot.next:  # finished before the crash, its answer not stored yet:
+            # Finished means no task left at all. `next` alone is not enough: it leaves out
+            # tasks whose writes were saved when the process died before their step's
+            # checkpoint (e.g. the aggregator's), and then shows () though the answer never ran.
+            if not snapshot.tasks:  # finished before the crash, its answer not stored yet:
                 log.info("chat job %s: finished in its checkpoint", data.job_id)
                 return cast(ChatState, snapshot.values)  # running it again would re-stream
             log.info("chat job %s: resuming from its checkpoint", data.job_id)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.load.chat.chaos import fake_stats, run_chat_chaos
-from tests.load.chat.checks import check_chat_db
+from tests.load.chat.checks import check_chat_db, dump_inexact
 from tests.load.chat.figures import ChatRun, render, summary
 from tests.load.scan import procs
 from tests.load.scan.metrics import Sampler
@@ -116,14 +116,21 @@ async def drive(
         chaos_log = await chaos if chaos is not None else None
         stats = await fake_stats(stack)
         warm = sum(c["warmup"] for c in cfgs)
+        turns = [t for r in results for t in r["turns"]]
+        dump = workdir / "inexact.json"
+        inexact = await dump_inexact(turns, ns.redis_url, ns.redis_prefix, dump)
+        notes = [f"the database's turns include {warm} warm-up turns before the window"]
+        if inexact:
+            notes.append(f"{inexact} turn(s) not exact: what their clients saw and what the "
+                         f"bus holds are in {dump} (--keep-logs keeps it)")  # fmt: skip
         return ChatRun(
             users=args.conversations, turns_each=args.turns, tokens=args.tokens,
-            turns=[t for r in results for t in r["turns"]], timings=stats["timings"],
+            turns=turns, timings=stats["timings"],
             login_s=max(r["login_s"] for r in ready),
             login_errors={k: v for r in ready for k, v in r["login_errors"].items()},
             sampler=sampler, llm_counts=stats["counts"], chaos=chaos_log,
             db=await check_chat_db(ns.pg_dsn, SETTLE_S if args.chaos else 15.0),
-            notes=[f"the database's turns include {warm} warm-up turns before the window"],
+            notes=notes,
         )  # fmt: skip
     finally:
         await asyncio.gather(*(d.stop() for d in drivers), return_exceptions=True)

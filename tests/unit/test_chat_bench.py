@@ -47,7 +47,7 @@ def test_the_mesh_s_part_of_ttft_is_matched_per_turn_and_a_resumed_stream_counts
 
 
 class _Db:
-    ok, turns, one_answer = True, 1, 1
+    ok, turns, one_answer, blank = True, 1, 1, 0
 
 
 async def test_the_paced_fake_streams_numbered_tokens_on_schedule() -> None:

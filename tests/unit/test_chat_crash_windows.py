@@ -8,6 +8,8 @@ stored, before `done`: the redelivery ends the run with the `done` the first wou
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from functions.chat.agent import respond
@@ -74,3 +76,34 @@ async def test_a_run_killed_after_storing_its_answer_ends_with_its_own_done() ->
     stored = await r.repo.messages(data.conversation_id, None, 10)
     assert [m.role for m in stored] == ["user", "assistant"]
     assert done["result"]["answer"] == stored[1].content
+
+
+async def test_a_run_killed_between_a_steps_writes_and_its_checkpoint_goes_on_to_answer() -> None:
+    """The aggregator's writes are saved (pending writes), the step's checkpoint is not: the
+    snapshot then shows no next node, though the answer never ran. The redelivery must run
+    the answer, not store an empty one as if the graph had finished (chat bench, chaos)."""
+    r = rig(sources())
+    data = await submit(r, "우유팩 어떻게 버려?")
+    saver = r.agent.graph.checkpointer
+    real_put = saver.aput  # type: ignore[union-attr]
+    crashed = False
+
+    async def aput(config: Any, checkpoint: Any, metadata: Any, versions: Any) -> Any:
+        nonlocal crashed
+        if not crashed and any(k.startswith("branch:to:answer") for k in versions):
+            crashed = True
+            raise Crash  # the aggregator's writes are saved; its step's checkpoint is not
+        return await real_put(config, checkpoint, metadata, versions)
+
+    saver.aput = aput  # type: ignore[union-attr]
+    with pytest.raises(Crash):
+        await respond(data, r.bus, r.repo, r.agent)
+    assert crashed
+    assert not [e for e in await stream_of(r.bus, data.job_id) if e[0] == "token"]
+    answered = await respond(data, r.bus, r.repo, r.agent)  # the redelivered event
+    assert answered is not None
+    events = await stream_of(r.bus, data.job_id)
+    text = "".join(d["content"] for name, d in events if name == "token")
+    assert text and events[-1][0] == "done" and events[-1][1]["result"]["answer"] == text
+    stored = await r.repo.messages(data.conversation_id, None, 10)
+    assert [(m.role, m.content) for m in stored][1:] == [("assistant", text)]

@@ -9,20 +9,30 @@ on has none but a failed `done` — both are counted, neither may be doubled.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
+from redis.asyncio import Redis
 
+from eventing.bus.keys import BusKeys
+from eventing.bus.limits import BusLimits
 from tests.load.scan.checks import llm_usage, table_exists
+from tests.support.paced_llm import token_numbers
 
 ANSWERS = """
 SELECT count(*) AS turns,
        count(*) FILTER (WHERE answers = 1) AS one,
        count(*) FILTER (WHERE answers = 0) AS none,
-       count(*) FILTER (WHERE answers > 1) AS many
+       count(*) FILTER (WHERE answers > 1) AS many,
+       count(*) FILTER (WHERE blank > 0) AS blank
 FROM (SELECT (SELECT count(*) FROM chat_messages a
-              WHERE a.job_id = u.job_id AND a.role = 'assistant') AS answers
+              WHERE a.job_id = u.job_id AND a.role = 'assistant') AS answers,
+             (SELECT count(*) FROM chat_messages a WHERE a.job_id = u.job_id
+              AND a.role = 'assistant' AND btrim(a.content) = '') AS blank
       FROM chat_messages u WHERE u.role = 'user') t
 """
 
@@ -33,13 +43,15 @@ class ChatDbCheck:
     one_answer: int = 0
     no_answer: int = 0
     doubled: int = 0  # more than one assistant message for one turn
+    blank: int = 0  # an assistant message without text (a run that skipped its answer)
     active_runs: int = 0  # conversations still marked as running
     llm: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.turns > 0 and self.one_answer == self.turns and not self.active_runs
+        return (self.turns > 0 and self.one_answer == self.turns and not self.blank
+                and not self.active_runs)  # fmt: skip
 
 
 async def check_chat_db(dsn: str, settle_s: float) -> ChatDbCheck:
@@ -56,7 +68,7 @@ async def check_chat_db(dsn: str, settle_s: float) -> ChatDbCheck:
         while True:
             row = await conn.fetchrow(ANSWERS)
             found.turns, found.one_answer = row["turns"], row["one"]
-            found.no_answer, found.doubled = row["none"], row["many"]
+            found.no_answer, found.doubled, found.blank = row["none"], row["many"], row["blank"]
             found.active_runs = await conn.fetchval(
                 "SELECT count(*) FROM chat_conversations WHERE active_job_id IS NOT NULL"
             )
@@ -68,3 +80,32 @@ async def check_chat_db(dsn: str, settle_s: float) -> ChatDbCheck:
         return found
     finally:
         await conn.close()
+
+
+async def dump_inexact(turns: list[dict[str, Any]], redis_url: str, prefix: str,
+                       path: Path) -> int:  # fmt: skip
+    """Every turn that was not exact, with what its client saw and the job's history as the
+    bus still holds it (seq, event, token numbers): where a token went missing shows."""
+    inexact = [t for t in turns if not t["exact"] and t.get("job_id")]
+    if not inexact:
+        return 0
+    keys = BusKeys(prefix, BusLimits().shards)
+    redis = Redis.from_url(redis_url)
+    try:
+        for t in inexact:
+            entries: Any = await redis.xrange(keys.history(t["job_id"]))
+            meta: Any = await redis.hgetall(keys.meta(t["job_id"]))
+            t["history"] = [_entry(fields) for _, fields in entries or []]
+            t["meta"] = {k.decode(): v.decode() for k, v in meta.items()}
+    finally:
+        await redis.aclose()
+    await asyncio.to_thread(path.write_text, json.dumps(inexact, indent=1))
+    return len(inexact)
+
+
+def _entry(fields: dict[bytes, bytes]) -> list[Any]:
+    got = {k.decode(): v.decode() for k, v in fields.items()}
+    if got.get("ev") == "token" or "c" in got:
+        numbers = token_numbers(got.get("c", ""))
+        return [got.get("seq"), "token", [numbers[0], numbers[-1]] if numbers else got.get("c")]
+    return [got.get("seq"), got.get("ev"), got.get("st")]

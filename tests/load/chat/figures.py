@@ -82,6 +82,7 @@ def summary(r: ChatRun) -> dict[str, Any]:
         "e2e_p50_s": pct([t["done_at"] - t["posted_at"] for t in done], 0.5),
         "e2e_p95_s": pct([t["done_at"] - t["posted_at"] for t in done], 0.95),
         "one_answer_per_turn": r.db.ok, "db_turns": r.db.turns, "db_one": r.db.one_answer,
+        "db_blank": r.db.blank,
     }  # fmt: skip
     for name, values in lat.items():
         out[f"{name}_p50_s"], out[f"{name}_p95_s"] = pct(values, 0.5), pct(values, 0.95)
@@ -146,7 +147,7 @@ def _db_lines(d: ChatDbCheck) -> list[str]:
     verdict = "ok" if d.ok else "NOT OK"
     lines = [
         f"database: {d.turns} turns stored; exactly one assistant message: {d.one_answer}, "
-        f"none: {d.no_answer}, more than one: {d.doubled}; runs still active: "
+        f"none: {d.no_answer}, more than one: {d.doubled}, blank: {d.blank}; runs still active: "
         f"{d.active_runs} -> {verdict}"
     ]
     return lines + [f"  LLM usage {line}" for line in d.llm] + [f"  {n}" for n in d.notes]

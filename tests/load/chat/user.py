@@ -47,6 +47,9 @@ class Turn:
     reconnects: int = 0
     exact: bool = False  # the whole answer, each token once, in order, == done's answer
     stages: dict[str, float] = field(default_factory=dict)  # first `started` of each stage
+    # A turn that is not exact keeps what it saw, for the bench's `inexact.json`: each frame
+    # as [seq, event, token numbers or status] and each connection as ["connect", last id].
+    trace: list[list[Any]] = field(default_factory=list)
 
 
 class Reader:
@@ -58,8 +61,10 @@ class Reader:
         self.next = 1
         self.last_id: int | None = None
         self.done: dict[str, Any] | None = None
+        self.frames: list[list[Any]] = []
 
     def frame(self, event: str, sse_id: str, data: dict[str, Any]) -> None:
+        self.frames.append([sse_id, event, _brief(event, data)])
         if sse_id:
             self.last_id = int(sse_id)
         if event == "token":
@@ -88,6 +93,15 @@ class Reader:
                 self.turn.gaps += n - self.next
                 self.turn.tokens += 1
                 self.next = n + 1
+
+
+def _brief(event: str, data: dict[str, Any]) -> Any:
+    if event == "token":
+        numbers = token_numbers(data["content"])
+        return [numbers[0], numbers[-1]] if numbers else data["content"][:20]
+    if event == "token_recovery":
+        return [len(token_numbers(data["accumulated"])), data.get("last_seq")]
+    return data.get("status")
 
 
 class ChatUser(VU):
@@ -136,11 +150,14 @@ class ChatUser(VU):
             turn.outcome == "completed" and not turn.duplicates and not turn.gaps
             and reader.text == answer == numbered_text(tokens)
         )  # fmt: skip
+        if not turn.exact:
+            turn.trace = reader.frames
 
     async def follow_to_done(self, url: str, reader: Reader, deadline: float) -> None:
         """To `done`, reconnecting with the last id after a cut (until `deadline`)."""
         while reader.done is None and time.monotonic() < deadline:
             headers = {} if reader.last_id is None else {"Last-Event-ID": str(reader.last_id)}
+            reader.frames.append(["connect", reader.last_id, time.monotonic()])
             try:
                 async with aconnect_sse(self.http, "GET", url, headers=headers,
                                         timeout=STREAM) as source:  # fmt: skip
