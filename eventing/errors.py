@@ -50,6 +50,11 @@ class InProgressError(TransientError):
     """Another consumer holds the idempotency claim on this event right now."""
 
 
+class ClaimLostError(InProgressError):
+    """The handler's idempotency claim lapsed while it ran (another delivery may hold it now):
+    the handler was stopped, and the event is retried without spending an attempt."""
+
+
 class HandlerTimeoutError(TransientError):
     """The handler exceeded its per-attempt timeout."""
 

@@ -3,8 +3,8 @@
 Claim and complete are on every delivery's path, so they are one plain command each, and
 concurrent ones share round trips: while one batch is on the wire, new commands queue up and
 leave together as the next pipeline (one write, one read). Alone, a command leaves at once.
-The claim is `SET key running NX PX lease GET` (Redis >= 7.0), as atomic as the Lua script
-it replaces, which is still used on an older Redis. The batches go straight through a pooled
+The claim is `SET key running:<holder> NX PX lease GET` (Redis >= 7.0), as atomic as the Lua
+script it replaces, which is still used on an older Redis. The batches go straight through a pooled
 connection's send/read; redis-py's per-command client path costs more than Redis itself.
 """
 
@@ -19,30 +19,30 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
 
 from eventing.errors import TransientError
-from eventing.idempotency import DONE_TTL_S, Claim
+from eventing.idempotency import DONE_TTL_S, Claim, running
 from eventing.redis_clients import REDIS_ERRORS, RedisClient, is_cluster
 
 log = logging.getLogger(__name__)
 LINGER_S = 0.05  # how long an idle batch sender keeps its pooled connection
 _DONE = "done"  # a done mark is "done" followed by the kept result, if any
-_RUNNING = "running"
 
 # Claim atomically: a live `done` or `running` entry wins; otherwise take the lease.
 # Only used where SET ... NX GET is not available (Redis < 7.0).
 _CLAIM = """
 local v = redis.call('GET', KEYS[1])
 if v then return v end
-redis.call('SET', KEYS[1], 'running', 'PX', ARGV[1])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 return 'claimed'
 """
-# Renew only a running lease; a `done` mark must keep its own TTL.
+# Renew only the holder's own running lease; a `done` mark keeps its own TTL, and a lease
+# that lapsed and was claimed again is the new holder's.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == 'running' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[2] then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return 0
 """
-# Release only our own lease; never erase a `done` mark.
+# Release only the holder's own lease; never erase a `done` mark or another holder's lease.
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == 'running' then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -77,11 +77,11 @@ class RedisProcessedStore:
         self._sender: asyncio.Task[None] | None = None
         self._idle: asyncio.Future[bool] | None = None  # set while the sender lingers
 
-    async def claim(self, key: str, lease_s: float) -> Claim:
-        name, lease_ms = self._prefix + key, int(lease_s * 1000)
+    async def claim(self, key: str, lease_s: float, holder: str) -> Claim:
+        name, lease_ms, value = self._prefix + key, int(lease_s * 1000), running(holder)
         if self._set_get:
             try:
-                previous = await self._command("SET", name, _RUNNING, "NX", "PX", lease_ms, "GET")
+                previous = await self._command("SET", name, value, "NX", "PX", lease_ms, "GET")
             except ResponseError as exc:
                 if "syntax" not in str(exc).lower():
                     raise _unavailable(exc) from exc
@@ -92,10 +92,10 @@ class RedisProcessedStore:
             else:
                 return self._claim_of(_text(previous))
         try:
-            value = _text(await self._claim(keys=[name], args=[lease_ms]))
+            found = _text(await self._claim(keys=[name], args=[lease_ms, value]))
         except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
-        return self._claim_of(None if value == "claimed" else value)
+        return self._claim_of(None if found == "claimed" else found)
 
     @staticmethod
     def _claim_of(previous: str | None) -> Claim:
@@ -119,15 +119,18 @@ class RedisProcessedStore:
             return None
         return value[len(_DONE) :]
 
-    async def renew(self, key: str, lease_s: float) -> None:
+    async def renew(self, key: str, holder: str, lease_s: float) -> bool:
         try:
-            await self._renew(keys=[self._prefix + key], args=[int(lease_s * 1000)])
+            renewed = await self._renew(
+                keys=[self._prefix + key], args=[int(lease_s * 1000), running(holder)]
+            )
         except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
+        return bool(renewed)
 
-    async def release(self, key: str) -> None:
+    async def release(self, key: str, holder: str) -> None:
         try:
-            await self._release(keys=[self._prefix + key])
+            await self._release(keys=[self._prefix + key], args=[running(holder)])
         except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
 

@@ -8,10 +8,12 @@ retries or dead-letters. Keeping it in one place is what makes the adapters inte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cloudevents.http import CloudEvent
@@ -25,6 +27,7 @@ from eventing.codec import (
     to_http_structured,
 )
 from eventing.errors import (
+    ClaimLostError,
     Disposition,
     EventingError,
     HandlerTimeoutError,
@@ -38,6 +41,7 @@ from eventing.tracing import consuming, producing, set_attribute, tracer
 
 log = logging.getLogger(__name__)
 LEASE_S = 10.0  # a claim outlives its holder by at most this long after a crash
+MARGIN = 0.1  # of the lease: a holder gives up this much before the store's copy lapses
 BUSY_DELAY_S = 1.0  # how long a duplicate waits for the holder of the claim
 
 
@@ -96,39 +100,85 @@ def describe(exc: BaseException) -> str:
 
 
 class _Lease:
-    """Renews a claim every lease/3 while its handler runs, so a long handler never runs twice.
+    """Keeps a claim while its handler runs, and stops the handler once the claim is lost.
 
-    A timer rather than a task per delivery: most handlers finish long before the first
-    renewal is due, and then all this costs is arming and cancelling one timer.
+    Renewed every lease/3 (a timer: most handlers finish before the first renewal is due).
+    The claim is the holder's only while the store says so. When a renewal finds another
+    holder, or no renewal has succeeded for the lease less a margin — the store's copy lapses
+    about then: a starved loop, an unreachable Redis — the handler's deadline is moved to now,
+    so the next holder does not run alongside it. The local deadline runs from when the last
+    successful claim or renewal was *sent*, so it always comes before the store's expiry.
+    Replies being published after the handler returned are not stopped (their ids are stable).
     """
 
-    __slots__ = ("_key", "_lease_s", "_loop", "_renewal", "_stopped", "_store", "_timer")
+    __slots__ = ("_deadline", "_handler", "_holder", "_key", "_lease_s", "_loop", "_renewal",
+                 "_stopped", "_store", "_timer", "lost")  # fmt: skip
 
-    def __init__(self, store: ProcessedStore, key: str, lease_s: float) -> None:
+    def __init__(
+        self, store: ProcessedStore, key: str, holder: str, lease_s: float, sent: float
+    ) -> None:
         self._store = store
         self._key = key
+        self._holder = holder
         self._lease_s = lease_s
         self._loop = asyncio.get_running_loop()
+        self._handler: asyncio.Timeout | None = None  # the running handler's deadline
         self._renewal: asyncio.Task[None] | None = None
         self._stopped = False
+        self.lost: str | None = None  # why, once the claim is lost
         self._timer = self._loop.call_later(lease_s / 3, self._due)
+        self._deadline = self._loop.call_at(sent + lease_s * (1 - MARGIN), self._expired)
+
+    @contextlib.contextmanager
+    def guarding(self, handler: asyncio.Timeout) -> Iterator[None]:
+        """While the handler runs under `handler`, a lost claim expires it at once (its
+        TimeoutError then says `lost`)."""
+        self._handler = handler
+        try:
+            yield
+        finally:
+            self._handler = None
 
     def _due(self) -> None:
         self._renewal = self._loop.create_task(self._renew())
 
     async def _renew(self) -> None:
+        sent = self._loop.time()
         try:
-            await self._store.renew(self._key, self._lease_s)
+            ours = await self._store.renew(self._key, self._holder, self._lease_s)
         except EventingError:  # the store translates its library's errors into these
             log.warning("could not renew idempotency claim %r", self._key, exc_info=True)
+        else:
+            if not ours:
+                self._lose("another delivery holds the claim now")
+                return
+            self._deadline.cancel()
+            self._deadline = self._loop.call_at(sent + self._lease_s * (1 - MARGIN),
+                                                self._expired)  # fmt: skip
         if not self._stopped:
             self._timer = self._loop.call_later(self._lease_s / 3, self._due)
 
+    def _expired(self) -> None:
+        self._lose(f"no renewal succeeded within {self._lease_s * (1 - MARGIN):g}s")
+
+    def _lose(self, why: str) -> None:
+        if self._stopped:
+            return
+        self._halt()
+        log.warning("idempotency claim %r lost (%s)", self._key, why)
+        if self._handler is not None and not self._handler.expired():
+            self.lost = why
+            self._handler.reschedule(self._loop.time())  # the handler stops now
+
     def stop(self) -> None:
+        self._halt()
+        if self._renewal is not None and self._renewal is not asyncio.current_task():
+            self._renewal.cancel()
+
+    def _halt(self) -> None:
         self._stopped = True
         self._timer.cancel()
-        if self._renewal is not None:
-            self._renewal.cancel()
+        self._deadline.cancel()
 
 
 class Dispatcher:
@@ -169,8 +219,10 @@ class Dispatcher:
 
     async def _attempt(self, sub: Subscription, event: CloudEvent, attempt: int) -> Outcome:
         key = event_key(sub.name, str(event["source"]), str(event["id"]))
+        holder = uuid.uuid4().hex
+        sent = asyncio.get_running_loop().time()
         try:
-            claim = await self._store.claim(key, self._lease_s)
+            claim = await self._store.claim(key, self._lease_s, holder)
         except EventingError as exc:
             return await self._notify(sub, event, attempt, self.failed(sub, attempt, exc))
         if claim is Claim.DONE:
@@ -178,18 +230,21 @@ class Dispatcher:
         if claim is Claim.BUSY:  # wait for the holder to finish or its lease to lapse
             error = str(InProgressError(f"{key!r} is being processed elsewhere"))
             return Retry(BUSY_DELAY_S, error, counts=False)
-        lease = _Lease(self._store, key, self._lease_s)
+        lease = _Lease(self._store, key, holder, self._lease_s, sent)
         try:
-            replies = await self._run(sub, event)
+            replies = await self._run(sub, event, lease)
             if len(replies) == 1:  # the common case, without gather's task per reply
                 await self._reply(replies[0])
             elif replies:
                 await asyncio.gather(*(self._reply(reply) for reply in replies))
             lease.stop()
             await self._store.complete(key, encode_replies(replies) if self._keep_replies else "")
+        except ClaimLostError as exc:  # stopped: the next holder runs it (or already did)
+            await self._release(key, holder)  # in case it is still ours after all
+            return Retry(BUSY_DELAY_S, describe(exc), counts=False)
         except Exception as exc:
             lease.stop()
-            await self._release(key)
+            await self._release(key, holder)
             return await self._notify(sub, event, attempt, self.failed(sub, attempt, exc))
         finally:  # also when cancelled (shutdown): an abandoned claim must be left to lapse
             lease.stop()
@@ -205,14 +260,19 @@ class Dispatcher:
                 return Retry(BUSY_DELAY_S, describe(exc))
         return Ack("duplicate")
 
-    async def _run(self, sub: Subscription, event: CloudEvent) -> Sequence[CloudEvent]:
+    async def _run(
+        self, sub: Subscription, event: CloudEvent, lease: _Lease
+    ) -> Sequence[CloudEvent]:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
         # lands as the handler finishes, and the consumer task then never stops on close().
         started = time.perf_counter() if self._observer is not None else 0.0
         try:
-            async with asyncio.timeout(sub.delivery.timeout_s):
-                replies = await sub.subscriber.deliver(event)
+            async with asyncio.timeout(sub.delivery.timeout_s) as deadline:
+                with lease.guarding(deadline):
+                    replies = await sub.subscriber.deliver(event)
         except TimeoutError:
+            if lease.lost is not None:
+                raise ClaimLostError(f"claim lost while the handler ran: {lease.lost}") from None
             raise HandlerTimeoutError(f"no answer within {sub.delivery.timeout_s}s") from None
         finally:
             if self._observer is not None:
@@ -254,8 +314,8 @@ class Dispatcher:
         with producing(reply):
             await self._publish(reply)
 
-    async def _release(self, key: str) -> None:
+    async def _release(self, key: str, holder: str) -> None:
         try:
-            await self._store.release(key)
+            await self._store.release(key, holder)
         except EventingError:  # the lease expires on its own; the retry then claims it
             log.exception("could not release idempotency claim %r", key)

@@ -42,33 +42,51 @@ def store(request: pytest.FixtureRequest) -> ProcessedStore:
     return found
 
 
+A, B = "holder-a", "holder-b"  # two deliveries of one event
+
+
 async def test_first_claim_wins_and_done_is_final(store: ProcessedStore) -> None:
-    assert await store.claim("k", 5) is Claim.CLAIMED
-    assert await store.claim("k", 5) is Claim.BUSY
+    assert await store.claim("k", 5, A) is Claim.CLAIMED
+    assert await store.claim("k", 5, B) is Claim.BUSY
     await store.complete("k", "reply")
-    assert await store.claim("k", 5) is Claim.DONE
+    assert await store.claim("k", 5, B) is Claim.DONE
     assert await store.result("k") == "reply"
-    await store.release("k")  # never erases a done mark
-    assert await store.claim("k", 5) is Claim.DONE
+    await store.release("k", A)  # never erases a done mark
+    assert not await store.renew("k", A, 5)  # nor extends it
+    assert await store.claim("k", 5, B) is Claim.DONE
 
 
 async def test_release_lets_a_retry_claim(store: ProcessedStore) -> None:
-    assert await store.claim("k", 5) is Claim.CLAIMED
-    await store.release("k")
+    assert await store.claim("k", 5, A) is Claim.CLAIMED
+    await store.release("k", A)
     assert await store.result("k") is None
-    assert await store.claim("k", 5) is Claim.CLAIMED
+    assert await store.claim("k", 5, B) is Claim.CLAIMED
 
 
 async def test_lease_lapses_unless_renewed(store: ProcessedStore) -> None:
-    assert await store.claim("dead", 0.2) is Claim.CLAIMED
-    assert await store.claim("alive", 0.2) is Claim.CLAIMED
+    assert await store.claim("dead", 0.2, A) is Claim.CLAIMED
+    assert await store.claim("alive", 0.2, A) is Claim.CLAIMED
     for _ in range(3):
         await asyncio.sleep(0.1)
-        await store.renew("alive", 0.2)
-    assert await store.claim("dead", 5) is Claim.CLAIMED  # its holder died: taken over
-    assert await store.claim("alive", 5) is Claim.BUSY
+        assert await store.renew("alive", A, 0.2)
+    assert await store.claim("dead", 5, B) is Claim.CLAIMED  # its holder died: taken over
+    assert await store.claim("alive", 5, B) is Claim.BUSY
+
+
+async def test_a_claim_is_its_holders_alone(store: ProcessedStore) -> None:
+    """A holder whose lease lapsed learns it lost the claim, and cannot touch the next one."""
+    assert await store.claim("k", 0.1, A) is Claim.CLAIMED
+    assert not await store.renew("k", B, 5)  # not B's to renew
+    await store.release("k", B)  # nor to release
+    assert await store.claim("k", 5, B) is Claim.BUSY
+    await asyncio.sleep(0.2)  # A's lease lapses (A stalled)
+    assert await store.claim("k", 5, B) is Claim.CLAIMED
+    assert not await store.renew("k", A, 5)  # A finds out
+    await store.release("k", A)  # A's late release leaves B's claim alone
+    assert await store.claim("k", 5, A) is Claim.BUSY
+    assert await store.renew("k", B, 5)
 
 
 async def test_concurrent_claims_have_one_winner(store: ProcessedStore) -> None:
-    results = await asyncio.gather(*(store.claim("race", 5) for _ in range(50)))
+    results = await asyncio.gather(*(store.claim("race", 5, f"h{i}") for i in range(50)))
     assert results.count(Claim.CLAIMED) == 1

@@ -63,7 +63,7 @@ async def test_the_redis_bus_says_bus_unavailable(closed_redis: Redis) -> None:
 async def test_the_redis_processed_store_says_it_is_unavailable(closed_redis: Redis) -> None:
     store = RedisProcessedStore(closed_redis)
     with pytest.raises(TransientError):
-        await store.claim("trigger|source|id", 10)
+        await store.claim("trigger|source|id", 10, "holder")
 
 
 async def test_an_unreachable_postgres_is_unavailable_not_an_asyncpg_error() -> None:
