@@ -11,12 +11,13 @@ per-job stream, the shard stream and the state hash — and both decode them wit
 | `ev`   | the SSE event name: a stage (`queued`, …, `done`) or `token` |
 | `st`, `pr`, `ts` | progress only: status, percentage, ISO-8601 UTC timestamp |
 | `msg`, `res` | progress only, optional: message, result (JSON) |
-| `c`, `n` | token only: content delta, node |
+| `c`, `n` | token only: content delta, node; a rewrite (`ev` = `token_recovery`): the whole text |
 | `tp` | progress only, optional: the W3C traceparent of the append (eventing/tracing.py) |
 
 Shapes (../shared/contract/http-api.md): scan progress `{job_id, stage, status, seq, ts,
 progress, result?}`; chat progress `{job_id, stage, status, seq, progress, message?, result?}`
-(the chat `done` carries `result` and `message`); token `{content, seq, node}`.
+(the chat `done` carries `result` and `message`); token `{content, seq, node}`; a rewrite
+`{stage: "token_recovery", status: "snapshot", accumulated, last_seq, completed: false}`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from eventing.errors import ConflictError, NotFoundError
 from eventing.tracing import current_traceparent, span
 
 TOKEN_EVENT = "token"
+REWRITE_EVENT = "token_recovery"  # in a stream: the text shown so far is replaced
 TRACE_FIELD = "tp"
 # SSE event names that are not stages (the gateway's own events and tokens).
-RESERVED_EVENTS = frozenset({TOKEN_EVENT, "token_recovery", "keepalive", "error"})
+RESERVED_EVENTS = frozenset({TOKEN_EVENT, REWRITE_EVENT, "keepalive", "error"})
 STATUSES = ("started", "completed", "failed")
 KINDS = ("scan", "chat")
 Fields = Mapping[str, str]
@@ -95,8 +97,8 @@ def appending(job_id: str, stage: str, status: str, fields: dict[str, str]) -> I
         yield
 
 
-def token_fields(content: str, node: str) -> dict[str, str]:
-    return {"ev": TOKEN_EVENT, "c": content, "n": node}
+def token_fields(content: str, node: str, *, rewrite: bool = False) -> dict[str, str]:
+    return {"ev": REWRITE_EVENT if rewrite else TOKEN_EVENT, "c": content, "n": node}
 
 
 def _text(value: str | bytes) -> str:
@@ -114,6 +116,10 @@ def event_from_fields(job_id: str, fields: Fields) -> StreamEvent:
     data: dict[str, Any]
     if name == TOKEN_EVENT:
         data = {"content": fields["c"], "seq": seq, "node": fields["n"]}
+        return StreamEvent(job_id=job_id, seq=seq, event=name, data=data)
+    if name == REWRITE_EVENT:
+        data = {"stage": name, "status": "snapshot", "accumulated": fields["c"],
+                "last_seq": seq, "completed": False}  # fmt: skip
         return StreamEvent(job_id=job_id, seq=seq, event=name, data=data)
     data = {"job_id": job_id, "stage": name, "status": fields["st"], "seq": seq}
     if fields.get("kind") == "scan":

@@ -179,6 +179,13 @@ class InMemoryEventBus:
         job.token_seq = event.seq
         return event
 
+    async def publish_rewrite(self, job_id: str, text: str, *, node: str) -> StreamEvent:
+        job = self._registered(job_id)
+        event = self._append(job_id, job, token_fields(text, node, rewrite=True))
+        job.text = [text]
+        job.token_seq = event.seq
+        return event
+
     def _append(self, job_id: str, job: _Job, fields: dict[str, str]) -> StreamEvent:
         job.seq += 1
         entry = {**fields, "seq": str(job.seq), "kind": job.kind}

@@ -82,6 +82,11 @@ class EventBus(Protocol):
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
         """Append a token delta and extend the job's accumulated-text snapshot."""
 
+    async def publish_rewrite(self, job_id: str, text: str, *, node: str) -> StreamEvent:
+        """Replace the text shown so far: a `token_recovery` event in the stream (clients
+        replace their visible text with `text`) and the snapshot becomes `text`. For an
+        answer re-written after a crash that departs from what was streamed before."""
+
     async def read_since(self, job_id: str, after_seq: int, limit: int = 1000) -> History:
         """History strictly after `after_seq` (0 = from the start)."""
 

@@ -8,9 +8,9 @@ One Lua script per publish does, atomically (docs/adr/0006-event-streams.md):
 3. `HINCRBY meta seq 1` — the one per-job ordering for progress and tokens;
 4. `XADD history MAXLEN ~ <history_maxlen> <seq>-0 …` (replay; ids are the seqs) and
    `XADD shard:<n> MAXLEN ~ <shard_maxlen> * job <id> …` (the router's input);
-5. tokens: `APPEND text` and `HSET meta tokseq`; progress: the state hash, replaced only by a
-   higher seq and never once it holds `done` (so the state only moves forward and a straggler
-   cannot un-finish a job);
+5. tokens: `APPEND text` (a rewrite: `SET text`) and `HSET meta tokseq`; progress: the state
+   hash, replaced only by a higher seq and never once it holds `done` (so the state only moves
+   forward and a straggler cannot un-finish a job);
 6. `EXPIRE` on every per-job key: `ttl_s`, or `terminal_ttl_s` once the job is done.
 
 The state is written here rather than by the router: it is then never behind the history a
@@ -67,8 +67,9 @@ return 1
 """
 
 # KEYS: meta, history, state, text, shard
-# ARGV: mode ('p' progress | 't' token), job id, history maxlen, shard maxlen, ttl,
-#       terminal ttl, dedupe member ('' for tokens), then the entry's field/value pairs
+# ARGV: mode ('p' progress | 't' token | 'r' rewrite: the text replaced), job id,
+#       history maxlen, shard maxlen, ttl, terminal ttl, dedupe member ('' for tokens),
+#       then the entry's field/value pairs
 PUBLISH = """
 local meta, history, state, text, shard = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local mode = ARGV[1]
@@ -101,8 +102,9 @@ fields[#fields + 1] = 'kind'
 fields[#fields + 1] = kind
 redis.call('XADD', history, 'MAXLEN', '~', ARGV[3], seq .. '-0', unpack(fields))
 redis.call('XADD', shard, 'MAXLEN', '~', ARGV[4], '*', 'job', ARGV[2], unpack(fields))
-if mode == 't' then
-  redis.call('APPEND', text, given['c'])
+if mode == 't' or mode == 'r' then
+  if mode == 't' then redis.call('APPEND', text, given['c'])
+  else redis.call('SET', text, given['c']) end
   redis.call('HSET', meta, 'tokseq', seq)
 else
   local current = redis.call('HMGET', state, 'seq', 'ev')
@@ -216,6 +218,11 @@ class RedisEventBus:
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
         event = await self._append(job_id, "t", "", token_fields(content, node))
         assert event is not None  # tokens are never deduplicated
+        return event
+
+    async def publish_rewrite(self, job_id: str, text: str, *, node: str) -> StreamEvent:
+        event = await self._append(job_id, "r", "", token_fields(text, node, rewrite=True))
+        assert event is not None  # never deduplicated
         return event
 
     # ------------------------------------------------------------------ read

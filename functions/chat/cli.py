@@ -34,6 +34,10 @@ async def turn(
         if event == "token":
             out.write(data["content"])
             out.flush()
+        elif event == "token_recovery":  # the text so far is replaced: shown again, whole
+            err.write("\n  · 답을 처음부터 다시 보여 드려요\n")
+            out.write(f"\n{data['accumulated']}")
+            out.flush()
         elif event == "done":
             out.write("\n")
             return data

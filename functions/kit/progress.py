@@ -115,6 +115,10 @@ class Progress:
     async def token(self, content: str, *, node: str) -> StreamEvent:
         return await self.bus.publish_token(self.job_id, content, node=node)
 
+    async def rewrite(self, text: str, *, node: str) -> StreamEvent:
+        """The text shown so far becomes `text` (a `token_recovery` in the stream)."""
+        return await self.bus.publish_rewrite(self.job_id, text, node=node)
+
     async def done(
         self,
         result: Mapping[str, Any] | None = None,

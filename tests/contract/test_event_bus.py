@@ -15,7 +15,7 @@ import pytest
 
 from eventing.bus.entries import JobNotRegistered, JobOwnerConflict
 from eventing.bus.limits import BusLimits
-from eventing.bus.port import EventBus, StreamEvent
+from eventing.bus.port import EventBus, StreamEvent, TokenSnapshot
 from tests.support.buses import BusFactory
 
 
@@ -96,6 +96,26 @@ async def test_chat_shapes_match_the_contract(bus: EventBus) -> None:
         "result": {"intent": "waste", "answer": "끝"},
         "message": "ok",
     }
+
+
+async def test_a_rewrite_replaces_the_shown_text_in_the_stream_and_the_snapshot(
+    bus: EventBus,
+) -> None:
+    """An answer re-written after a crash: clients replace what they show, in order, and a
+    late client's snapshot is the new text and what followed it."""
+    await bus.register_job("r1", "alice", "chat")
+    await bus.publish_token("r1", "오늘은 ", node="answer")
+    await bus.publish_token("r1", "맑아요", node="answer")
+    rewrite = await bus.publish_rewrite("r1", "오늘은 흐려", node="answer")
+    after = await bus.publish_token("r1", "요", node="answer")
+    assert rewrite.event == "token_recovery" and rewrite.seq == 3
+    assert rewrite.data == {
+        "stage": "token_recovery", "status": "snapshot", "accumulated": "오늘은 흐려",
+        "last_seq": 3, "completed": False,
+    }  # fmt: skip
+    history = await bus.read_since("r1", 0)
+    assert history.events[2:] == [rewrite, after]
+    assert await bus.token_snapshot("r1") == TokenSnapshot("오늘은 흐려요", 4, False)
 
 
 async def test_scan_shapes_match_the_contract(bus: EventBus) -> None:

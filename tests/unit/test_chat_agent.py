@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
+import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
 
 from eventing.events.chat import SUBMITTED
 from eventing.events.mesh import DeadLettered, Ping
-from functions.chat import forget
+from functions.chat import cli, forget
 from functions.chat.agent import ChatAgent, assistant_message_id, failed, respond
 from functions.chat.graph import build
 from functions.chat.nodes.router import plan
@@ -248,6 +252,65 @@ async def test_a_run_killed_mid_answer_resumes_and_the_text_continues() -> None:
     ]  # fmt: skip
 
 
+class RewordingLLM(BrokenStreamLLM):
+    """A real model asked again: the same first words, then other ones (`keep` deltas of the
+    offline answer, then `tail`)."""
+
+    def __init__(self, keep: int, tail: str) -> None:
+        super().__init__()
+        self._keep, self._tail = keep, tail
+
+    async def stream(self, request: LLMRequest, field: str = "text") -> AsyncIterator[str]:
+        count = 0
+        async for delta in offline_llm().stream(request, field):
+            if count == self._keep:
+                break
+            count += 1
+            yield delta
+        if self._tail:
+            yield self._tail
+
+
+def shown_by_client(events: list[tuple[str, dict[str, Any]]]) -> str:
+    """What the PWA shows: token deltas appended, a `token_recovery` replacing the text."""
+    text = ""
+    for name, data in events:
+        if name == "token":
+            text += data["content"]
+        elif name == "token_recovery":
+            text = data["accumulated"]
+    return text
+
+
+@pytest.mark.parametrize(("keep", "tail"), [(1, " 다르게 말하면, 우유팩은 씻어서 버려요."),
+                                            (2, "")], ids=["departs", "ends-inside"])  # fmt: skip
+async def test_a_resumed_answer_that_departs_from_the_one_shown_replaces_it(
+    keep: int, tail: str
+) -> None:
+    """The re-written answer departs after its first word (or ends before the shown text
+    does): the client gets one `token_recovery` with the new text so far, then the rest, and
+    ends showing exactly the stored answer — never the old text with the new one after it."""
+    r = rig(llm=CrashingLLM())
+    data = await submit(r, "우유팩 어떻게 버려?")
+    with pytest.raises(Crash):
+        await respond(data, r.bus, r.repo, r.agent)
+    shown = await r.bus.token_snapshot(data.job_id)
+    assert shown is not None
+    restarted = ChatAgent(build(dataclasses.replace(r.agent_deps, llm=RewordingLLM(keep, tail)),
+                                r.agent.graph.checkpointer))  # fmt: skip
+    assert await respond(data, r.bus, r.repo, restarted) is not None
+    events = await stream_of(r.bus, data.job_id)
+    answer = events[-1][1]["result"]["answer"]
+    assert answer != shown.accumulated and not answer.startswith(shown.accumulated)
+    assert [n for n, _ in events].count("token_recovery") == 1
+    assert shown_by_client(events) == answer
+    [message] = [m for m in await r.repo.messages(data.conversation_id, None, 10)
+                 if m.role == "assistant"]  # fmt: skip
+    assert message.content == answer
+    snapshot = await r.bus.token_snapshot(data.job_id)
+    assert snapshot is not None and snapshot.accumulated == answer  # a late client too
+
+
 async def test_a_long_history_is_summarised_before_the_answer() -> None:
     r = rig()
     first = await submit(r, "우유팩 어떻게 버려?")
@@ -308,3 +371,23 @@ async def test_a_finished_run_settles_its_llm_ledger() -> None:
     mine = [u for u in usage.records if u.job_id == data.job_id]
     assert ledger.calls == len(mine) >= 1 and ledger.priced and ledger.cost_usd == 0.0
     assert ledger.output_tokens == sum(u.output_tokens for u in mine) > 0
+
+
+async def test_the_chat_command_shows_a_replaced_text_whole() -> None:
+    """`eco2 chat` on a stream with a rewrite: the new text is printed again from its start."""
+    events = [("token", {"content": "오늘은 "}), ("token", {"content": "맑아요"}),
+              ("token_recovery", {"accumulated": "오늘은 흐려"}), ("token", {"content": "요"}),
+              ("done", {"status": "completed"})]  # fmt: skip
+    body = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+
+    def mesh(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(202, json={"stream_url": "/s"})
+        return httpx.Response(200, text=body, headers={"content-type": "text/event-stream"})
+
+    out, err = io.StringIO(), io.StringIO()
+    transport = httpx.MockTransport(mesh)
+    async with httpx.AsyncClient(base_url="http://mesh", transport=transport) as http:
+        done = await cli.turn(http, "c", {"message": "날씨?"}, out, err)
+    assert done == {"status": "completed"}
+    assert out.getvalue().splitlines()[-1] == "오늘은 흐려요"

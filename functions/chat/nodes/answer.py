@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ from functions.kit.llm.port import LLMRequest
 from functions.kit.progress import Progress
 
 log = logging.getLogger(__name__)
+Rewrite = Callable[[str], Awaitable[object]]
 SYSTEM = (
     "너는 한국의 분리배출 도우미 캐릭터 '이코'야. 친근한 존댓말로, Markdown으로 답해. "
     "주어진 컨텍스트(JSON)에 있는 사실만 말하고, 없는 정보(missing)는 없다고 솔직히 말해. "
@@ -45,35 +47,42 @@ def prompt(state: ChatState) -> str:
 
 class Continuation:
     """Publishes a re-run's tokens after what the stream already showed: a run resumed after
-    a crash mid-answer writes the same text again (the offline model always does; a model
-    may), and only the part past the shown prefix goes out, so the client's text continues
-    instead of doubling. A re-written answer that departs from the shown prefix goes out from
-    where it departs (logged); the stored message is the new text."""
+    a crash mid-answer writes the answer again (the offline model the same text; a real
+    model usually not). While the new text repeats the shown prefix nothing goes out, then
+    only what is past it, so the client's text continues instead of doubling. If the new
+    text departs from the shown one (or ends inside it), the shown text is *replaced*: one
+    `token_recovery` with the new text so far, the contract's "replaces the visible text",
+    then its remaining tokens. The client ends with exactly the stored answer."""
 
-    def __init__(self, out: TokenBatcher, job_id: str, shown: str) -> None:
+    def __init__(self, out: TokenBatcher, rewrite: Rewrite, job_id: str, shown: str) -> None:
         self._out = out
+        self._rewrite = rewrite
         self._job_id = job_id
-        self._shown = shown
-        self._sent = 0 if not shown else len(shown)
+        self._shown = shown  # "" once this run's text is what the client shows
+        self._sent = len(shown)
         self.text = ""
 
     async def add(self, delta: str) -> None:
         self.text += delta
         if self._shown and not self._shown.startswith(self.text[: len(self._shown)]):
-            log.warning("job %s: the re-written answer departs from the one shown",
-                        self._job_id)  # fmt: skip
-            self._sent = min(self._sent, _common(self._shown, self.text))
-            self._shown = ""
+            await self._replace("departs from")
+            return
         if len(self.text) > self._sent:
+            self._shown = ""
             await self._out.add(self.text[self._sent :])
             self._sent = len(self.text)
 
+    async def finish(self) -> None:
+        """The new text ended inside the shown one: the client must not keep the rest."""
+        if self._shown and self.text != self._shown:
+            await self._replace("ends inside")
 
-def _common(a: str, b: str) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
+    async def _replace(self, how: str) -> None:
+        log.warning("job %s: the re-written answer %s the one shown; replacing it",
+                    self._job_id, how)  # fmt: skip
+        self._shown = ""  # nothing of this run was sent yet: the rewrite goes out first
+        await self._rewrite(self.text)
+        self._sent = len(self.text)
 
 
 def make(deps: AgentDeps) -> Any:
@@ -92,10 +101,12 @@ def make(deps: AgentDeps) -> Any:
         async def write() -> dict[str, Any]:
             out = TokenBatcher(lambda text: progress.token(text, node="answer"),
                                deps.token_window_s)  # fmt: skip
-            tokens = Continuation(out, job_id, shown.accumulated if shown else "")
+            tokens = Continuation(out, lambda text: progress.rewrite(text, node="answer"),
+                                  job_id, shown.accumulated if shown else "")  # fmt: skip
             try:
                 async for delta in deps.llm.stream(request, "text"):
                     await tokens.add(delta)
+                await tokens.finish()
             except BaseException:
                 await out.abort()
                 raise
