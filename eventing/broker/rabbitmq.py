@@ -51,8 +51,10 @@ class RabbitMQBroker:
         publish_timeout_s: float = 10.0,
         reconnect_interval_s: float = 1.0,
         observer: DeliveryObserver | None = None,
+        drain_s: float = 0.0,
     ) -> None:
         self._url = url
+        self._drain_s = drain_s
         self.names = Names(broker)
         self._queue_type = queue_type
         self._publish_timeout_s = publish_timeout_s
@@ -67,6 +69,8 @@ class RabbitMQBroker:
         self._channels: list[aio_pika.abc.AbstractChannel] = []
         self._exchanges: dict[str, aio_pika.abc.AbstractExchange] = {}
         self._closing = False
+        self._draining = False
+        self._consumers: list[tuple[aio_pika.abc.AbstractQueue, str]] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -98,6 +102,10 @@ class RabbitMQBroker:
         queue = await declare_trigger(channel, self.names, sub, self._queue_type)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
+            if self._draining:  # arrived as the consumer was cancelled: someone else's now
+                with contextlib.suppress(Exception):
+                    await message.nack(requeue=True)
+                return
             # aiormq cancels this callback when the connection drops; the handler runs in a
             # task of ours instead, so it finishes its work (saves, publishes once the robust
             # connection is back) and only the ack is lost: the redelivery is then a duplicate.
@@ -106,15 +114,31 @@ class RabbitMQBroker:
             task.add_done_callback(self._inflight.discard)
             await asyncio.shield(task)
 
-        await queue.consume(on_message, no_ack=False)
+        self._consumers.append((queue, await queue.consume(on_message, no_ack=False)))
 
     async def close(self) -> None:
+        """Drain, then stop: no new deliveries; the running ones get up to `drain_s` to
+        finish, publish and ack (a scale-down must not cut every answer in flight and make
+        each wait out its lease elsewhere); whatever still runs then is cancelled — its claim
+        lapses and RabbitMQ redelivers it."""
+        if self._closing:
+            return
+        await self._drain()
         self._closing = True
-        for task in list(self._inflight):  # shutting down: their claims lapse, redelivered
+        for task in list(self._inflight):
             task.cancel()
         if self._conn is not None:
             with contextlib.suppress(*AMQP_ERRORS):
                 await self._conn.close()
+
+    async def _drain(self) -> None:
+        self._draining = True
+        for queue, tag in self._consumers:
+            with contextlib.suppress(*CHANNEL_ERRORS):
+                await queue.cancel(tag)
+        if self._inflight and self._drain_s > 0:
+            log.info("draining %d delivery(ies), up to %gs", len(self._inflight), self._drain_s)
+            await asyncio.wait(list(self._inflight), timeout=self._drain_s)
 
     def health(self) -> Health:
         """Ready only while connected *and* every channel is restored and consuming."""

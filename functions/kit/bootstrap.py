@@ -87,6 +87,9 @@ class Runtime:
     container: Container
 
     async def close(self) -> None:
+        """The broker first: its running handlers finish (drain) while every adapter they
+        use is still open; then the adapters."""
+        await self.broker.close()
         await self.container.close()
 
 

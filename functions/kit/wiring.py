@@ -56,6 +56,7 @@ def broker(
         queue_type=settings.queue_type,
         publish_timeout_s=settings.publish_timeout_s,
         observer=observer,
+        drain_s=settings.drain_timeout_s,
     )
 
 

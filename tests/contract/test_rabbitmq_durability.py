@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Sequence
 
 import aio_pika
 import pytest
+from cloudevents.http import CloudEvent
 from redis.asyncio import Redis
 
 from eventing.broker.policy import DeliveryPolicy
@@ -177,3 +179,52 @@ async def test_a_handler_in_flight_when_the_connection_drops_runs_once(
     finally:
         await broker.close()
         await redis.aclose()
+
+
+class Gated:
+    """A handler that runs until the test opens its gate (a long answer, a slow model)."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.started: list[str] = []
+        self.finished: list[str] = []
+
+    async def deliver(self, event: CloudEvent) -> Sequence[CloudEvent]:
+        self.started.append(str(event["id"]))
+        await self.gate.wait()
+        self.finished.append(str(event["id"]))
+        return ()
+
+
+async def test_a_closing_broker_drains_its_running_handler_and_takes_nothing_new(
+    amqp_url: str,
+) -> None:
+    """A scale-down's SIGTERM: the running handler finishes and is acked (not cut off and
+    redelivered after its lease); what arrives meanwhile is left for the other replicas."""
+    handler = Gated()
+    broker = RabbitMQBroker(amqp_url, drain_s=30)
+    policy = DeliveryPolicy(retries=0, timeout_s=60)
+    broker.subscribe(Subscription("answer", handler, (exact("type", ORDER),), policy, 4))
+    await broker.start()
+    publisher = RabbitMQBroker(amqp_url)
+    await publisher.start()
+    try:
+        first, second = CATALOG.make(Order(n=1)), CATALOG.make(Order(n=2))
+        await publisher.publish(first)
+        await eventually(lambda: handler.started == [str(first["id"])], what="the handler")
+        closing = asyncio.create_task(broker.close())
+        await eventually(lambda: broker._draining, what="the drain")
+        await publisher.publish(second)  # arrives while the first one drains
+        assert not closing.done()  # waits for the running handler
+        handler.gate.set()
+        await closing
+        assert handler.finished == [str(first["id"])] == handler.started
+        queue = broker.names.trigger_queue("answer")
+        async with await aio_pika.connect(amqp_url) as connection:
+            channel = await connection.channel()
+            waiting = await channel.declare_queue(queue, passive=True)
+            assert waiting.declaration_result.message_count == 1  # the second, not the first
+    finally:
+        handler.gate.set()
+        await broker.close()
+        await publisher.close()
