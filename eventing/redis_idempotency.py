@@ -70,7 +70,6 @@ class RedisProcessedStore:
         self._done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
-        self._renew = redis.register_script(_RENEW)
         self._set_get = True  # SET NX GET works; False once Redis said it does not (< 7.0)
         self._queue: list[_Op] = []
         self._queue_loop: asyncio.AbstractEventLoop | None = None
@@ -120,9 +119,11 @@ class RedisProcessedStore:
         return value[len(_DONE) :]
 
     async def renew(self, key: str, holder: str, lease_s: float) -> bool:
+        # Through the batches, like claims: a renewal must not queue for a pooled connection
+        # behind a busy process's other Redis work — a late one stops its handler (dispatch).
         try:
-            renewed = await self._renew(
-                keys=[self._prefix + key], args=[int(lease_s * 1000), running(holder)]
+            renewed = await self._command(
+                "EVAL", _RENEW, 1, self._prefix + key, int(lease_s * 1000), running(holder)
             )
         except REDIS_ERRORS as exc:
             raise _unavailable(exc) from exc
