@@ -22,11 +22,15 @@ class Me(BaseModel):
     provider: str
 
 
-# Text's rule (no control character) and not blank; `_valid` says it with a clearer message.
-NICKNAME_DOC: JsonDict = {
-    "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
-    "[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-}
+# No control, invisible (format) or private-use character but the emoji joiner, and not blank
+# (`normalize_nickname`; `_valid` says it with a clearer message). The format characters of
+# the basic plane are listed (Unicode 14); the few astral ones are refused without a mention.
+_INVISIBLE = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f"
+    "\\u0890-\\u0891\\u08e2\\u180e\\u200b\\u200c\\u200e\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u206f\\ue000-\\uf8ff\\ufeff\\ufff9-\\ufffb"
+)
+NICKNAME_DOC: JsonDict = {"pattern": f"^[^{_INVISIBLE}]*[^\\s{_INVISIBLE}][^{_INVISIBLE}]*$"}
 
 
 class NicknameChange(BaseModel):

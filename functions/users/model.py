@@ -16,6 +16,8 @@ from functions.kit.errors import BadRequestError, Eco2Error, NotFoundError, Unav
 NICKNAME_MAX = 30
 USERNAME_MAX = 64
 _USERNAME_UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
+EMOJI_JOINER = "\u200d"
+EMOJI_TAGS = ("\U000e0020", "\U000e007f")
 
 
 class UsersError(Eco2Error):
@@ -76,13 +78,25 @@ def derive_nickname(profile: SocialProfile, username: str) -> str:
         return username[:NICKNAME_MAX]
 
 
+def _invisible(char: str) -> bool:
+    """Control, surrogate, private-use and format characters — the invisible ones (zero
+    width spaces, bidi overrides that reorder the text around a name) — except the two that
+    build emoji: the zero width joiner (👩‍💻) and the tag characters of subdivision flags.
+    Unassigned code points pass: they are this interpreter's Unicode being older than an
+    emoji's."""
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return char != EMOJI_JOINER and not EMOJI_TAGS[0] <= char <= EMOJI_TAGS[1]
+    return category in ("Cc", "Cs", "Co")
+
+
 def normalize_nickname(value: str) -> str:
-    """Trim, then refuse what the PWA cannot show: empty, too long, control characters."""
+    """Trim, then refuse what the PWA cannot show: empty, too long, invisible characters."""
     nickname = unicodedata.normalize("NFC", value).strip()
     if not nickname:
         raise InvalidNicknameError("nickname must not be empty")
     if len(nickname) > NICKNAME_MAX:
         raise InvalidNicknameError(f"nickname must be at most {NICKNAME_MAX} characters")
-    if any(unicodedata.category(c).startswith("C") for c in nickname):
-        raise InvalidNicknameError("nickname must not contain control characters")
+    if any(_invisible(c) for c in nickname):
+        raise InvalidNicknameError("nickname must not contain control or invisible characters")
     return nickname

@@ -89,6 +89,7 @@ INVALID: list[dict[str, object]] = [
     {"nickname": "가" * 31},
     {"nickname": "bad\u0000name"},
     {"nickname": "line\nbreak"},
+    {"nickname": "evil\u202egnp"},
     {"nickname": 42},
     {"nickname": None},
     {},
@@ -111,3 +112,11 @@ async def test_a_nickname_of_the_maximum_length_is_fine(harness: Harness) -> Non
         "PATCH", "/api/v1/users/me", headers=caller, json={"nickname": "가" * 30}
     )
     assert response.status_code == 200 and response.json()["nickname"] == "가" * 30
+
+
+async def test_an_emoji_sequence_is_a_nickname(harness: Harness) -> None:
+    caller = await user_of(harness)
+    name = "👩\u200d💻 지구지킴이"
+    response = await harness.call("PATCH", "/api/v1/users/me", headers=caller,
+                                  json={"nickname": name})  # fmt: skip
+    assert response.status_code == 200 and response.json()["nickname"] == name
