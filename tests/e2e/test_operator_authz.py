@@ -102,3 +102,14 @@ async def test_user_token_on_an_operator_path_is_404(authz: str, tokens: TokenSe
     assert allowed.status_code == 200 and "x-operator" not in allowed.headers
     removed = allowed.headers["x-envoy-auth-headers-to-remove"].split(",")
     assert "x-operator" in removed
+
+
+@pytest.mark.integration
+async def test_an_operator_token_is_not_a_user_session(authz: str, tokens: TokenService) -> None:
+    """Its subject (`operator:alice`) is no user: on a user path it would reach domains that
+    key rows by user id. It opens the operator paths only."""
+    token = mint_operator(tokens, "alice", 300)
+    for path in ("/api/v1/users/me", "/api/v1/scan", "/api/v1/chat"):
+        denied = await _check(authz, path, token)
+        assert denied.status_code == 401, path
+        assert denied.json()["code"] == "NOT_A_USER"

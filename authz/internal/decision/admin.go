@@ -9,6 +9,10 @@ import (
 // OperatorRole is the role an access token needs for the operator paths.
 const OperatorRole = "operator"
 
+// OperatorProvider is the provider of operator tokens (functions/auth/operator.py): their
+// subject is an operator, not a user, so they open the operator paths and nothing else.
+const OperatorProvider = "operator"
+
 // DefaultAdminPrefix is where the operator endpoints live.
 const DefaultAdminPrefix = "/admin/"
 

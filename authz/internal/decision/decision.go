@@ -26,6 +26,9 @@ const (
 	// NotOperator is a valid token without the operator role on an operator path: answered
 	// 404, as if the path did not exist (never 403).
 	NotOperator
+	// NotUser is an operator token on a user path: it opens the operator paths only, so the
+	// domains never see an operator's subject as a user (which no user table holds).
+	NotUser
 	numReasons
 )
 
@@ -38,14 +41,15 @@ func Reasons() []Reason {
 	return r
 }
 
-var reasonNames = [...]string{"allow", "allow_public", "allow_preflight", "token_missing", "token_expired", "token_invalid", "token_revoked", "unavailable", "not_operator"}
+var reasonNames = [...]string{"allow", "allow_public", "allow_preflight", "token_missing", "token_expired", "token_invalid", "token_revoked", "unavailable", "not_operator", "not_user"}
 
 func (r Reason) String() string { return reasonNames[r] }
 
 // Allowed reports whether the reason lets the request through.
 func (r Reason) Allowed() bool { return r <= AllowPreflight }
 
-// Status is the HTTP status of the decision: 200 for every allow, 401, 404 or 503 for denials.
+// Status is the HTTP status of the decision: 200 for every allow, 401, 404 or 503 for denials
+// (NotUser is a 401: the request needs a user's session).
 func (r Reason) Status() int {
 	switch {
 	case r.Allowed():
@@ -81,6 +85,7 @@ var denials = func() [numReasons]denial {
 	set(TokenRevoked, "TOKEN_REVOKED", "Access token revoked")
 	set(Unavailable, "AUTHZ_UNAVAILABLE", "Authorization temporarily unavailable")
 	set(NotOperator, "NOT_FOUND", "Not Found")
+	set(NotUser, "NOT_A_USER", "Operator tokens open the operator paths only")
 	return d
 }()
 
@@ -232,6 +237,8 @@ func (e *Engine) Decide(ctx context.Context, req Request) Result {
 			return e.deny(req, NotOperator)
 		}
 		res.Operator = claims.Subject
+	} else if claims.Provider == OperatorProvider {
+		return e.deny(req, NotUser)
 	}
 	// 7. Allow with identity.
 	return res

@@ -39,8 +39,10 @@ func operatorGroup(t testing.TB) Group {
 		operatorAllow("operator token from the access cookie", "POST", "/admin/canary", map[string]string{"cookie": "s_access=" + opTok}),
 		operatorAllow("spoofed x-operator overwritten on allow", "GET", "/admin/dead-letters", with(bearer(opTok), "x-operator", "operator:mallory", "x-user-id", "attacker")),
 		operatorAllow("operator role among others", "GET", "/admin/dead-letters", bearer(f.Key.Sign(op.With("roles", []string{"auditor", "operator"})))),
-		{Name: "operator token on a user path: no x-operator", Method: "GET", Path: "/api/v1/users/me", Headers: with(bearer(opTok), "x-operator", "operator:mallory"),
-			WantStatus: 200, WantUser: OperatorSubject, WantProvider: "operator"},
+		denied("operator token on a user path", "GET", "/api/v1/users/me", with(bearer(opTok), "x-operator", "operator:mallory"), "NOT_A_USER"),
+		denied("operator token from the cookie on a user path", "POST", "/api/v1/scan", map[string]string{"cookie": "s_access=" + opTok}, "NOT_A_USER"),
+		denied("operator-provider token without the role on a user path", "GET", "/api/v1/chat", bearer(f.Key.Sign(op.With("roles", nil))), "NOT_A_USER"),
+		userAllow("a user holding the operator role is still a user on a user path", "GET", "/api/v1/users/me", bearer(f.Key.Sign(Access(now).With("roles", []string{"operator"})))),
 		userAllow("user token on a user path: spoofed x-operator removed", "GET", "/api/v1/users/me", with(bearer(user), "x-operator", "operator:mallory")),
 
 		denied("no token", "GET", "/admin/dead-letters", map[string]string{}, "TOKEN_MISSING"),
