@@ -127,7 +127,7 @@ class _Lease:
         self._stopped = False
         self.lost: str | None = None  # why, once the claim is lost
         self._timer = self._loop.call_later(lease_s / 3, self._due)
-        self._deadline = self._loop.call_at(sent + lease_s * (1 - MARGIN), self._expired)
+        self._deadline = self._expiry(sent)
 
     @contextlib.contextmanager
     def guarding(self, handler: asyncio.Timeout) -> Iterator[None]:
@@ -153,10 +153,13 @@ class _Lease:
                 self._lose("another delivery holds the claim now")
                 return
             self._deadline.cancel()
-            self._deadline = self._loop.call_at(sent + self._lease_s * (1 - MARGIN),
-                                                self._expired)  # fmt: skip
+            self._deadline = self._expiry(sent)
         if not self._stopped:
             self._timer = self._loop.call_later(self._lease_s / 3, self._due)
+
+    def _expiry(self, sent: float) -> asyncio.TimerHandle:
+        """The local end of a claim or renewal sent at `sent`: before the store's own."""
+        return self._loop.call_at(sent + self._lease_s * (1 - MARGIN), self._expired)
 
     def _expired(self) -> None:
         self._lose(f"no renewal succeeded within {self._lease_s * (1 - MARGIN):g}s")

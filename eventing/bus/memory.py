@@ -173,16 +173,18 @@ class InMemoryEventBus:
         return event
 
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
-        job = self._registered(job_id)
-        event = self._append(job_id, job, token_fields(content, node))
-        job.text.append(content)
-        job.token_seq = event.seq
-        return event
+        return self._text(job_id, content, node, rewrite=False)
 
     async def publish_rewrite(self, job_id: str, text: str, *, node: str) -> StreamEvent:
+        return self._text(job_id, text, node, rewrite=True)
+
+    def _text(self, job_id: str, content: str, node: str, *, rewrite: bool) -> StreamEvent:
+        """A token appends to the snapshot's text, a rewrite replaces it."""
         job = self._registered(job_id)
-        event = self._append(job_id, job, token_fields(text, node, rewrite=True))
-        job.text = [text]
+        event = self._append(job_id, job, token_fields(content, node, rewrite=rewrite))
+        if rewrite:
+            job.text.clear()
+        job.text.append(content)
         job.token_seq = event.seq
         return event
 

@@ -216,13 +216,16 @@ class RedisEventBus:
             return await self._append(job_id, "p", dedupe_member(stage, status), fields)
 
     async def publish_token(self, job_id: str, content: str, *, node: str) -> StreamEvent:
-        event = await self._append(job_id, "t", "", token_fields(content, node))
-        assert event is not None  # tokens are never deduplicated
-        return event
+        return await self._text(job_id, content, node, rewrite=False)
 
     async def publish_rewrite(self, job_id: str, text: str, *, node: str) -> StreamEvent:
-        event = await self._append(job_id, "r", "", token_fields(text, node, rewrite=True))
-        assert event is not None  # never deduplicated
+        return await self._text(job_id, text, node, rewrite=True)
+
+    async def _text(self, job_id: str, content: str, node: str, *, rewrite: bool) -> StreamEvent:
+        """A token appends to the snapshot's text (mode `t`), a rewrite replaces it (`r`)."""
+        fields = token_fields(content, node, rewrite=rewrite)
+        event = await self._append(job_id, "r" if rewrite else "t", "", fields)
+        assert event is not None  # tokens and rewrites are never deduplicated
         return event
 
     # ------------------------------------------------------------------ read

@@ -18,10 +18,11 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]  # no stubs shipped
 from redis.asyncio import Redis
 
+from eventing.bus.entries import decode, event_from_fields
 from eventing.bus.keys import BusKeys
 from eventing.bus.limits import BusLimits
+from tests.load.chat.user import brief
 from tests.load.scan.checks import llm_usage, table_exists
-from tests.support.paced_llm import token_numbers
 
 ANSWERS = """
 SELECT count(*) AS turns,
@@ -95,17 +96,10 @@ async def dump_inexact(turns: list[dict[str, Any]], redis_url: str, prefix: str,
         for t in inexact:
             entries: Any = await redis.xrange(keys.history(t["job_id"]))
             meta: Any = await redis.hgetall(keys.meta(t["job_id"]))
-            t["history"] = [_entry(fields) for _, fields in entries or []]
-            t["meta"] = {k.decode(): v.decode() for k, v in meta.items()}
+            events = [event_from_fields(t["job_id"], decode(f)) for _, f in entries or []]
+            t["history"] = [[e.seq, e.event, brief(e.event, e.data)] for e in events]
+            t["meta"] = decode(meta)
     finally:
         await redis.aclose()
     await asyncio.to_thread(path.write_text, json.dumps(inexact, indent=1))
     return len(inexact)
-
-
-def _entry(fields: dict[bytes, bytes]) -> list[Any]:
-    got = {k.decode(): v.decode() for k, v in fields.items()}
-    if got.get("ev") == "token" or "c" in got:
-        numbers = token_numbers(got.get("c", ""))
-        return [got.get("seq"), "token", [numbers[0], numbers[-1]] if numbers else got.get("c")]
-    return [got.get("seq"), got.get("ev"), got.get("st")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +65,7 @@ class Reader:
         self.frames: list[list[Any]] = []
 
     def frame(self, event: str, sse_id: str, data: dict[str, Any]) -> None:
-        self.frames.append([sse_id, event, _brief(event, data)])
+        self.frames.append([sse_id, event, brief(event, data)])
         if sse_id:
             self.last_id = int(sse_id)
         if event == "token":
@@ -95,7 +96,8 @@ class Reader:
                 self.next = n + 1
 
 
-def _brief(event: str, data: dict[str, Any]) -> Any:
+def brief(event: str, data: Mapping[str, Any]) -> Any:
+    """One frame as the bench's dumps show it: token numbers (first, last) or the status."""
     if event == "token":
         numbers = token_numbers(data["content"])
         return [numbers[0], numbers[-1]] if numbers else data["content"][:20]
