@@ -165,31 +165,8 @@ spec:
       value: "60"
 `
 
-const fixtureWorkload = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: stray
-  namespace: eco2
-spec:
-  selector:
-    matchLabels:
-      app: stray
-  template:
-    metadata:
-      labels:
-        app: stray
-    spec:
-      nodeSelector:
-        eco2.kr/pool: POOL
-      tolerations:
-      - key: eco2.kr/pool
-        operator: Equal
-        value: POOL
-        effect: NoSchedule
-      containers:
-      - name: stray
-        image: stray:1
-`
+// fixtureWorkload is a Deployment on pool POOL, shared with the check package's tests.
+var fixtureWorkload = readFixture("testdata/pooled_workload.yaml")
 
 func TestClusterChecksFromATempDir(t *testing.T) {
 	code, out := fixtureCluster(t, strings.ReplaceAll(fixtureWorkload, "POOL", "workers"))
@@ -204,4 +181,13 @@ func TestClusterChecksFromATempDir(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `Deployment/stray: [policy] .spec.template.spec.nodeSelector: unknown pool "wrokers"`) {
 		t.Fatalf("a broken pool label must fail, got %d:\n%s", code, out)
 	}
+}
+
+// readFixture reads a shared fixture; a test that cannot read it fails at start.
+func readFixture(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -101,39 +102,9 @@ func TestScaledObjectAimedAtANonConsumerFails(t *testing.T) {
 	expectOne(t, failures(render(t, fixture), ext), "is not a pull consumer")
 }
 
-const pooled = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: fixture
-  namespace: eco2
-data:
-  a: "1"
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: stray
-  namespace: eco2
-spec:
-  selector:
-    matchLabels:
-      app: stray
-  template:
-    metadata:
-      labels:
-        app: stray
-    spec:
-      nodeSelector:
-        eco2.kr/pool: POOL
-      tolerations:
-      - key: eco2.kr/pool
-        operator: Equal
-        value: POOL
-        effect: NoSchedule
-      containers:
-      - name: stray
-        image: stray:1
-`
+// pooled is a ConfigMap and a Deployment on pool POOL (the workload is shared with the
+// command's own tests: ../../testdata/pooled_workload.yaml).
+var pooled = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixture\n  namespace: eco2\ndata:\n  a: \"1\"\n---\n" + pooledWorkload("../../testdata/pooled_workload.yaml")
 
 func TestAWorkloadOnAKnownPoolPasses(t *testing.T) {
 	if fails := failures(render(t, strings.ReplaceAll(pooled, "POOL", "workers")), ext); len(fails) > 0 {
@@ -212,4 +183,13 @@ func TestIstioSpecsAreDecodedStrictly(t *testing.T) {
 		}
 	}
 	expectOne(t, failures(docs, ext), "VirtualService/eco2-api", "idleTimout")
+}
+
+// pooledWorkload reads the shared fixture; a test that cannot read it fails at start.
+func pooledWorkload(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
