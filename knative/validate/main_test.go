@@ -166,7 +166,7 @@ spec:
 `
 
 // fixtureWorkload is a Deployment on pool POOL, shared with the check package's tests.
-var fixtureWorkload = readFixture("testdata/pooled_workload.yaml")
+var fixtureWorkload = readFixture("testdata/pooled_workload.yaml.tmpl")
 
 func TestClusterChecksFromATempDir(t *testing.T) {
 	code, out := fixtureCluster(t, strings.ReplaceAll(fixtureWorkload, "POOL", "workers"))

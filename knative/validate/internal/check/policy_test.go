@@ -103,8 +103,8 @@ func TestScaledObjectAimedAtANonConsumerFails(t *testing.T) {
 }
 
 // pooled is a ConfigMap and a Deployment on pool POOL (the workload is shared with the
-// command's own tests: ../../testdata/pooled_workload.yaml).
-var pooled = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixture\n  namespace: eco2\ndata:\n  a: \"1\"\n---\n" + pooledWorkload("../../testdata/pooled_workload.yaml")
+// command's own tests: ../../testdata/pooled_workload.yaml.tmpl).
+var pooled = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixture\n  namespace: eco2\ndata:\n  a: \"1\"\n---\n" + pooledWorkload("../../testdata/pooled_workload.yaml.tmpl")
 
 func TestAWorkloadOnAKnownPoolPasses(t *testing.T) {
 	if fails := failures(render(t, strings.ReplaceAll(pooled, "POOL", "workers")), ext); len(fails) > 0 {
